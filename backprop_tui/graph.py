@@ -1,0 +1,239 @@
+"""The node graph in flat arrays, and the full forward and backward passes.
+
+Nodes are appended operands first, so index order is a topological order: forward is a
+loop up the arrays and backward a loop down them. No sort, no recursion, no per-node
+objects (a per-node view is built on demand for display).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from .ops import CONST, INPUT, LEAVES, LITERAL, OPS, DomainError
+
+_FNS = tuple(op.fn for op in OPS)
+_DERIVS = tuple(op.deriv for op in OPS)
+_ARITY = tuple(op.arity for op in OPS)
+
+
+@dataclass
+class Chunk:
+    """One piece of source text (a file, or one REPL line) and where it came from."""
+
+    base: int  # offset of this chunk in the graph's whole source
+    text: str
+    file: str
+    first_line: int
+    line_starts: list[int] = field(default_factory=list)
+
+
+class Source:
+    """All text the graph was built from; maps node spans back to file:line:column."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Chunk] = []
+        self._bases: list[int] = []
+        self.length = 0
+
+    def add(self, text: str, file: str = "<input>", first_line: int = 1) -> int:
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        chunk = Chunk(self.length, text, file, first_line, starts)
+        self.chunks.append(chunk)
+        self._bases.append(self.length)
+        self.length += len(text) + 1  # +1: chunks never run together
+        return chunk.base
+
+    def drop_last(self) -> None:
+        chunk = self.chunks.pop()
+        self._bases.pop()
+        self.length = chunk.base
+
+    def locate(self, offset: int) -> tuple[Chunk, int, int]:
+        """(chunk, line, column), both 1-based, of a global offset."""
+        chunk = self.chunks[bisect_right(self._bases, offset) - 1]
+        rel = offset - chunk.base
+        li = bisect_right(chunk.line_starts, rel) - 1
+        return chunk, chunk.first_line + li, rel - chunk.line_starts[li] + 1
+
+    def line_text(self, chunk: Chunk, line: int) -> str:
+        li = line - chunk.first_line
+        start = chunk.line_starts[li]
+        end = chunk.text.find("\n", start)
+        return chunk.text[start:] if end == -1 else chunk.text[start:end]
+
+    def text(self, start: int, end: int) -> str:
+        chunk = self.chunks[bisect_right(self._bases, start) - 1]
+        return chunk.text[start - chunk.base : end - chunk.base]
+
+
+class EvalError(Exception):
+    """Evaluation stopped at a node (outside an op's domain, division by zero)."""
+
+    def __init__(self, node: int, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+@dataclass
+class Warning_:
+    node: int
+    message: str
+
+
+class Graph:
+    """Flat node arrays. Index order is topological order."""
+
+    def __init__(self) -> None:
+        self.op: list[int] = []
+        self.a: list[int] = []  # first operand, -1 for leaves
+        self.b: list[int] = []  # second operand, -1 unless binary
+        self.k: list[float] = []  # literal exponent of powk
+        self.value: list[float] = []
+        self.grad: list[float] = []
+        self.start: list[int] = []  # span as offsets into self.source
+        self.end: list[int] = []
+        self.names: dict[int, str] = {}  # nodes bound to a name
+        self.source = Source()
+
+    def __len__(self) -> int:
+        return len(self.op)
+
+    def add(self, op: int, a: int = -1, b: int = -1, k: float = 0.0, value: float = 0.0,
+            start: int = 0, end: int = 0) -> int:
+        self.op.append(op)
+        self.a.append(a)
+        self.b.append(b)
+        self.k.append(k)
+        self.value.append(value)
+        self.grad.append(0.0)
+        self.start.append(start)
+        self.end.append(end)
+        return len(self.op) - 1
+
+    def truncate(self, n: int) -> None:
+        """Drop nodes n.. (used to undo a statement that failed half-way)."""
+        for arr in (self.op, self.a, self.b, self.k, self.value, self.grad, self.start, self.end):
+            del arr[n:]
+        for i in [i for i in self.names if i >= n]:
+            del self.names[i]
+
+    def operands(self, i: int) -> tuple[int, ...]:
+        n = _ARITY[self.op[i]]
+        return () if n == 0 else (self.a[i],) if n == 1 else (self.a[i], self.b[i])
+
+    def is_leaf(self, i: int) -> bool:
+        return self.op[i] in LEAVES
+
+    def takes_grad(self, i: int) -> bool:
+        """Constants and literals get no gradient; inputs and every op node do."""
+        o = self.op[i]
+        return o != CONST and o != LITERAL
+
+    def inputs(self) -> list[int]:
+        op = self.op
+        return [i for i in range(len(op)) if op[i] == INPUT]
+
+    # -- single-node rules, shared by the stepping session and the passes below --
+
+    def eval_node(self, i: int, value: list[float] | None = None) -> float:
+        """Evaluate node i from its operands' values; raises EvalError outside the domain."""
+        v = self.value if value is None else value
+        o = self.op[i]
+        if o in LEAVES:
+            return v[i]
+        x = v[self.a[i]]
+        y = v[self.b[i]] if self.b[i] >= 0 else 0.0
+        k = self.k[i]
+        try:
+            return _FNS[o](x, y, k)
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            raise self._domain_error(i, x, y, k, exc) from None
+
+    def local_derivs(self, i: int) -> tuple[float, ...]:
+        """d node / d operand for each operand, at the stored values."""
+        v = self.value
+        o = self.op[i]
+        b = self.b[i]
+        return _DERIVS[o](v[self.a[i]], v[b] if b >= 0 else 0.0, self.k[i], v[i])
+
+    def is_kink(self, i: int) -> bool:
+        op = OPS[self.op[i]]
+        if op.kink is None:
+            return False
+        b = self.b[i]
+        return op.kink(self.value[self.a[i]], self.value[b] if b >= 0 else 0.0, self.k[i])
+
+    def _domain_error(self, i: int, x: float, y: float, k: float, exc: Exception) -> EvalError:
+        check = OPS[self.op[i]].domain
+        message = f"{OPS[self.op[i]].name} failed ({exc})"
+        if check is not None:
+            try:
+                check(x, y, k)
+            except DomainError as err:
+                message = str(err)
+        return EvalError(i, message)
+
+    # -- full passes --
+
+    def forward(self, start: int = 0, stop: int | None = None) -> list[Warning_]:
+        """Evaluate every op node in [start, stop); return overflow warnings."""
+        op, a, b, k, v = self.op, self.a, self.b, self.k, self.value
+        fns = _FNS
+        stop = len(op) if stop is None else stop
+        i = start
+        try:
+            for i in range(start, stop):
+                o = op[i]
+                if o > LITERAL:  # leaves are the first three op codes
+                    # v[-1] for a unary op's missing b is harmless: unary fns ignore it.
+                    v[i] = fns[o](v[a[i]], v[b[i]], k[i])
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            bi = b[i]
+            raise self._domain_error(i, v[a[i]], v[bi] if bi >= 0 else 0.0, k[i], exc) from None
+        return self._nonfinite(v, start, stop, "value")
+
+    def backward(self, output: int) -> list[Warning_]:
+        """Gradients of node `output` with respect to every node, from scratch."""
+        op, a, b, k, v = self.op, self.a, self.b, self.k, self.value
+        n = len(op)
+        g = [0.0] * n
+        in_cone = bytearray(n)
+        in_cone[output] = 1
+        g[output] = 1.0
+        derivs = _DERIVS
+        for i in range(output, -1, -1):
+            o = op[i]
+            if o <= LITERAL or not in_cone[i]:
+                continue
+            gi = g[i]
+            ai = a[i]
+            bi = b[i]
+            d = derivs[o](v[ai], v[bi], k[i], v[i])
+            if op[ai] > LITERAL or op[ai] == INPUT:
+                g[ai] += gi * d[0]
+                in_cone[ai] = 1
+            if bi >= 0 and (op[bi] > LITERAL or op[bi] == INPUT):
+                g[bi] += gi * d[1]
+                in_cone[bi] = 1
+        self.grad = g
+        return self._nonfinite(g, 0, n, "gradient")
+
+    def _nonfinite(self, arr: list[float], start: int, stop: int, what: str) -> list[Warning_]:
+        # One C-level sum tells whether anything is inf or nan; scan only then.
+        if math.isfinite(sum(arr[start:stop])):
+            return []
+        out = []
+        for i in range(start, stop):
+            x = arr[i]
+            if not math.isfinite(x):
+                kind = "nan" if x != x else "overflow to inf" if what == "value" else "infinite"
+                out.append(Warning_(i, f"{what} is {x} ({kind})"))
+        return out
