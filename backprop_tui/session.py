@@ -1,0 +1,764 @@
+"""The step-through session: commands in, events out. No UI here.
+
+The TUI, replay files and headless mode all drive a Session with the same lines (a
+statement of the language, or a ``:command``) and render the events it returns.
+
+Stepping model. Forward steps evaluate the op nodes of the output's cone in topological
+order; backward steps visit every node of the cone in reverse order (the first seeds
+∂f/∂f = 1), pushing the node's gradient to its operands. Each step appends what it changed
+to an undo log, so ``:back`` costs O(1) per step at any position.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import gradcheck
+from .events import (
+    Back,
+    BreakHit,
+    Check,
+    CheckRow,
+    Contribution,
+    Error,
+    Event,
+    GraphText,
+    HSweep,
+    HSweepRow,
+    Info,
+    NodeInfo,
+    Nodes,
+    Phase,
+    ShowNode,
+    Statement,
+    Step,
+    Summary,
+    Warn,
+)
+from .graph import EvalError
+from .labels import deriv_text, fmt_val, formula, kind_name, label
+from .language import LangError, Program
+from .ops import INPUT, LITERAL, OPS
+
+_NAN = math.nan
+
+
+class CommandError(Exception):
+    """A command's arguments are wrong: the message says what was expected."""
+
+
+@dataclass
+class Command:
+    name: str
+    aliases: tuple[str, ...]
+    usage: str
+    help: str
+    run: Callable[[Session, list[str]], list[Event]]
+
+
+COMMANDS: dict[str, Command] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def command(name: str, usage: str, help: str, aliases: tuple[str, ...] = ()):
+    """Register a :command. Every view gets it: this table is the only list."""
+
+    def deco(fn: Callable[[Session, list[str]], list[Event]]):
+        COMMANDS[name] = Command(name, aliases, usage, help, fn)
+        for alias in (name, *aliases):
+            _ALIASES[alias] = name
+        return fn
+
+    return deco
+
+
+def _normalise(text: str) -> str:
+    """Label text as typed: no spaces or product signs, ASCII minus, ^ for superscripts."""
+    text = text.replace("**", "^")
+    for ch in " \t*×·":
+        text = text.replace(ch, "")
+    return text.replace("−", "-")
+
+
+class Session:
+    def __init__(self, program: Program | None = None) -> None:
+        self.prog = program or Program()
+        self.line = 0
+        self.file = "<input>"
+        self.breaks: set[int] = set()
+        self.break_ops: set[str] = set()
+        self.last_error: Error | None = None
+        self.last_check: Check | None = None
+        self.output: int | None = None
+        self.fwd: list[int] = []
+        self.bwd: list[int] = []
+        self.fwd_index: list[int] = []
+        self.bwd_index: list[int] = []
+        self.pos = 0
+        self.log: list[tuple] = []
+        self._label_index: dict[str, list[int]] | None = None
+        if self.prog.output is not None:
+            self._set_output(self.prog.output)
+
+    # ------------------------------------------------------------------ input lines
+    def run_line(self, text: str, line: int | None = None, file: str | None = None) -> list[Event]:
+        """Run one line (statements or a :command) and return its events. Never raises."""
+        self.line = self.line + 1 if line is None else line
+        if file is not None:
+            self.file = file
+        stripped = text.strip()
+        try:
+            if stripped.startswith(":"):
+                events = self._command(stripped[1:])
+            elif not stripped or stripped.startswith("#"):
+                events = []
+            else:
+                events = self._statement(text)
+        except CommandError as exc:
+            events = [Error(str(exc), file=self.file, at_line=self.line, col=1)]
+        except LangError as exc:
+            events = [Error(exc.message, file=exc.file, at_line=exc.line, col=exc.col,
+                            caret=exc.caret())]
+        except RecursionError:  # defensive: nothing here should recurse
+            events = [Error("the input is nested too deeply")]
+        for ev in events:
+            ev.line = self.line
+        errors = [e for e in events if isinstance(e, Error)]
+        # ':expect error' looks at the line before it, so expectations don't clear it.
+        if not stripped.startswith(":expect"):
+            self.last_error = errors[-1] if errors else None
+        return events
+
+    def _statement(self, text: str) -> list[Event]:
+        nodes = self.prog.run(text, self.file, self.line)
+        if not nodes:
+            return []
+        self._label_index = None
+        self._set_output(self.prog.output)
+        g = self.prog.graph
+        out = self.prog.output
+        events: list[Event] = []
+        value = None
+        try:
+            value = gradcheck.reference(g, out).value[out]
+        except EvalError as err:
+            events.append(self._eval_error(err))
+        ev = Statement(text.strip(), out, label(g, out), value, len(g), len(self.prog.inputs()),
+                       len(self.fwd), len(self.bwd))
+        return [ev, *events]
+
+    def _command(self, text: str) -> list[Event]:
+        parts = text.split()
+        if not parts:
+            raise CommandError("empty command; try :help")
+        name = _ALIASES.get(parts[0])
+        if name is None:
+            close = difflib.get_close_matches(parts[0], list(_ALIASES), n=3)
+            hint = f"; did you mean {', '.join(':' + c for c in close)}?" if close else "; try :help"
+            raise CommandError(f"unknown command ':{parts[0]}'{hint}")
+        return COMMANDS[name].run(self, parts[1:])
+
+    # ------------------------------------------------------------------ structure
+    def _set_output(self, out: int) -> None:
+        """Make `out` the differentiated node: its cone sets the steps. Resets stepping.
+
+        The backward order is Kahn's algorithm from the output, operands left to right: a
+        node is visited once every consumer has pushed to it. For the seed this visits x²
+        before 3x, so x's gradient arrives as 0 → 4 → 13, as in the seed's walk-through.
+        The forward order is its mirror image.
+        """
+        g = self.prog.graph
+        n = len(g)
+        a, b, op = g.a, g.b, g.op
+        pending = [0] * n  # consumers in the cone not yet visited, one per edge
+        seen = bytearray(n)
+        seen[out] = 1
+        for i in range(out, -1, -1):
+            if seen[i] and op[i] > LITERAL:
+                pending[a[i]] += 1
+                seen[a[i]] = 1
+                if b[i] >= 0:
+                    pending[b[i]] += 1
+                    seen[b[i]] = 1
+        order = [out]
+        k = 0
+        while k < len(order):
+            i = order[k]
+            k += 1
+            if op[i] > LITERAL:
+                for j in (a[i], b[i]) if b[i] >= 0 else (a[i],):
+                    pending[j] -= 1
+                    if pending[j] == 0:
+                        order.append(j)
+        self.output = out
+        self.bwd = order
+        self.fwd = [i for i in reversed(order) if op[i] > LITERAL]
+        self.fwd_index = [-1] * n
+        self.bwd_index = [-1] * n
+        for k, i in enumerate(self.fwd):
+            self.fwd_index[i] = k
+        for k, i in enumerate(self.bwd):
+            self.bwd_index[i] = k
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        g = self.prog.graph
+        value, grad = g.value, g.grad
+        for i in self.fwd:
+            value[i] = _NAN
+        for i in self.bwd:
+            grad[i] = 0.0
+        self.pos = 0
+        self.log.clear()
+
+    def require_program(self) -> int:
+        if self.output is None:
+            raise CommandError("no program yet: type an expression, e.g. x = 2; x^2 + 1")
+        return self.output
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def steps_total(self) -> int:
+        return len(self.fwd) + len(self.bwd)
+
+    def progress(self) -> tuple[str, int, int]:
+        """('forward', 3, 5) or ('backward', 2, 9): the phase and steps done in it."""
+        f = len(self.fwd)
+        if self.pos <= f:
+            return "forward", self.pos, f
+        return "backward", self.pos - f, len(self.bwd)
+
+    def progress_text(self) -> str:
+        if self.output is None:
+            return "no program"
+        phase, k, n = self.progress()
+        if phase == "backward" and k == n:
+            return f"done: backward {k}/{n}"
+        return f"{phase} {k}/{n}"
+
+    def current(self) -> int | None:
+        """The node of the last step taken, or None at the start."""
+        if self.pos == 0:
+            return None
+        f = len(self.fwd)
+        return self.fwd[self.pos - 1] if self.pos <= f else self.bwd[self.pos - 1 - f]
+
+    def computed(self, i: int) -> bool:
+        k = self.fwd_index[i] if i < len(self.fwd_index) else -1
+        return k < 0 or k < self.pos
+
+    def final(self, i: int) -> bool:
+        k = self.bwd_index[i] if i < len(self.bwd_index) else -1
+        return k >= 0 and k < self.pos - len(self.fwd)
+
+    def node_info(self, i: int) -> NodeInfo:
+        g = self.prog.graph
+        computed = self.computed(i)
+        in_cone = i < len(self.bwd_index) and self.bwd_index[i] >= 0
+        grad = g.grad[i] if g.takes_grad(i) and in_cone else None
+        return NodeInfo(i, label(g, i), kind_name(g, i), g.value[i] if computed else None, grad,
+                        self.final(i), list(g.operands(i)), str(self.prog.span(i)),
+                        formula(g, i) if computed and not g.is_leaf(i) else "")
+
+    def resolve(self, ref: str) -> int:
+        """A node from '#id', a name, or a label such as 3xy."""
+        g = self.prog.graph
+        if ref.startswith("#"):
+            try:
+                i = int(ref[1:])
+            except ValueError:
+                raise CommandError(f"'{ref}' is not a node id; ids look like #4") from None
+            if not 0 <= i < len(g):
+                raise CommandError(f"no node {ref}; ids run from #0 to #{len(g) - 1}")
+            return i
+        if ref in self.prog.bindings:
+            return self.prog.bindings[ref]
+        if self._label_index is None:
+            index: dict[str, list[int]] = {}
+            for i in range(len(g)):
+                index.setdefault(_normalise(label(g, i)), []).append(i)
+            self._label_index = index
+        found = self._label_index.get(_normalise(ref))
+        if found:
+            # Prefer a node the current output depends on, then the newest.
+            in_cone = [i for i in found if i < len(self.bwd_index) and self.bwd_index[i] >= 0]
+            return (in_cone or found)[-1]
+        close = difflib.get_close_matches(_normalise(ref), list(self._label_index), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; :nodes lists them"
+        raise CommandError(f"no node '{ref}'{hint}")
+
+    def summary(self) -> Summary:
+        """The program's output and gradients from full passes (independent of stepping)."""
+        g = self.prog.graph
+        out = self.output
+        if out is None:
+            return Summary(None, [], [])
+        ref = gradcheck.reference(g, out)
+        return Summary(
+            {"label": label(g, out), "value": ref.value[out]},
+            [{"name": name, "value": ref.value[i], "grad": ref.grad[i]}
+             for name, i in self.prog.inputs()],
+            [{"id": i, "label": label(g, i), "op": OPS[g.op[i]].name, "value": ref.value[i],
+              "grad": ref.grad[i] if g.takes_grad(i) else None, "operands": list(g.operands(i))}
+             for i in range(len(g))],
+        )
+
+    # ------------------------------------------------------------------ stepping
+    def _advance(self) -> int:
+        """Take one step without building an event; returns the node. Raises EvalError."""
+        g = self.prog.graph
+        f = len(self.fwd)
+        if self.pos < f:
+            i = self.fwd[self.pos]
+            old = g.value[i]
+            g.value[i] = g.eval_node(i)
+            self.log.append((i, old))
+        else:
+            i = self.bwd[self.pos - f]
+            grad = g.grad
+            seeded_old = None
+            if i == self.output:
+                seeded_old = grad[i]
+                grad[i] = 1.0
+            pushes = []
+            if not g.is_leaf(i):
+                gi = grad[i]
+                for j, d in zip(g.operands(i), g.local_derivs(i), strict=True):
+                    if g.takes_grad(j):
+                        pushes.append((j, grad[j]))
+                        grad[j] += gi * d
+            self.log.append((i, seeded_old, pushes))
+        self.pos += 1
+        return i
+
+    def _undo(self) -> None:
+        g = self.prog.graph
+        self.pos -= 1
+        entry = self.log.pop()
+        if self.pos < len(self.fwd):
+            i, old = entry
+            g.value[i] = old
+        else:
+            i, seeded_old, pushes = entry
+            for j, before in reversed(pushes):
+                g.grad[j] = before
+            if seeded_old is not None:
+                g.grad[i] = seeded_old
+
+    def _step_event(self) -> Step:
+        """The event for the step just taken (reads the undo log's top entry)."""
+        g = self.prog.graph
+        f = len(self.fwd)
+        i = self.current()
+        if self.pos <= f:
+            return Step("forward", i, label(g, i), g.value[i], None, self.pos, f, formula(g, i))
+        _, seeded_old, pushes = self.log[-1]
+        contribs = []
+        if pushes:
+            gi = g.grad[i]
+            derivs = g.local_derivs(i)
+            running: dict[int, float] = {}
+            for slot, j in enumerate(g.operands(i)):
+                if not g.takes_grad(j):
+                    continue
+                before = running.get(j, next(b for jj, b in pushes if jj == j))
+                after = before + gi * derivs[slot]
+                running[j] = after
+                contribs.append(Contribution(j, label(g, j), derivs[slot], deriv_text(g, i, slot),
+                                             gi, gi * derivs[slot], before, after))
+        kink = ""
+        if g.is_kink(i):
+            kink = (f"{OPS[g.op[i]].name} is not differentiable at 0; backprop uses the "
+                    f"convention {OPS[g.op[i]].name}'(0) = 0")
+        grad = g.grad[i] if g.takes_grad(i) else None
+        return Step("backward", i, label(g, i), g.value[i], grad, self.pos - f, len(self.bwd),
+                    contributions=contribs, seeded=seeded_old is not None, final=True, kink=kink)
+
+    def _eval_error(self, err: EvalError) -> Error:
+        g = self.prog.graph
+        span = self.prog.span(err.node)
+        return Error(f"cannot evaluate {label(g, err.node)} at {span}: {err.message}",
+                     file=span.file, at_line=span.line, col=span.col, span=str(span))
+
+    def _checks_after(self, i: int) -> list[Event]:
+        """Warnings and phase-end events after the step at node i."""
+        g = self.prog.graph
+        out: list[Event] = []
+        f = len(self.fwd)
+        value = g.value[i] if self.pos <= f else g.grad[i]
+        if not math.isfinite(value):
+            what = "value" if self.pos <= f else "gradient"
+            out.append(Warn(f"{what} is {value}", i, label(g, i)))
+        if self.pos > f and self.log[-1][2]:
+            for j, _ in self.log[-1][2]:
+                if not math.isfinite(g.grad[j]):
+                    out.append(Warn(f"gradient became {g.grad[j]} (from {label(g, i)})", j,
+                                    label(g, j)))
+        if self.pos == f:
+            out.append(Phase("forward", "done", f"forward pass done: f = {label(g, self.output)} = "
+                             f"{fmt_val(g.value[self.output])}; next, the backward pass"))
+        elif self.pos == self.steps_total:
+            grads = ", ".join(f"∂f/∂{name} = {fmt_val(g.grad[n])}" for name, n in self.prog.inputs()
+                              if self.bwd_index[n] >= 0)
+            out.append(Phase("backward", "done", "backward pass done" + (f": {grads}" if grads else "")))
+        return out
+
+    def step(self, n: int = 1, verbose: bool = True, stop_at_breaks: bool = False) -> list[Event]:
+        """Take up to n steps. Verbose: an event per step; else one summary line."""
+        self.require_program()
+        events: list[Event] = []
+        taken = 0
+        while taken < n:
+            if self.pos >= self.steps_total:
+                if taken == 0:
+                    events.append(Info("at the end: both passes are done (:back or :reset)"))
+                break
+            try:
+                i = self._advance()
+            except EvalError as err:
+                events.append(self._eval_error(err))
+                break
+            taken += 1
+            if verbose:
+                events.append(self._step_event())
+                events.extend(self._checks_after(i))
+            elif self.pos == len(self.fwd) or self.pos == self.steps_total:
+                events.extend(self._checks_after(i))
+            if stop_at_breaks:
+                reason = self._break_reason(i)
+                if reason:
+                    if not verbose:
+                        events.append(self._step_event())
+                    events.append(BreakHit(i, label(self.prog.graph, i), reason))
+                    break
+        if not verbose and taken:
+            events.insert(0, Info(f"ran {taken} step{'s' * (taken != 1)}: now {self.progress_text()}"))
+        return events
+
+    def back(self, n: int = 1) -> list[Event]:
+        self.require_program()
+        steps = min(n, self.pos)
+        for _ in range(steps):
+            self._undo()
+        if steps == 0:
+            return [Info("at the start: nothing to undo")]
+        cur = self.current()
+        phase, _, _ = self.progress()
+        return [Back(steps, phase, self.progress_text(), cur,
+                     None if cur is None else label(self.prog.graph, cur))]
+
+    def run_to(self, target: int, verbose: bool = False) -> list[Event]:
+        if target > self.pos:
+            return self.step(target - self.pos, verbose=verbose)
+        if target < self.pos:
+            return self.back(self.pos - target)
+        return [Info(f"already there: {self.progress_text()}")]
+
+    def _break_reason(self, i: int) -> str:
+        if i in self.breaks:
+            return "breakpoint"
+        name = OPS[self.prog.graph.op[i]].name
+        return f"op:{name}" if name in self.break_ops else ""
+
+    def reset(self) -> None:
+        if self.output is not None:
+            self._reset_state()
+
+
+# ---------------------------------------------------------------------- commands
+
+def _count(args: list[str], default: int = 1) -> int:
+    if not args:
+        return default
+    try:
+        n = int(args[0])
+    except ValueError:
+        raise CommandError(f"expected a number of steps, got '{args[0]}'") from None
+    if n < 1:
+        raise CommandError("the number of steps must be at least 1")
+    return n
+
+
+_VERBOSE_LIMIT = 200  # more steps than this are reported as one line
+
+
+@command("step", ":step [N]", "Take N steps (default 1): forward through the nodes, then on "
+         "into the backward pass.", aliases=("s", "n", "next"))
+def _cmd_step(s: Session, args: list[str]) -> list[Event]:
+    n = _count(args)
+    return s.step(n, verbose=n <= _VERBOSE_LIMIT)
+
+
+@command("back", ":back [N]", "Step back N steps (default 1), restoring exactly the state before "
+         "them. Each step back costs O(1).", aliases=("rs", "b"))
+def _cmd_back(s: Session, args: list[str]) -> list[Event]:
+    return s.back(_count(args))
+
+
+@command("forward", ":forward", "Run the forward pass to its end.", aliases=("fwd",))
+def _cmd_forward(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    return s.run_to(max(s.pos, len(s.fwd)))
+
+
+@command("backward", ":backward", "Run the backward pass to its end (the forward pass first if "
+         "needed).", aliases=("bwd",))
+def _cmd_backward(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    return s.run_to(s.steps_total)
+
+
+@command("continue", ":continue", "Run until a breakpoint or the end.", aliases=("c", "cont"))
+def _cmd_continue(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    return s.step(s.steps_total, verbose=False, stop_at_breaks=True)
+
+
+@command("reset", ":reset", "Return to the start: no values computed, no gradients.")
+def _cmd_reset(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    s.reset()
+    return [Phase("forward", "reset", f"reset: {s.progress_text()}")]
+
+
+@command("goto", ":goto NODE", "Run forward or back to the step at NODE (its forward step while "
+         "in the forward pass, else its backward step).", aliases=("g",))
+def _cmd_goto(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    if not args:
+        raise CommandError("usage: :goto NODE")
+    i = s.resolve(" ".join(args))
+    fk = s.fwd_index[i]
+    bk = s.bwd_index[i]
+    if bk < 0:
+        raise CommandError(f"{label(s.prog.graph, i)} is not part of f = "
+                           f"{label(s.prog.graph, s.output)}")
+    in_forward = s.pos <= len(s.fwd) and s.pos < s.steps_total
+    target = fk + 1 if fk >= 0 and (in_forward or bk < 0) else len(s.fwd) + bk + 1
+    events = s.run_to(target)
+    if s.pos == target and target > 0:
+        events.append(s._step_event())
+    return events
+
+
+@command("break", ":break NODE | :break op:NAME", "Stop :continue at NODE, or at every node of "
+         "an operation: :break op:tanh.", aliases=("br",))
+def _cmd_break(s: Session, args: list[str]) -> list[Event]:
+    if not args:
+        return _cmd_breaks(s, args)
+    ref = " ".join(args)
+    if ref.startswith("op:"):
+        name = ref[3:]
+        if name not in {op.name for op in OPS if op.arity > 0}:
+            ops = ", ".join(op.name for op in OPS if op.arity > 0)
+            raise CommandError(f"unknown operation '{name}'; operations are {ops}")
+        s.break_ops.add(name)
+        return [Info(f"breakpoint on every {name} node")]
+    i = s.resolve(ref)
+    s.breaks.add(i)
+    return [Info(f"breakpoint at #{i} {label(s.prog.graph, i)}")]
+
+
+@command("unbreak", ":unbreak [NODE | op:NAME]", "Remove a breakpoint, or all of them.",
+         aliases=("ub", "clear"))
+def _cmd_unbreak(s: Session, args: list[str]) -> list[Event]:
+    if not args or args == ["all"]:
+        n = len(s.breaks) + len(s.break_ops)
+        s.breaks.clear()
+        s.break_ops.clear()
+        return [Info(f"removed {n} breakpoint{'s' * (n != 1)}")]
+    ref = " ".join(args)
+    if ref.startswith("op:"):
+        if ref[3:] not in s.break_ops:
+            raise CommandError(f"no breakpoint on {ref}")
+        s.break_ops.discard(ref[3:])
+        return [Info(f"removed breakpoint on {ref}")]
+    i = s.resolve(ref)
+    if i not in s.breaks:
+        raise CommandError(f"no breakpoint at {label(s.prog.graph, i)}")
+    s.breaks.discard(i)
+    return [Info(f"removed breakpoint at #{i} {label(s.prog.graph, i)}")]
+
+
+@command("breaks", ":breaks", "List the breakpoints.")
+def _cmd_breaks(s: Session, args: list[str]) -> list[Event]:
+    g = s.prog.graph
+    items = [f"#{i} {label(g, i)}" for i in sorted(s.breaks)] + [f"op:{o}" for o in sorted(s.break_ops)]
+    return [Info("breakpoints: " + (", ".join(items) if items else "none"))]
+
+
+@command("show", ":show NODE", "Show a node: value, gradient so far, formula, local derivatives.",
+         aliases=("p", "print"))
+def _cmd_show(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    i = s.resolve(" ".join(args)) if args else (s.current() if s.current() is not None else s.output)
+    g = s.prog.graph
+    local = []
+    if not g.is_leaf(i) and s.computed(i) and all(s.computed(j) for j in g.operands(i)):
+        derivs = g.local_derivs(i)
+        for slot, j in enumerate(g.operands(i)):
+            local.append(f"∂({label(g, i)})/∂{label(g, j)} = {deriv_text(g, i, slot)} = "
+                         f"{fmt_val(derivs[slot])}")
+    return [ShowNode(s.node_info(i), local)]
+
+
+@command("nodes", ":nodes", "List every node in topological order with value and gradient.")
+def _cmd_nodes(s: Session, args: list[str]) -> list[Event]:
+    return [Nodes([s.node_info(i) for i in range(len(s.prog.graph))])]
+
+
+@command("graph", ":graph", "A text rendering of the graph: each node with the nodes it reads.")
+def _cmd_graph(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    g = s.prog.graph
+    cur = s.current()
+    lines = []
+    for i in range(len(g)):
+        info = s.node_info(i)
+        mark = "▶" if i == cur else ("●" if info.final else " ")
+        reads = ", ".join(label(g, j) for j in g.operands(i))
+        val = "·" if info.value is None else fmt_val(info.value)
+        grad = "" if info.grad is None else f"  ∂f {fmt_val(info.grad)}"
+        arrow = f" ← {reads}" if reads else ""
+        out = "  (output)" if i == s.output else ""
+        lines.append(f"{mark} #{i:<4} {info.label:<20}{arrow:<24} = {val}{grad}{out}")
+    return [GraphText(lines)]
+
+
+def _parse_number(text: str) -> float:
+    if not re.fullmatch(r"[-+−]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", text):
+        raise CommandError(f"expected a number, got '{text}'")
+    x = float(text.replace("−", "-"))
+    if not math.isfinite(x):
+        raise CommandError(f"the number {text} is too large for a float64")
+    return x
+
+
+@command("set", ":set NAME = NUMBER", "Change an input's value in place; stepping restarts from "
+         "the forward pass.")
+def _cmd_set(s: Session, args: list[str]) -> list[Event]:
+    text = " ".join(args)
+    if "=" not in text:
+        raise CommandError("usage: :set NAME = NUMBER")
+    name, _, num = (p.strip() for p in text.partition("="))
+    node = s.prog.bindings.get(name)
+    if node is None:
+        raise CommandError(f"no input named '{name}'")
+    g = s.prog.graph
+    if g.op[node] != INPUT:
+        raise CommandError(f"{name} is not an input (only inputs can be set)")
+    g.value[node] = _parse_number(num)
+    s.reset()
+    return [Info(f"{name} = {fmt_val(g.value[node])}; restarted from the forward pass")]
+
+
+@command("output", ":output NODE", "Differentiate another node instead of the last statement.")
+def _cmd_output(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    if not args:
+        raise CommandError("usage: :output NODE")
+    i = s.resolve(" ".join(args))
+    s._set_output(i)
+    return [Info(f"now differentiating f = {label(s.prog.graph, i)}: {len(s.fwd)} forward and "
+                 f"{len(s.bwd)} backward steps")]
+
+
+def _check_options(args: list[str]) -> tuple[list[str], str, float | None]:
+    mode, h, rest = "central", None, []
+    for arg in args:
+        if arg.startswith("mode="):
+            mode = arg[5:]
+            if mode not in gradcheck.TOLERANCES:
+                raise CommandError(f"unknown mode '{mode}': expected central or forward")
+        elif arg.startswith("h="):
+            h = _parse_number(arg[2:])
+            if h <= 0:
+                raise CommandError("h must be positive")
+        else:
+            rest.append(arg)
+    return rest, mode, h
+
+
+def check_nodes(s: Session, which: str) -> list[int]:
+    """The nodes a check covers: every input (default), 'all' nodes, or one node."""
+    g = s.prog.graph
+    if not which:
+        return [i for _, i in s.prog.inputs() if s.bwd_index[i] >= 0]
+    if which == "all":
+        return [i for i in reversed(s.bwd) if g.takes_grad(i)]
+    i = s.resolve(which)
+    if not g.takes_grad(i):
+        raise CommandError(f"{label(g, i)} is a constant: it has no gradient to check")
+    return [i]
+
+
+def run_check(s: Session, nodes: list[int], mode: str, h: float | None,
+              progress: Callable[[int, int], None] | None = None,
+              cancelled: Callable[[], bool] | None = None) -> Check:
+    """The FD check as an event; the TUI calls this from a worker with progress/cancel."""
+    g = s.prog.graph
+    rows, evals, was_cancelled = gradcheck.check(g, s.require_program(), nodes, mode, h,
+                                                 progress, cancelled)
+    atol, rtol = gradcheck.TOLERANCES[mode]
+    out = [CheckRow(r.id, label(g, r.id), r.analytic, r.numeric, r.abs_err, r.rel_err, r.h,
+                    r.verdict, r.evals) for r in rows]
+    ev = Check(mode, out, evals, len(s.prog.inputs()), atol, rtol,
+               all(r.verdict == "pass" for r in out) and not was_cancelled, was_cancelled)
+    s.last_check = ev
+    return ev
+
+
+@command("check", ":check [NODE|all] [h=…] [mode=central|forward]", "Compare backprop gradients "
+         "with finite differences: every input by default, every node with 'all'. Reports the "
+         "errors, a verdict (kinks say 'not differentiable here') and the cost in evaluations.",
+         aliases=("x",))
+def _cmd_check(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    rest, mode, h = _check_options(args)
+    try:
+        return [run_check(s, check_nodes(s, " ".join(rest)), mode, h)]
+    except EvalError as err:
+        return [s._eval_error(err)]
+
+
+@command("hsweep", ":hsweep [NODE]", "Error of forward and central differences against backprop "
+         "for h = 1e-1 … 1e-13: h must be small, but not too small.", aliases=("h",))
+def _cmd_hsweep(s: Session, args: list[str]) -> list[Event]:
+    out = s.require_program()
+    g = s.prog.graph
+    nodes = check_nodes(s, " ".join(args))
+    if not nodes:
+        raise CommandError("f has no inputs to sweep")
+    j = nodes[0]
+    try:
+        analytic, data = gradcheck.hsweep(g, out, j)
+    except EvalError as err:
+        return [s._eval_error(err)]
+    rows = [HSweepRow(h, fw, abs(fw - analytic), ce, abs(ce - analytic)) for h, fw, ce in data]
+
+    def best(key: Callable[[HSweepRow], float]) -> float:
+        finite = [r for r in rows if math.isfinite(key(r))]
+        return min(finite, key=key).h if finite else math.nan
+
+    return [HSweep(j, label(g, j), analytic, rows, best(lambda r: r.forward_err),
+                   best(lambda r: r.central_err))]
+
+
+@command("help", ":help [COMMAND]", "List the commands, or explain one.", aliases=("?",))
+def _cmd_help(s: Session, args: list[str]) -> list[Event]:
+    if args:
+        name = _ALIASES.get(args[0].lstrip(":"))
+        if name is None:
+            raise CommandError(f"no command ':{args[0].lstrip(':')}'; :help lists them")
+        c = COMMANDS[name]
+        alias = f"  (aliases: {', '.join(':' + a for a in c.aliases)})" if c.aliases else ""
+        return [Info(f"{c.usage}{alias}\n  {c.help}")]
+    width = max(len(c.usage) for c in COMMANDS.values())
+    lines = ["Type a statement (x = 2; y = 3; x^2 + 3x*y + 1) or a command:"]
+    lines += [f"  {c.usage:<{width}}  {c.help.split('. ')[0].rstrip('.')}" for c in COMMANDS.values()]
+    lines.append("NODE is a name, a label such as 3xy, or #id.")
+    return [Info("\n".join(lines))]
