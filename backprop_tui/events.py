@@ -71,6 +71,10 @@ class Contribution:
                 f"({fmt_val(self.before)} → {fmt_val(self.after)})")
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
 def _paren(label: str) -> str:
     return label if label.replace("_", "").isalnum() else f"({label})"
 
@@ -138,8 +142,8 @@ class Statement(Event):
     backward_steps: int
 
     def text(self) -> str:
-        val = "" if self.value is None else f" = {fmt_val(self.value)}"
-        return (f"{self.node}{val}   ({self.nodes} nodes, {self.inputs} inputs; "
+        val = " — cannot be evaluated" if self.value is None else f" = {fmt_val(self.value)}"
+        return (f"{self.node}{val}   ({_n(self.nodes, 'node')}, {_n(self.inputs, 'input')}; "
                 f"{self.forward_steps} forward and {self.backward_steps} backward steps)")
 
 
@@ -346,3 +350,75 @@ class Summary(Event):
         rows += [f"  ∂f/∂{r['name']} = {fmt_val(r['grad'])}   ({r['name']} = {fmt_val(r['value'])})"
                  for r in self.inputs]
         return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- replay files (script.py)
+
+@dataclass
+class Say(Event):
+    """Narration from a replay file (:say): the TUI shows it, headless mode prints it."""
+
+    kind: ClassVar[str] = "say"
+    message: str
+
+    def text(self) -> str:
+        return self.message
+
+
+@dataclass
+class Pause(Event):
+    """Pacing (:pause): the TUI waits this long; headless mode does not."""
+
+    kind: ClassVar[str] = "pause"
+    seconds: float
+
+    def text(self) -> str:
+        return f"pause {self.seconds:g} s"
+
+
+@dataclass
+class Expect(Event):
+    """An :expect line's verdict. `claim` and `got` are the readable forms of
+    expected/actual; file:at_line is where the expectation is written."""
+
+    kind: ClassVar[str] = "expect"
+    what: str  # "value", "grad", "check" or "error"
+    node: str | None
+    expected: float | str | None
+    actual: float | str | None
+    tol: float | None  # absolute tolerance when given with ±, else None (the default rule)
+    passed: bool
+    claim: str
+    got: str
+    file: str = ""
+    at_line: int = 0
+
+    def text(self) -> str:
+        if self.passed:
+            return f"✓ {self.claim}"
+        return f"✗ {self.file}:{self.at_line}: expected {self.claim}, got {self.got}"
+
+
+@dataclass
+class Load(Event):
+    """:load began running another file's lines here."""
+
+    kind: ClassVar[str] = "load"
+    path: str
+    depth: int = 1
+
+    def text(self) -> str:
+        return f"loading {self.path}"
+
+
+@dataclass
+class Echo(Event):
+    """A line run inside an interactive :load, so a log shows what produced what follows."""
+
+    kind: ClassVar[str] = "echo"
+    source: str
+    file: str
+    at_line: int
+
+    def text(self) -> str:
+        return f"{self.file}:{self.at_line} › {self.source}"

@@ -13,7 +13,7 @@ from .graph import Graph
 from .ops import CONST, INPUT, LITERAL, OPS, P_ATOM, P_POWER, P_PRODUCT, P_UNARY
 
 LABEL_BUDGET = 40
-LABEL_DEPTH = 32
+LABEL_DEPTH = 12  # deep enough to fill the budget; bounds the cost of a label
 ELLIPSIS = "…"
 
 _SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")

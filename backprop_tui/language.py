@@ -411,6 +411,14 @@ class Program:
         _, end_line, end_col = g.source.locate(max(g.start[i], g.end[i] - 1))
         return Span(chunk.file, line, col, end_line, end_col + 1)
 
+    def error_at(self, i: int, message: str) -> LangError:
+        """A LangError pointing at node i's span, with the source line and carets."""
+        g = self.graph
+        chunk, line, col = g.source.locate(g.start[i])
+        _, end_line, end_col = g.source.locate(max(g.start[i], g.end[i] - 1))
+        width = end_col + 1 - col if end_line == line else 1
+        return LangError(message, chunk.file, line, col, g.source.line_text(chunk, line), width)
+
     def inputs(self) -> list[tuple[str, int]]:
         """(name, node) for each input currently bound to a name, in creation order."""
         g = self.graph

@@ -381,8 +381,10 @@ class Session:
     def _eval_error(self, err: EvalError) -> Error:
         g = self.prog.graph
         span = self.prog.span(err.node)
+        where = self.prog.error_at(err.node, err.message)
         return Error(f"cannot evaluate {label(g, err.node)} at {span}: {err.message}",
-                     file=span.file, at_line=span.line, col=span.col, span=str(span))
+                     file=span.file, at_line=span.line, col=span.col, span=str(span),
+                     caret=where.caret())
 
     def _checks_after(self, i: int) -> list[Event]:
         """Warnings and phase-end events after the step at node i."""
