@@ -1,106 +1,122 @@
-"""Command line: arguments → TUI, headless run, or benchmark."""
+"""backprop-tui: step through backpropagation in a terminal, or run replay files headless.
+
+  backprop-tui                      the TUI on the seed example x² + 3xy + 1
+  backprop-tui FILE.bp              play a replay file in the TUI
+  backprop-tui -e 'x = 2; x^2'      the TUI on a program
+  backprop-tui --headless FILE...   run files without a UI (- reads stdin, line by line)
+  backprop-tui bench [...]          the scaling benchmarks (backprop-tui bench --help)
+
+Headless exit status: 0 when every :expect held, 1 when one failed, 2 on a usage or file
+error, or an error line that no ':expect error' accounts for.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Sequence
 
-from .graph import EvalError
-from .labels import fmt_val, label
-from .language import LangError, Program
-
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+SEED = "x = 2\ny = 3\nx^2 + 3x*y + 1"
 
 
-def read_source(path: str) -> str:
-    """A program file's text (``-`` is stdin); undecodable bytes become a clear error."""
-    data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise LangError(f"the file is not valid UTF-8 (byte {exc.start})", path if path != "-"
-                        else "<stdin>", 1, 1) from None
-
-
-def summary(prog: Program) -> dict:
-    """The stable summary object: output, inputs with gradients, every node."""
-    g = prog.graph
-    out = prog.output
-    return {
-        "event": "summary",
-        "output": None if out is None else {"label": label(g, out), "value": g.value[out]},
-        "inputs": [{"name": name, "value": g.value[i], "grad": g.grad[i]}
-                   for name, i in prog.inputs()],
-        "nodes": [{"id": i, "label": label(g, i), "op": _opname(g, i), "value": g.value[i],
-                   "grad": g.grad[i] if g.takes_grad(i) else None,
-                   "operands": list(g.operands(i))} for i in range(len(g))],
-    }
-
-
-def _opname(g, i: int) -> str:
-    from .ops import OPS
-
-    return OPS[g.op[i]].name
-
-
-def run_headless(paths: Sequence[str], as_json: bool) -> int:
-    for path in paths:
-        name = "<stdin>" if path == "-" else path
-        try:
-            text = read_source(path)
-            prog = Program()
-            prog.run(text, name)
-            if prog.output is None:
-                raise LangError("the program is empty: write an expression such as x^2 + 1", name)
-            g = prog.graph
-            try:
-                g.forward()
-                g.backward(prog.output)
-            except EvalError as err:
-                span = prog.span(err.node)
-                raise LangError(f"{label(g, err.node)}: {err.message}", span.file, span.line,
-                                span.col) from None
-        except LangError as err:
-            print(err.format(), file=sys.stderr)
-            return EXIT_ERROR
-        except OSError as err:
-            print(f"backprop-tui: cannot read {name}: {err.strerror}", file=sys.stderr)
-            return EXIT_ERROR
-        data = summary(prog)
-        if as_json:
-            print(json.dumps(data, ensure_ascii=False))
-        else:
-            _print_summary(data)
-    return EXIT_OK
-
-
-def _print_summary(data: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    out = data["output"]
-    console.print(f"f = {out['label']} = {fmt_val(out['value'])}")
-    table = Table("input", "value", "∂f/∂input")
-    for row in data["inputs"]:
-        table.add_row(row["name"], fmt_val(row["value"]), fmt_val(row["grad"]))
-    console.print(table)
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="backprop-tui", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="replay files (.bp): statements and :commands, one per line; - is stdin")
+    p.add_argument("-e", dest="program", metavar="PROGRAM",
+                   help="a program to start with, e.g. 'x = 2; y = 3; x^2 + 3x*y + 1'")
+    p.add_argument("--headless", action="store_true", help="run the files without a UI")
+    p.add_argument("--json", action="store_true",
+                   help="headless: one JSON object per event; each file ends with its summary")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="headless: print only failures and a last line 'N passed, N failed'")
+    p.add_argument("--no-color", action="store_true", help="headless: plain text, no colour")
+    p.add_argument("--record", metavar="FILE",
+                   help="append every line run to FILE (a replay file), flushed after each line")
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="backprop-tui", description=__doc__)
-    parser.add_argument("files", nargs="*", help="program or replay files (- for stdin)")
-    parser.add_argument("--headless", action="store_true", help="run without the TUI")
-    parser.add_argument("--json", action="store_true", help="print JSON Lines")
-    args = parser.parse_args(argv)
-    if args.headless:
-        if not args.files:
-            parser.error("--headless needs at least one FILE (- for stdin)")
-        return run_headless(args.files, args.json)
-    parser.error("the TUI is not built yet; use --headless FILE")
+    """The console script. Never shows a traceback: an unexpected error is one line, exit 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. piped into head: stop quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_ERROR
+    except Exception as exc:  # the promise: one line, never a traceback
+        print(f"backprop-tui: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:1] == ["bench"]:  # subcommand: dispatched before the file-taking parser
+        from .bench import main as bench_main
+
+        return bench_main(argv[1:])
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error (or --help)
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    headless = args.headless or args.json or args.quiet
+    if args.json and args.quiet:
+        return _usage(parser, "--json and --quiet do not go together")
+    if headless:
+        from . import headless as hl
+
+        if not args.files and args.program is None:
+            return _usage(parser, "--headless needs at least one FILE (- for stdin) or -e PROGRAM")
+        if args.files.count("-") > 1:
+            return _usage(parser, "stdin (-) can be given only once")
+        sources = ([("text", args.program)] if args.program is not None else [])
+        sources += [("file", f) for f in args.files]
+        opts = hl.Options(json=args.json, quiet=args.quiet,
+                          color=False if args.no_color else None, record=args.record)
+        return hl.run(sources, opts)
+    return _tui(parser, args)
+
+
+def _usage(parser: argparse.ArgumentParser, message: str) -> int:
+    parser.print_usage(sys.stderr)
+    print(f"backprop-tui: error: {message}", file=sys.stderr)
     return EXIT_ERROR
+
+
+def _tui(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if len(args.files) > 1:
+        return _usage(parser, "the TUI plays one file at a time; use --headless to run several")
+    replay = args.files[0] if args.files else None
+    if replay == "-":
+        return _usage(parser, "the TUI cannot play stdin; use --headless -")
+    if replay is not None:
+        from .replay import ReplayError, iter_lines
+
+        try:
+            iter_lines(replay)  # a missing or binary file is a clear error before the TUI opens
+        except ReplayError as exc:
+            print(f"backprop-tui: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    program = args.program
+    if program is None and replay is None:
+        program = SEED
+    try:
+        from .tui.app import run_app
+    except ImportError as exc:
+        print(f"backprop-tui: the TUI is not available ({exc}); use --headless FILE",
+              file=sys.stderr)
+        return EXIT_ERROR
+    return run_app(program=program, replay=replay, record=args.record)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import gradcheck
 from .events import (
@@ -43,6 +44,9 @@ from .graph import EvalError
 from .labels import deriv_text, fmt_val, formula, kind_name, label
 from .language import LangError, Program
 from .ops import INPUT, LITERAL, OPS
+
+if TYPE_CHECKING:
+    from .script import Recorder
 
 _NAN = math.nan
 
@@ -93,6 +97,7 @@ class Session:
         self.break_ops: set[str] = set()
         self.last_error: Error | None = None
         self.last_check: Check | None = None
+        self.recorder: Recorder | None = None  # :record (script.py) appends each line run
         self.output: int | None = None
         self.fwd: list[int] = []
         self.bwd: list[int] = []
@@ -131,6 +136,8 @@ class Session:
         # ':expect error' looks at the line before it, so expectations don't clear it.
         if not stripped.startswith(":expect"):
             self.last_error = errors[-1] if errors else None
+        if self.recorder is not None:
+            self.recorder.record(self, text, events)
         return events
 
     def _statement(self, text: str) -> list[Event]:
@@ -764,3 +771,6 @@ def _cmd_help(s: Session, args: list[str]) -> list[Event]:
     lines += [f"  {c.usage:<{width}}  {c.help.split('. ')[0].rstrip('.')}" for c in COMMANDS.values()]
     lines.append("NODE is a name, a label such as 3xy, or #id.")
     return [Info("\n".join(lines))]
+
+
+from . import script  # noqa: E402,F401  registers :say :pause :expect :load :record

@@ -1,0 +1,229 @@
+"""Headless mode: run replay files without a UI.
+
+Three renderings of the same events: a readable transcript (each line, then what it did,
+narration standing out, ending with the summary table; Rich colour on a terminal, plain
+text when piped or with --no-color), ``--json`` (one JSON object per event, each file's run
+ending with its Summary object), and ``--quiet`` (only failures, then ``N passed, N failed``).
+
+Exit status: 2 when a file cannot be read or a line failed with an error that no
+``:expect error`` accounts for; else 1 when an expectation failed; else 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from .events import Error, Event, Expect, Pause, Phase, Say, Summary
+from .graph import EvalError
+from .labels import fmt_val
+from .replay import ReplayError, ScriptLine, Tally, iter_lines, iter_text, run_line
+from .script import start_recording, stop_recording
+from .session import CommandError, Session
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+_QUIET_ECHO = (":say", ":pause", ":expect")  # lines whose events speak for themselves
+
+_STYLES = {
+    "echo": "bold yellow", "say": "bold cyan", "error": "bold red", "pass": "green",
+    "fail": "bold red", "warning": "yellow", "phase": "bold", "header": "bold magenta",
+    "dim": "dim",
+}
+
+
+@dataclass
+class Options:
+    json: bool = False
+    quiet: bool = False
+    color: bool | None = None  # None: colour when stdout is a terminal and NO_COLOR is unset
+    record: str | None = None
+
+
+class _Out:
+    """Writes plain or Rich-styled lines, flushed after each script line (pipes see
+    each answer as soon as it exists: headless mode is also a REPL)."""
+
+    def __init__(self, out: TextIO, color: bool) -> None:
+        self.out = out
+        self.console = None
+        if color:
+            from rich.console import Console
+
+            self.console = Console(file=out, force_terminal=True, highlight=False,
+                                   soft_wrap=True)
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        if self.console is not None and style:
+            self.console.print(text, style=_STYLES[style], markup=False)
+        elif self.console is not None:
+            self.console.print(text, markup=False)
+        else:
+            self.out.write(text + "\n")
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + t for t in text.split("\n"))
+
+
+def _style(ev: Event) -> str | None:
+    if isinstance(ev, Error):
+        return "error"
+    if isinstance(ev, Expect):
+        return "pass" if ev.passed else "fail"
+    if isinstance(ev, Phase):
+        return "phase"
+    if ev.kind == "warning":
+        return "warning"
+    return None
+
+
+@dataclass
+class Runner:
+    opts: Options
+    out: TextIO
+    err: TextIO
+    tally: Tally = field(default_factory=Tally)
+
+    def __post_init__(self) -> None:
+        color = self.opts.color
+        if color is None:
+            color = self.out.isatty() and "NO_COLOR" not in os.environ
+        self.w = _Out(self.out, bool(color) and not self.opts.json)
+        self._narrating = False
+
+    # -- one file --
+    def run_file(self, name: str, lines: Iterator[ScriptLine]) -> None:
+        session = Session()
+        if self.opts.record:
+            start_recording(session, self.opts.record)
+        try:
+            if not (self.opts.json or self.opts.quiet):
+                self.w.line(f"── {name} ──", "header")
+            shown = name
+            for sl in lines:
+                if sl.file != shown and not (self.opts.json or self.opts.quiet):
+                    self.w.line(f"── {sl.file} ──", "header")
+                shown = sl.file
+                events = run_line(session, sl)
+                newly = self.tally.feed(sl, events)
+                self.report_unexpected(newly)
+                self.render(sl, events)
+                self.w.flush()
+            self.report_unexpected(self.tally.finish())
+            self.finish_file(session)
+        finally:
+            stop_recording(session)
+        self.w.flush()
+
+    def render(self, sl: ScriptLine, events: list[Event]) -> None:
+        if self.opts.json:
+            for ev in events:
+                self.w.line(json.dumps(ev.to_dict(), ensure_ascii=False))
+            return
+        if self.opts.quiet:
+            for ev in events:
+                if isinstance(ev, Expect) and not ev.passed:
+                    self.w.line(ev.text(), "fail")
+            return
+        stripped = sl.text.strip()
+        if sl.error is not None or not stripped.startswith(_QUIET_ECHO):
+            self._end_narration()
+            self.w.line(f"› {stripped}", "echo")
+        for ev in events:
+            if isinstance(ev, Pause):
+                continue  # headless mode does not wait
+            if isinstance(ev, Say):
+                if not self._narrating:  # a paragraph of narration, set off by blank lines
+                    self.w.line()
+                self.w.line(_indent(ev.text(), "» "), "say")
+                self._narrating = True
+                continue
+            self._end_narration()
+            self.w.line(_indent(ev.text()), _style(ev))
+
+    def _end_narration(self) -> None:
+        if self._narrating:
+            self.w.line()
+            self._narrating = False
+
+    def report_unexpected(self, errors: list[Error]) -> None:
+        # Unexpected errors always reach stderr (with file:line:col), whatever the mode.
+        for ev in errors:
+            where = f"{ev.file}:{ev.at_line}:{ev.col}: " if ev.file else ""
+            self.err.write(f"{where}error: {ev.message}\n")
+        if errors:
+            self.err.flush()
+
+    def finish_file(self, session: Session) -> None:
+        try:
+            summary = session.summary()
+        except EvalError:  # the program cannot be evaluated: its error was already reported
+            summary = Summary(None, [], [])
+        if self.opts.json:
+            self.w.line(json.dumps(summary.to_dict(), ensure_ascii=False))
+        elif not self.opts.quiet:
+            self._narrating = False
+            self.w.line()
+            for row in summary_table(summary):
+                self.w.line(row)
+            self.w.line()
+
+    # -- the whole run --
+    def run(self, sources: Sequence[tuple[str, str]]) -> int:
+        """sources: (kind, value) with kind 'file' (a path or -) or 'text' (-e PROGRAM)."""
+        file_error = False
+        for kind, value in sources:
+            try:
+                if kind == "text":
+                    self.run_file("<-e>", iter_text(value))
+                else:
+                    name = "<stdin>" if value == "-" else value
+                    self.run_file(name, iter_lines(value))
+            except ReplayError as exc:
+                self.err.write(f"backprop-tui: {exc}\n")
+                file_error = True
+            except CommandError as exc:  # --record to a file that cannot be opened
+                self.err.write(f"backprop-tui: {exc}\n")
+                return EXIT_ERROR
+        t = self.tally
+        if self.opts.quiet:
+            self.w.line(f"{t.passed} passed, {t.failed} failed")
+        elif t.failures and self.opts.json:
+            for ev in t.failures:
+                self.err.write(ev.text().removeprefix("✗ ") + "\n")
+        self.w.flush()
+        if file_error or t.unexpected:
+            return EXIT_ERROR
+        return EXIT_FAILED if t.failures else EXIT_OK
+
+
+def summary_table(summary: Summary) -> list[str]:
+    """The closing table: f's value, then each input's value and gradient."""
+    if summary.output is None:
+        return ["no program: nothing to summarise"]
+    out = summary.output
+    rows = [("input", "value", "∂f/∂input")]
+    rows += [(r["name"], fmt_val(r["value"]), fmt_val(r["grad"])) for r in summary.inputs]
+    widths = [max(len(r[k]) for r in rows) for k in range(3)]
+    lines = [f"f = {out['label']} = {fmt_val(out['value'])}"]
+    if summary.inputs:
+        for k, r in enumerate(rows):
+            lines.append(f"  {r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}")
+            if k == 0:
+                lines.append("  " + "  ".join("─" * w for w in widths))
+    return lines
+
+
+def run(sources: Sequence[tuple[str, str]], opts: Options, out: TextIO | None = None,
+        err: TextIO | None = None) -> int:
+    """Headless entry point (cli.py): run each source, render, return the exit status."""
+    return Runner(opts, out or sys.stdout, err or sys.stderr).run(sources)
+

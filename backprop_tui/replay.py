@@ -1,0 +1,276 @@
+"""Replay files (.bp): reading them as lines, expanding :load, and running them.
+
+A replay file holds the lines a user would type: statements and ``:commands``, one per
+line; blank lines and ``#`` comment lines are skipped. The API the TUI and headless mode
+share:
+
+- ``iter_lines(path)`` yields ``ScriptLine(file, line, text, ...)`` in run order with every
+  ``:load`` expanded in place (iteratively, with an explicit stack: no recursion, include
+  cycles detected). ``path`` ``-`` streams stdin line by line, so a pipe is a REPL.
+  Problems with the top file (missing, a directory, binary, NUL bytes, invalid UTF-8, empty)
+  raise ``ReplayError`` before anything runs; a ``:load`` that cannot be read becomes a
+  ``ScriptLine`` with ``error`` set, which runs as an error event at that line (so
+  ``:expect error`` can assert on it).
+- ``run_line(session, script_line)`` runs one of them and returns its events.
+- ``run_script(session, lines, on_events)`` runs them all and keeps the tally of
+  expectations and of errors no ``:expect error`` accounted for (``Tally``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, BinaryIO
+
+from .events import Error, Event, Expect, Load
+
+if TYPE_CHECKING:
+    from .session import Session
+
+MAX_DEPTH = 32  # nested :load levels
+STDIN = "<stdin>"
+_LOAD = re.compile(r":\s*load(?:\s+(.*))?$")
+
+
+class ReplayError(Exception):
+    """A replay file cannot be run: str() is 'FILE: reason'."""
+
+    def __init__(self, file: str, reason: str) -> None:
+        super().__init__(f"{file}: {reason}")
+        self.file, self.reason = file, reason
+
+
+@dataclass(frozen=True)
+class ScriptLine:
+    file: str  # as shown to the user: the path given, or joined to the includer's folder
+    line: int  # 1-based line number in that file
+    text: str
+    depth: int = 0  # :load nesting: 0 for the file given
+    error: str | None = None  # this line cannot run (a :load that failed): run as an error
+    load: str | None = None  # a :load marker: the lines of this file follow
+
+
+def unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def relative_to(path: str, including: str) -> str:
+    """`path` as written in `including` (a file, or <stdin>/<input>: the working folder)."""
+    if os.path.isabs(path) or including.startswith("<") or not including:
+        return path
+    return os.path.normpath(os.path.join(os.path.dirname(including), path))
+
+
+def decode(data: bytes, name: str) -> str:
+    """Bytes → text, or a ReplayError that says what is wrong with them."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        return _fail(name, f"this is a binary file, not a replay file (NUL byte at offset {nul})")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        _fail(name, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
+                    "replay files are UTF-8 text")
+    return text.removeprefix("\ufeff")
+
+
+def _fail(name: str, reason: str):
+    raise ReplayError(name, reason)
+
+
+def read_text(name: str) -> str:
+    """A replay file's text, or a ReplayError: missing, a directory, unreadable, binary."""
+    try:
+        with open(name, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        _fail(name, "no such file")
+    except IsADirectoryError:
+        _fail(name, "is a directory, not a replay file")
+    except PermissionError:
+        _fail(name, "permission denied")
+    except OSError as exc:
+        _fail(name, f"cannot read it: {exc.strerror or exc}")
+    return decode(data, name)
+
+
+def _runnable(text: str) -> bool:
+    s = text.strip()
+    return bool(s) and not s.startswith("#")
+
+
+def _file_lines(text: str) -> Iterator[tuple[int, str]]:
+    # split on \n only: str.splitlines also breaks at \x0c, \u2028…, and line numbers would
+    # then disagree with the user's editor.
+    for n, line in enumerate(text.split("\n"), 1):
+        yield n, line.removesuffix("\r")
+
+
+def _stdin_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
+    """Stdin one line at a time as it arrives; a bad line is an error line, not the end."""
+    n = 0
+    for raw in iter(stream.readline, b""):
+        n += 1
+        try:
+            yield n, decode(raw, STDIN).rstrip("\r\n")
+        except ReplayError as exc:
+            yield n, "\0" + exc.reason  # marked: _expand turns it into an error line
+
+
+def iter_lines(path: str, stdin: BinaryIO | None = None) -> Iterator[ScriptLine]:
+    """The runnable lines of a replay file in order, :load expanded (see the module doc).
+
+    Raises ReplayError at once when the file itself cannot be used; for ``-`` (stdin,
+    read as it arrives) an empty input raises when the iterator reaches its end.
+    """
+    if path == "-":
+        return _expand(STDIN, _stdin_lines(stdin or sys.stdin.buffer), require_lines=True)
+    text = read_text(path)
+    if not any(_runnable(t) for _, t in _file_lines(text)):
+        _fail(path, "the file is empty: nothing to run" if not text.strip() else
+              "nothing to run: the file holds only comments")
+    return _expand(path, _file_lines(text))
+
+
+def iter_text(text: str, name: str = "<-e>") -> Iterator[ScriptLine]:
+    """Lines from a string (backprop-tui -e 'PROGRAM'), :load relative to the working folder."""
+    return _expand(name, _file_lines(text))
+
+
+@dataclass
+class _Frame:
+    name: str
+    real: str
+    lines: Iterator[tuple[int, str]]
+
+
+def _expand(name: str, lines: Iterator[tuple[int, str]],
+            require_lines: bool = False) -> Iterator[ScriptLine]:
+    stack = [_Frame(name, os.path.realpath(name) if not name.startswith("<") else name, lines)]
+    yielded = False
+    while stack:
+        top = stack[-1]
+        item = next(top.lines, None)
+        if item is None:
+            stack.pop()
+            continue
+        n, text = item
+        depth = len(stack) - 1
+        if text.startswith("\0"):  # an undecodable stdin line
+            yield ScriptLine(top.name, n, "", depth, error=text[1:])
+            yielded = True
+            continue
+        if not _runnable(text):
+            continue
+        yielded = True
+        m = _LOAD.match(text.strip())
+        if m is None:
+            yield ScriptLine(top.name, n, text, depth)
+            continue
+        arg = unquote(m.group(1) or "")
+        if not arg:
+            yield ScriptLine(top.name, n, text, depth, error="usage: :load FILE")
+            continue
+        target = relative_to(arg, top.name)
+        real = os.path.realpath(target)
+        try:
+            chain = [f.real for f in stack]
+            if real in chain:
+                names = [f.name for f in stack[chain.index(real):]] + [target]
+                raise ReplayError(target, "include cycle: " + " → ".join(names))
+            if len(stack) > MAX_DEPTH:
+                raise ReplayError(target, f":load is nested more than {MAX_DEPTH} deep")
+            body = read_text(target)
+        except ReplayError as exc:
+            yield ScriptLine(top.name, n, text, depth, error=f"cannot load {arg}: {exc.reason}")
+            continue
+        yield ScriptLine(top.name, n, text, depth, load=target)
+        stack.append(_Frame(target, real, _file_lines(body)))
+    if require_lines and not yielded:
+        _fail(name, "empty input: nothing to run")
+
+
+def run_line(session: Session, sl: ScriptLine) -> list[Event]:
+    """Run one ScriptLine in the session and return its events (never raises)."""
+    if sl.error is None and sl.load is None:
+        return session.run_line(sl.text, line=sl.line, file=sl.file)
+    session.file, session.line = sl.file, sl.line
+    if sl.error is not None:
+        ev: Event = Error(sl.error, file=sl.file, at_line=sl.line, col=1, line=sl.line)
+        session.last_error = ev  # so that ':expect error' can account for it
+    else:
+        ev = Load(sl.load or "", sl.depth + 1, line=sl.line)
+        session.last_error = None
+    if session.recorder is not None and sl.error is not None:
+        session.recorder.record(session, sl.text, [ev])
+    return [ev]
+
+
+@dataclass
+class Tally:
+    """Expectations passed and failed, and errors no ``:expect error`` accounted for.
+
+    An error is expected when the line right after it is ``:expect error`` (the verdict of
+    that expectation is counted as usual); otherwise it becomes unexpected once the next
+    line that is not an :expect runs, or at the end.
+    """
+
+    passed: int = 0
+    failures: list[Expect] = field(default_factory=list)
+    unexpected: list[Error] = field(default_factory=list)
+    _pending: list[Error] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def feed(self, sl: ScriptLine, events: list[Event]) -> list[Error]:
+        """Count one line's events; returns errors that have just become unexpected."""
+        newly: list[Error] = []
+        is_expect = sl.error is None and sl.text.strip().startswith(":expect")
+        if not is_expect:
+            newly = self._settle()
+        for ev in events:
+            if isinstance(ev, Expect):
+                if ev.what == "error":
+                    self._pending.clear()
+                if ev.passed:
+                    self.passed += 1
+                else:
+                    self.failures.append(ev)
+            elif isinstance(ev, Error):
+                if is_expect:  # a malformed :expect is itself an error
+                    self.unexpected.append(ev)
+                    newly.append(ev)
+                else:
+                    self._pending.append(ev)
+        return newly
+
+    def finish(self) -> list[Error]:
+        return self._settle()
+
+    def _settle(self) -> list[Error]:
+        newly, self._pending = self._pending, []
+        self.unexpected.extend(newly)
+        return newly
+
+
+def run_script(session: Session, lines: Iterable[ScriptLine],
+               on_events: Callable[[ScriptLine, list[Event]], None] | None = None,
+               tally: Tally | None = None) -> Tally:
+    """Run lines in order; on_events(line, events) after each. ReplayError propagates."""
+    tally = tally if tally is not None else Tally()
+    for sl in lines:
+        events = run_line(session, sl)
+        tally.feed(sl, events)
+        if on_events is not None:
+            on_events(sl, events)
+    tally.finish()
+    return tally
