@@ -1,0 +1,350 @@
+"""`:compare`: finite differences, symbolic differentiation and backprop side by side.
+
+For the function f (the program's output) with n inputs it depends on and N graph nodes in
+its cone, it reports what each method needs and what it costs on this machine:
+  - finite differences: n+1 evaluations (forward differences) or 2n (central), each a
+    full forward pass, so (evaluations × operations in the forward pass) operations;
+  - symbolic: each ∂f/∂xᵢ built by the textbook rules, its size as a tree and as a DAG;
+  - backprop: one forward pass and one backward pass whatever n.
+
+Everything runs on a private copy of the output's cone, so the caller's graph (a
+session's values and gradients) is never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from .graph import EvalError, Graph
+from .labels import fmt_val, label
+from .language import Program
+from .ops import CONST, INPUT, LEAVES, LITERAL
+from .symbolic import Symbolic, graph_cone
+
+EPS = 2.0**-52
+TEXT_BUDGET = 160  # characters of each derivative's text
+
+
+@dataclass
+class Timing:
+    seconds: float  # wall time of one run of the method (all n partial derivatives)
+    runs: int = 1  # how many runs the figure is taken over
+    estimated: bool = False  # extrapolated from a sample (the full run would exceed the budget)
+
+
+@dataclass
+class InputRow:
+    name: str
+    node: int
+    value: float
+    backprop: float
+    fd_central: float | None  # None: not computed within the time budget
+    fd_forward: float | None
+    symbolic: float | None
+    tree_size: int | None  # ∂f/∂x written out as a tree, in nodes (exact below 2^62)
+    tree_log10: float | None  # log10 of tree_size, for sizes too large to print
+    dag_size: int | None  # with shared subexpressions, in nodes
+    tree_ops: int | None  # operations only (what sympy's count_ops counts)
+    dag_ops: int | None
+    text: str | None  # the derivative, elided past TEXT_BUDGET characters
+
+
+@dataclass
+class Comparison:
+    output: int
+    label: str
+    value: float
+    n_inputs: int  # inputs in the output's cone
+    n_nodes: int  # graph nodes in the output's cone (leaves included)
+    op_nodes: int  # operation nodes in the cone: the forward pass's operations
+    fd_forward_evals: int  # n + 1
+    fd_central_evals: int  # 2n
+    fd_forward_ops: int  # evaluations × op_nodes
+    fd_central_ops: int
+    bp_forward_ops: int
+    bp_backward_derivs: int  # local-derivative evaluations: one per op node
+    bp_backward_pushes: int  # gradient pushes: edges into nodes that take a gradient
+    bp_ratio: float  # backward pushes / forward ops
+    f_tree_size: int  # f itself as a tree
+    f_dag_size: int
+    inputs: list[InputRow] = field(default_factory=list)
+    symbolic_skipped: int = 0  # inputs whose derivative was not built within the budget
+    time_forward: Timing | None = None
+    time_backward: Timing | None = None
+    time_backprop: Timing | None = None  # forward + backward
+    time_fd_forward: Timing | None = None
+    time_fd_central: Timing | None = None
+    time_symbolic: Timing | None = None  # build and evaluate all n derivatives
+    time_budget: float = 0.0
+
+    def to_dict(self) -> dict:
+        """Plain JSON data: non-finite floats become None, huge sizes floats (or None)."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(x: object) -> object:
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 62:
+        # Tree sizes reach 2^100000 on deep shared graphs: too long to print as an int.
+        return float(x) if x.bit_length() < 1000 else None
+    return x
+
+
+def subgraph(g: Graph, nodes: list[int]) -> tuple[Graph, dict[int, int]]:
+    """A new graph holding `nodes` (a topologically ordered cone), renumbered."""
+    sub = Graph()
+    idx: dict[int, int] = {}
+    for i in nodes:
+        o = g.op[i]
+        ai, bi = g.a[i], g.b[i]
+        j = sub.add(o, idx[ai] if ai >= 0 else -1, idx[bi] if bi >= 0 else -1, g.k[i],
+                    g.value[i] if o in LEAVES else 0.0)
+        idx[i] = j
+        if i in g.names:
+            sub.names[j] = g.names[i]
+    return sub, idx
+
+
+def op_counts(g: Graph, nodes: list[int]) -> tuple[int, int]:
+    """(operations in the forward pass, gradient pushes in the backward pass) over a cone."""
+    op, a, b = g.op, g.a, g.b
+    fwd = pushes = 0
+    for i in nodes:
+        if op[i] in LEAVES:
+            continue
+        fwd += 1
+        for j in (a[i], b[i]):
+            if j >= 0 and op[j] != CONST and op[j] != LITERAL:
+                pushes += 1
+    return fwd, pushes
+
+
+def _time(fn: Callable[[], object], budget: float) -> Timing:
+    """Wall time of fn: one run, then as many more as fit in `budget` (small cases are
+    repeated for a stable figure); the smaller of the single and the mean figure."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    reps = min(1000, int(budget / first)) if first > 0 else 1000
+    if reps < 2:
+        return Timing(first)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    mean = (time.perf_counter() - t0) / reps
+    return Timing(min(first, mean), reps + 1)
+
+
+class _Evaluator:
+    """Forward passes of the private cone copy with one input perturbed."""
+
+    def __init__(self, sub: Graph, out: int) -> None:
+        self.sub, self.out = sub, out
+        self.evals = 0
+
+    def f(self, x: int = -1, h: float = 0.0) -> float:
+        v = self.sub.value
+        x0 = v[x] if x >= 0 else 0.0
+        if x >= 0:
+            v[x] = x0 + h
+        self.evals += 1
+        try:
+            self.sub.forward()
+            y = v[self.out]
+        except EvalError:
+            y = math.nan
+        if x >= 0:
+            v[x] = x0
+        return y
+
+    def central(self, x: int) -> float:
+        h = EPS ** (1 / 3) * max(1.0, abs(self.sub.value[x]))
+        return (self.f(x, h) - self.f(x, -h)) / (2 * h)
+
+    def forward_diff(self, x: int, f0: float) -> float:
+        h = math.sqrt(EPS) * max(1.0, abs(self.sub.value[x]))
+        return (self.f(x, h) - f0) / h
+
+
+def compare(prog: Program, output: int | None = None, time_budget: float = 2.0) -> Comparison:
+    """Compare the three methods on the program's output (or node `output`).
+
+    Raises ValueError when there is no output, EvalError (naming the program's node)
+    when the function cannot be evaluated. Timing stays within about `time_budget`
+    seconds: what does not fit is extrapolated from a sample and marked estimated."""
+    g = prog.graph
+    out = prog.output if output is None else output
+    if out is None:
+        raise ValueError("the program has no output to differentiate")
+    nodes = graph_cone(g, out)
+    sub, idx = subgraph(g, nodes)
+    sout = idx[out]
+    try:
+        sub.forward()
+    except EvalError as err:
+        raise EvalError(nodes[err.node], err.message) from None
+    value = sub.value[sout]
+    sub.backward(sout)
+    inputs = [i for i in nodes if g.op[i] == INPUT]
+    n = len(inputs)
+    fwd_ops, pushes = op_counts(g, nodes)
+    share = time_budget / 8  # per timed quantity; FD and symbolic get two shares each
+
+    t_fwd = _time(sub.forward, share / 2)
+    t_bwd = _time(lambda: sub.backward(sout), share / 2)
+    t_bp = _time(lambda: (sub.forward(), sub.backward(sout)), share)
+    bp_grads = [sub.grad[idx[i]] for i in inputs]
+
+    # Finite differences: run them all when they fit in the budget, else time a sample.
+    ev = _Evaluator(sub, sout)
+    per_eval = t_fwd.seconds
+    fd_c: list[float | None] = [None] * n
+    fd_f: list[float | None] = [None] * n
+    if per_eval * 3 * n <= 2 * share:
+        t_fd_c = _time(lambda: [ev.central(idx[i]) for i in inputs], share)
+        fd_c = [ev.central(idx[i]) for i in inputs]
+
+        def fd_forward() -> list[float]:
+            f0 = ev.f()
+            return [ev.forward_diff(idx[i], f0) for i in inputs]
+
+        t_fd_f = _time(fd_forward, share)
+        fd_f = list(fd_forward())
+    else:
+        t0 = time.perf_counter()
+        done = 0
+        f0 = ev.f()
+        while done < n and time.perf_counter() - t0 < 2 * share:
+            x = idx[inputs[done]]
+            fd_c[done] = ev.central(x)
+            fd_f[done] = ev.forward_diff(x, f0)
+            done += 1
+        per = (time.perf_counter() - t0) / ev.evals
+        t_fd_c = Timing(per * 2 * n, 1, estimated=True)
+        t_fd_f = Timing(per * (n + 1), 1, estimated=True)
+
+    # Symbolic: build and evaluate each derivative until the budget runs out.
+    t0 = time.perf_counter()
+    sym = Symbolic(g, out)
+    dag = sym.dag
+    derivs: list[int] = []
+    sym_vals: list[float | None] = [None] * n
+    for j, i in enumerate(inputs):
+        if j and time.perf_counter() - t0 > 2 * share:
+            break
+        d = sym.derivative(i)
+        derivs.append(d)
+        sym_vals[j] = dag.evaluate(d)
+    spent = time.perf_counter() - t0
+    built = len(derivs)
+    if built == n:
+        t_sym = Timing(spent)
+        if spent < share:
+
+            def symbolic_run() -> list[float]:
+                s = Symbolic(g, out)
+                return [s.dag.evaluate(s.derivative(i)) for i in inputs]
+
+            t_sym = _time(symbolic_run, share)
+    else:
+        t_sym = Timing(spent * n / max(built, 1), 1, estimated=True)
+
+    rows = []
+    for j, i in enumerate(inputs):
+        d = derivs[j] if j < built else None
+        rows.append(InputRow(
+            name=g.names.get(i, f"#{i}"), node=i, value=g.value[i], backprop=bp_grads[j],
+            fd_central=fd_c[j], fd_forward=fd_f[j], symbolic=sym_vals[j],
+            tree_size=None if d is None else dag.tree_size(d),
+            dag_size=None if d is None else dag.dag_size(d),
+            tree_ops=None if d is None else dag.tree_ops_size(d),
+            tree_log10=None if d is None else dag.tree_log10(d),
+            dag_ops=None if d is None else dag.dag_ops(d),
+            text=None if d is None else dag.text(d, TEXT_BUDGET)))
+    return Comparison(
+        output=out, label=label(g, out), value=value, n_inputs=n, n_nodes=len(nodes),
+        op_nodes=fwd_ops, fd_forward_evals=n + 1, fd_central_evals=2 * n,
+        fd_forward_ops=(n + 1) * fwd_ops, fd_central_ops=2 * n * fwd_ops,
+        bp_forward_ops=fwd_ops, bp_backward_derivs=fwd_ops, bp_backward_pushes=pushes,
+        bp_ratio=pushes / fwd_ops if fwd_ops else 0.0,
+        f_tree_size=dag.tree_size(sym.root), f_dag_size=dag.dag_size(sym.root),
+        inputs=rows, symbolic_skipped=n - built, time_forward=t_fwd, time_backward=t_bwd,
+        time_backprop=t_bp, time_fd_forward=t_fd_f, time_fd_central=t_fd_c, time_symbolic=t_sym,
+        time_budget=time_budget)
+
+
+# -- rendering --
+
+def fmt_size(n: int | None) -> str:
+    """1234 → '1,234'; sizes past 10¹⁵ as a power of ten."""
+    if n is None:
+        return "—"
+    if n < 10**15:
+        return f"{n:,}"
+    exp = (n.bit_length() - 1) * math.log10(2)
+    return f"≈10^{exp:.1f}"
+
+
+def fmt_time(t: Timing | None) -> str:
+    if t is None:
+        return "—"
+    s = t.seconds
+    text = (f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.2f} s")
+    return ("≈" + text + " (est.)") if t.estimated else text
+
+
+def _opt(x: float | None) -> str:
+    return "—" if x is None else fmt_val(x)
+
+
+def render_compare(c: Comparison):
+    """A Rich renderable: the cost table, then one row per input, then the derivatives."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    n, ops = c.n_inputs, c.op_nodes
+    head = Text(f"f = {c.label} = {fmt_val(c.value)}   ·   n = {n} inputs, N = {c.n_nodes} nodes "
+                f"({ops} operations); f as a tree {fmt_size(c.f_tree_size)} nodes, "
+                f"as a DAG {fmt_size(c.f_dag_size)}")
+    cost = Table(title="Cost of the gradient ∂f/∂(all inputs)", title_justify="left")
+    cost.add_column("method")
+    cost.add_column("what it needs")
+    cost.add_column("operations", justify="right")
+    cost.add_column("time", justify="right")
+    cost.add_row("finite differences (forward)", f"n+1 = {c.fd_forward_evals} evaluations",
+                 f"{c.fd_forward_ops:,}", fmt_time(c.time_fd_forward))
+    cost.add_row("finite differences (central)", f"2n = {c.fd_central_evals} evaluations",
+                 f"{c.fd_central_ops:,}", fmt_time(c.time_fd_central))
+    tree = sum(r.tree_size or 0 for r in c.inputs)
+    dagn = sum(r.dag_size or 0 for r in c.inputs)
+    skipped = f", {c.symbolic_skipped} not built (time budget)" if c.symbolic_skipped else ""
+    cost.add_row("symbolic", f"{n} expression{'s' if n != 1 else ''}: {fmt_size(tree)} nodes as trees, "
+                 f"{fmt_size(dagn)} as DAGs{skipped}", "—", fmt_time(c.time_symbolic))
+    cost.add_row("backprop", f"1 forward ({ops} ops) + 1 backward ({c.bp_backward_pushes} pushes); "
+                 f"backward/forward = {c.bp_ratio:.2f}", f"{ops + c.bp_backward_pushes:,}",
+                 fmt_time(c.time_backprop))
+    if c.time_forward and c.time_backward and c.time_forward.seconds > 0:
+        cost.caption = (f"measured: forward {fmt_time(c.time_forward)}, backward "
+                        f"{fmt_time(c.time_backward)} (ratio "
+                        f"{c.time_backward.seconds / c.time_forward.seconds:.2f})")
+    grads = Table(title="∂f/∂input by each method", title_justify="left")
+    for col in ("input", "value", "backprop", "symbolic", "FD central", "FD forward",
+                "tree size", "DAG size"):
+        grads.add_column(col, justify="left" if col == "input" else "right")
+    for r in c.inputs:
+        grads.add_row(r.name, fmt_val(r.value), fmt_val(r.backprop), _opt(r.symbolic),
+                      _opt(r.fd_central), _opt(r.fd_forward), fmt_size(r.tree_size),
+                      fmt_size(r.dag_size))
+    texts = [Text(f"∂f/∂{r.name} = {r.text}") for r in c.inputs[:20] if r.text is not None]
+    if len(c.inputs) > 20:
+        texts.append(Text(f"… and {len(c.inputs) - 20} more"))
+    return Group(head, cost, grads, *texts)
