@@ -301,6 +301,10 @@ def fmt_time(t: Timing | None) -> str:
     return ("≈" + text + " (est.)") if t.estimated else text
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def _opt(x: float | None) -> str:
     return "—" if x is None else fmt_val(x)
 
@@ -312,9 +316,9 @@ def render_compare(c: Comparison):
     from rich.text import Text
 
     n, ops = c.n_inputs, c.op_nodes
-    head = Text(f"f = {c.label} = {fmt_val(c.value)}   ·   n = {n} inputs, N = {c.n_nodes} nodes "
-                f"({ops} operations); f as a tree {fmt_size(c.f_tree_size)} nodes, "
-                f"as a DAG {fmt_size(c.f_dag_size)}")
+    head = Text(f"f = {c.label} = {fmt_val(c.value)}   ·   n = {_n(n, 'input')}, "
+                f"N = {_n(c.n_nodes, 'node')} ({_n(ops, 'operation')}); f as a tree "
+                f"{fmt_size(c.f_tree_size)} nodes, as a DAG {fmt_size(c.f_dag_size)}")
     cost = Table(title="Cost of the gradient ∂f/∂(all inputs)", title_justify="left")
     cost.add_column("method")
     cost.add_column("what it needs")
@@ -327,7 +331,7 @@ def render_compare(c: Comparison):
     tree = sum(r.tree_size or 0 for r in c.inputs)
     dagn = sum(r.dag_size or 0 for r in c.inputs)
     skipped = f", {c.symbolic_skipped} not built (time budget)" if c.symbolic_skipped else ""
-    cost.add_row("symbolic", f"{n} expression{'s' if n != 1 else ''}: {fmt_size(tree)} nodes as trees, "
+    cost.add_row("symbolic", f"{_n(n, 'expression')}: {fmt_size(tree)} nodes as trees, "
                  f"{fmt_size(dagn)} as DAGs{skipped}", "—", fmt_time(c.time_symbolic))
     cost.add_row("backprop", f"1 forward ({ops} ops) + 1 backward ({c.bp_backward_pushes} pushes); "
                  f"backward/forward = {c.bp_ratio:.2f}", f"{ops + c.bp_backward_pushes:,}",
