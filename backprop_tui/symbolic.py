@@ -51,7 +51,7 @@ AUX: dict[str, tuple[Callable[[float, float, float], float], str]] = {
 _AUX_CODE = {name: len(OPS) + i for i, name in enumerate(AUX)}
 _FNS: tuple[Callable[[float, float, float], float], ...] = (
     tuple(op.fn for op in OPS) + tuple(fn for fn, _ in AUX.values()))
-_ARITY = tuple(op.arity for op in OPS) + (1,) * len(AUX)
+_AUX_FMT = tuple(fmt.split("{}") for _, fmt in AUX.values())
 _ADD, _SUB, _MUL, _DIV = OP_INDEX["add"], OP_INDEX["sub"], OP_INDEX["mul"], OP_INDEX["div"]
 _NEG, _POWK, _POW = OP_INDEX["neg"], OP_INDEX["powk"], OP_INDEX["pow"]
 
@@ -314,7 +314,7 @@ class Dag:
             x = a[i]
             pieces: list[tuple[int, int] | str]
             if o >= nops:
-                before, after = list(AUX.values())[o - nops][1].split("{}")
+                before, after = _AUX_FMT[o - nops]
                 pieces = [before, (x, d), after]
             elif OPS[o].kind == "call":
                 pieces = [OPS[o].symbol + "(", (x, d), ")"]
