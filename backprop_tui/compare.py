@@ -352,3 +352,14 @@ def render_compare(c: Comparison):
     if len(c.inputs) > 20:
         texts.append(Text(f"… and {len(c.inputs) - 20} more"))
     return Group(head, cost, grads, *texts)
+
+
+def compare_text(c: Comparison, width: int = 100) -> str:
+    """render_compare as plain text (no colour), for transcripts and Event.text()."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
+    console.print(render_compare(c))
+    return console.export_text().rstrip() + "\n"

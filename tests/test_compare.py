@@ -11,7 +11,7 @@ import time
 import pytest
 from rich.console import Console
 
-from backprop_tui.compare import compare, render_compare
+from backprop_tui.compare import compare, compare_text, render_compare
 from backprop_tui.graph import EvalError
 from backprop_tui.language import parse
 from backprop_tui.ops import CONST, INPUT, LITERAL
@@ -148,3 +148,12 @@ def test_time_budget_is_respected_on_many_inputs():
     built = sum(1 for r in c.inputs if r.symbolic is not None)
     assert built + c.symbolic_skipped == n
     assert c.time_symbolic.estimated == (c.symbolic_skipped > 0)
+
+
+def test_plain_text_rendering():
+    c = compare(parse("x = 2; y = 3; x^2 + 3x*y + 1"), time_budget=0.1)
+    text = compare_text(c, width=100)
+    assert "\x1b[" not in text  # no colour codes
+    assert "∂f/∂x = 2x + 3y" in text and "∂f/∂y = 3x" in text
+    assert "n+1 = 3 evaluations" in text and "2n = 4 evaluations" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
