@@ -18,7 +18,6 @@ import sys
 from collections.abc import Sequence
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-SEED = "x = 2\ny = 3\nx^2 + 3x*y + 1"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -107,16 +106,14 @@ def _tui(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         except ReplayError as exc:
             print(f"backprop-tui: {exc}", file=sys.stderr)
             return EXIT_ERROR
-    program = args.program
-    if program is None and replay is None:
-        program = SEED
     try:
         from .tui.app import run_app
     except ImportError as exc:
         print(f"backprop-tui: the TUI is not available ({exc}); use --headless FILE",
               file=sys.stderr)
         return EXIT_ERROR
-    return run_app(program=program, replay=replay, record=args.record)
+    # program None and no replay: the TUI opens on the seed example.
+    return run_app(program=args.program, replay=replay, record=args.record)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,11 @@ class _Out:
         self.out.flush()
 
 
+def _clip(text: str, limit: int = 300) -> str:
+    # A 10 MB line is echoed as its start and its length, not in full.
+    return text if len(text) <= limit else f"{text[:200]}… ({len(text):,} characters)"
+
+
 def _indent(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + t for t in text.split("\n"))
 
@@ -136,7 +141,7 @@ class Runner:
         stripped = sl.text.strip()
         if sl.error is not None or not stripped.startswith(_QUIET_ECHO):
             self._end_narration()
-            self.w.line(f"› {stripped}", "echo")
+            self.w.line(f"› {_clip(stripped)}", "echo")
         for ev in events:
             if isinstance(ev, Pause):
                 continue  # headless mode does not wait
