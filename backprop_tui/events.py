@@ -422,3 +422,19 @@ class Echo(Event):
 
     def text(self) -> str:
         return f"{self.file}:{self.at_line} › {self.source}"
+
+
+@dataclass
+class Compare(Event):
+    """:compare — finite differences, symbolic differentiation and backprop side by side."""
+
+    kind: ClassVar[str] = "compare"
+    comparison: Any  # a compare.Comparison; kept as the object so views can render it richly
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.kind, "line": self.line, **self.comparison.to_dict()}
+
+    def text(self) -> str:
+        from .compare import compare_text
+
+        return compare_text(self.comparison)

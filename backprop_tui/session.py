@@ -24,6 +24,7 @@ from .events import (
     BreakHit,
     Check,
     CheckRow,
+    Compare,
     Contribution,
     Error,
     Event,
@@ -755,6 +756,18 @@ def _cmd_hsweep(s: Session, args: list[str]) -> list[Event]:
 
     return [HSweep(j, label(g, j), analytic, rows, best(lambda r: r.forward_err),
                    best(lambda r: r.central_err))]
+
+
+@command("compare", ":compare", "Finite differences, symbolic differentiation and backprop side "
+         "by side on f: evaluations, expression sizes (tree and shared), operations, wall time.")
+def _cmd_compare(s: Session, args: list[str]) -> list[Event]:
+    from .compare import compare
+
+    s.require_program()
+    try:
+        return [Compare(compare(s.prog, s.output))]
+    except EvalError as err:
+        return [s._eval_error(err)]
 
 
 @command("help", ":help [COMMAND]", "List the commands, or explain one.", aliases=("?",))
