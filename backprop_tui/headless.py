@@ -54,8 +54,9 @@ class _Out:
         if color:
             from rich.console import Console
 
+            # emoji=False: ':pause:'-like text in a line must not turn into an emoji.
             self.console = Console(file=out, force_terminal=True, highlight=False,
-                                   soft_wrap=True)
+                                   soft_wrap=True, emoji=False)
 
     def line(self, text: str = "", style: str | None = None) -> None:
         if self.console is not None and style:
