@@ -787,3 +787,4 @@ def _cmd_help(s: Session, args: list[str]) -> list[Event]:
 
 
 from . import script  # noqa: E402,F401  registers :say :pause :expect :load :record
+from . import dot  # noqa: E402,F401  registers :export

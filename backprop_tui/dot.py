@@ -1,0 +1,120 @@
+"""Graphviz DOT export of the node graph, and the ``:export`` command. No textual here.
+
+Node text comes from the labels module and op names from the op table, so the export
+reads exactly what every other view reads.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .events import Event, Info
+from .gradcheck import reference
+from .graph import EvalError
+from .labels import fmt_num, fmt_val, label
+from .ops import CONST, INPUT, LITERAL, OPS
+from .session import CommandError, Session, command
+
+FORMATS = ("dot",)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _num(x: float) -> str:
+    return fmt_val(x) if not math.isnan(x) else "nan"
+
+
+def to_dot(session: Session, full: bool = True) -> str:
+    """The whole graph as DOT, left to right, the output drawn with a double border.
+
+    full=True shows the values and gradients of complete forward and backward passes;
+    full=False shows the stepping state: "·" for values not yet computed, "…" after
+    gradients that are not final, and the current node filled.
+    """
+    g = session.prog.graph
+    out = session.output
+    n = len(g)
+    values, grads = g.value, g.grad
+    if full and out is not None:
+        try:
+            ref = reference(g, out)
+            values, grads = ref.value, ref.grad
+        except EvalError:
+            full = False  # the stepping state is all there is
+    bwd_index = session.bwd_index
+    current = None if full else session.current()
+    lines = [
+        "digraph backprop {",
+        "  rankdir=LR;",
+        '  node [shape=box, style=rounded, fontname="Helvetica"];',
+        '  edge [color="#777777"];',
+    ]
+    for i in range(n):
+        o = g.op[i]
+        op = OPS[o]
+        in_cone = i < len(bwd_index) and bwd_index[i] >= 0
+        kind = "input" if o == INPUT else "const" if o == CONST else (
+            "literal" if o == LITERAL else f"{op.name} ^{fmt_num(g.k[i])}" if op.kind == "powk"
+            else f"{op.name} {op.symbol}".rstrip())
+        text = [label(g, i), kind]
+        if full or session.computed(i):
+            text.append(f"value {_num(values[i])}")
+        else:
+            text.append("value ·")
+        if in_cone and g.takes_grad(i):
+            grad = f"∂f {_num(grads[i])}"
+            if not full and not session.final(i):
+                grad += "…"
+            text.append(grad)
+        attrs = [f"label={_quote(chr(10).join(text))}"]
+        if i == out:
+            attrs.append("peripheries=2")
+            attrs.append('xlabel="f"')
+        if i == current:
+            attrs.append('style="rounded,filled"')
+            attrs.append('fillcolor="#ffe08a"')
+        elif o in (CONST, LITERAL):
+            attrs.append('color="#999999"')
+        if not in_cone:
+            attrs.append('fontcolor="#999999"')
+            attrs.append('style="rounded,dashed"')
+        lines.append(f"  n{i} [{', '.join(attrs)}];")
+    for i in range(n):
+        ops_ = g.operands(i)
+        for slot, j in enumerate(ops_):
+            # Slot labels only where operand order matters (a - b, a / b, a ^ b).
+            tag = f' [label="{"ab"[slot]}"]' if len(ops_) == 2 and OPS[g.op[i]].name in (
+                "sub", "div", "pow") else ""
+            lines.append(f"  n{j} -> n{i}{tag};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+@command("export", ":export dot FILE [state]", "Write the graph as Graphviz DOT (render it with "
+         "dot -Tsvg FILE): labels, op names, the values and gradients of complete passes, the "
+         "output marked. Add 'state' to export the stepping state instead.")
+def _cmd_export(s: Session, args: list[str]) -> list[Event]:
+    if not args:
+        raise CommandError("usage: :export dot FILE [state]")
+    fmt = args[0].lower()
+    if fmt not in FORMATS:
+        raise CommandError(f"cannot export as '{args[0]}': the only format is dot "
+                           "(:export dot FILE); in the TUI, :screenshot FILE.svg saves the screen")
+    if len(args) < 2:
+        raise CommandError("usage: :export dot FILE [state] (which file?)")
+    path = args[1]
+    mode = args[2] if len(args) > 2 else "full"
+    if mode not in ("full", "state") or len(args) > 3:
+        raise CommandError(f"unexpected '{' '.join(args[2:])}': :export dot FILE [state]")
+    s.require_program()
+    text = to_dot(s, full=mode == "full")
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+    n = len(s.prog.graph)
+    return [Info(f"wrote {path}: Graphviz DOT of {n} node{'s' * (n != 1)}"
+                 f"{' (stepping state)' if mode == 'state' else ''}")]

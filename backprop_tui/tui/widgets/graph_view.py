@@ -1,0 +1,364 @@
+"""The graph pane: the DAG drawn left to right, values on the wires, gradients flowing back.
+
+The drawing (columns, rows, wires) comes from ``backprop_tui.layout`` and is cached per
+graph structure; each frame only overlays the visible nodes' labels and notes, reading the
+session's state at render time, so a step costs O(visible) whatever the graph's size.
+Past ``FULL_LIMIT`` nodes in f's cone, the pane shows the neighbourhood of the current
+node instead of an unreadable whole.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.segment import Segment
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
+
+from ...labels import fmt_val, label
+from ...layout import Layout, LayoutTooLarge, layout
+from ...ops import CONST, INPUT, LITERAL
+from ...session import Session
+from ..messages import NodeSelected
+
+FULL_LIMIT = 150  # nodes in f's cone drawn whole; above this, a neighbourhood
+RADIUS = 3  # edges from the centre node
+MAX_NEAR = 40  # nodes in a neighbourhood
+FAN = 6  # consumers followed per node (x may feed thousands)
+LABEL_MAX = 16
+NOTE_WIDTH = 9
+MARGIN = 2  # left margin: room for the "⋯" of hidden operands
+
+
+def _elide(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class GraphCanvas(ScrollView, can_focus=False):
+    """The scrolling drawing. Not focusable: arrow keys stay the app's step keys."""
+
+    COMPONENT_CLASSES = {
+        "graph-view--wire",
+        "graph-view--pending",
+        "graph-view--computed",
+        "graph-view--input",
+        "graph-view--const",
+        "graph-view--current",
+        "graph-view--operand",
+        "graph-view--output",
+        "graph-view--value",
+        "graph-view--value-pending",
+        "graph-view--grad",
+        "graph-view--final",
+        "graph-view--contrib",
+        "graph-view--hidden",
+    }
+
+    DEFAULT_CSS = """
+    GraphCanvas {
+        height: 1fr;
+        scrollbar-size: 1 1;
+    }
+    GraphCanvas > .graph-view--wire { color: $text-muted; }
+    GraphCanvas > .graph-view--pending { color: $text-disabled; background: $panel; }
+    GraphCanvas > .graph-view--computed { color: $text; background: $primary-muted; text-style: bold; }
+    GraphCanvas > .graph-view--input { color: $text; background: $success-muted; text-style: bold; }
+    GraphCanvas > .graph-view--const { color: $text-muted; background: $panel; }
+    GraphCanvas > .graph-view--current { color: auto 90%; background: $warning; text-style: bold; }
+    GraphCanvas > .graph-view--operand { color: $text; background: $warning-muted; text-style: bold; }
+    GraphCanvas > .graph-view--output { color: $text; background: $accent-muted; text-style: bold underline; }
+    GraphCanvas > .graph-view--value { color: $text; }
+    GraphCanvas > .graph-view--value-pending { color: $text-disabled; }
+    GraphCanvas > .graph-view--grad { color: $text-muted; text-style: italic; }
+    GraphCanvas > .graph-view--final { color: $text-success; text-style: bold; }
+    GraphCanvas > .graph-view--contrib { color: $text-warning; text-style: bold; }
+    GraphCanvas > .graph-view--hidden { color: $text-disabled; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.session: Session | None = None
+        self.drawing: Layout | None = None
+        self.labels: dict[int, str] = {}
+        self.hidden: set[int] = set()  # nodes with operands outside the drawing
+
+    # -- state from the view --------------------------------------------------------
+    def show(self, drawing: Layout | None, labels: dict[int, str], hidden: set[int]) -> None:
+        self.drawing = drawing
+        self.labels = labels
+        self.hidden = hidden
+        if drawing is None:
+            self.virtual_size = Size(0, 0)
+        else:
+            self.virtual_size = Size(drawing.width + MARGIN, drawing.height)
+        self.refresh()
+
+    def scroll_to_node(self, node: int) -> None:
+        """Scroll (without animation) just enough to show the node's label and note."""
+        d = self.drawing
+        if d is None or node not in d.boxes:
+            return
+        b = d.boxes[node]
+        w, h = self.scrollable_content_region.size
+        if w <= 0 or h <= 0:
+            return
+        sx, sy = self.scroll_offset
+        x0, x1 = b.x + MARGIN, b.x + MARGIN + min(b.width, w)
+        y0, y1 = b.y, b.y + 2
+        nx = sx if sx <= x0 and x1 <= sx + w else max(0, x0 - w // 3)
+        ny = sy if sy <= y0 and y1 <= sy + h else max(0, y0 - h // 2)
+        if (nx, ny) != (sx, sy):
+            self.scroll_to(nx, ny, animate=False)
+
+    # -- rendering ------------------------------------------------------------------
+    def _chip(self, s: Session, i: int, current: int | None, operands: tuple[int, ...]) -> str:
+        if i == current:
+            return "graph-view--current"
+        if i in operands:
+            return "graph-view--operand"
+        o = s.prog.graph.op[i]
+        if o == INPUT:
+            return "graph-view--input"
+        if o in (CONST, LITERAL):
+            return "graph-view--const"
+        if i == s.output and s.computed(i):
+            return "graph-view--output"
+        return "graph-view--computed" if s.computed(i) else "graph-view--pending"
+
+    def _note(self, s: Session, i: int, backward: bool, received: dict[int, float],
+              room: int) -> tuple[str, str]:
+        """The text under a node's label (on its outgoing wire) and its style."""
+        g = s.prog.graph
+        head = "f" if i == s.output else ""
+        if not s.computed(i):
+            return f"{head}=·", "graph-view--value-pending"
+        in_cone = s.bwd_index[i] >= 0 if i < len(s.bwd_index) else False
+        if not backward or not g.takes_grad(i) or not in_cone:
+            return _elide(f"{head}={fmt_val(g.value[i])}", room), "graph-view--value"
+        grad = fmt_val(g.grad[i])
+        if i in received:
+            text = f"∂{fmt_val(received[i])}→{grad}"
+            return (text if len(text) <= room else _elide("∂" + grad, room)), "graph-view--contrib"
+        if s.final(i):
+            text = f"∂{grad}✓"
+            return (text if len(text) <= room else _elide("∂" + grad, room)), "graph-view--final"
+        return _elide(f"∂{grad}…", room), "graph-view--grad"
+
+    def render_line(self, y: int) -> Strip:
+        sx, sy = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        d, s = self.drawing, self.session
+        vy = sy + y
+        if d is None or s is None or vy >= d.height:
+            return Strip.blank(width, base)
+        style = self.get_component_rich_style
+        wire = style("graph-view--wire")
+        g = s.prog.graph
+        current = s.current()
+        f = len(s.fwd)
+        backward = s.pos > f
+        operands: tuple[int, ...] = ()
+        received: dict[int, float] = {}
+        if current is not None:
+            operands = g.operands(current)
+            if backward and s.log:
+                # The undo log's top entry holds what the latest step pushed: (j, before).
+                for j, before in reversed(s.log[-1][2]):
+                    received[j] = before
+        line = d.lines[vy]
+        segs: list[Segment] = []
+        at = 0  # position in `line` already emitted
+        left = " " * MARGIN
+        for node in d.line_boxes[vy]:
+            b = d.boxes[node]
+            if vy == b.y:
+                text = f" {self.labels.get(node, '?')} "
+                sty = style(self._chip(s, node, current, operands))
+                x0 = b.x
+                if node in self.hidden:
+                    if x0 == 0:
+                        left = " ⋯"
+                    elif line[x0 - 1] == " ":
+                        segs.append(Segment(line[at:x0 - 1], wire))
+                        segs.append(Segment("⋯", style("graph-view--hidden")))
+                        at = x0
+            else:
+                note, cls = self._note(s, node, backward, received, b.width - 2)
+                text = note + " "
+                sty = style(cls)
+                x0 = b.x + 1
+            if x0 > at:
+                segs.append(Segment(line[at:x0], wire))
+            segs.append(Segment(text, sty))
+            at = x0 + len(text)
+        if at < len(line):
+            segs.append(Segment(line[at:], wire))
+        segs.insert(0, Segment(left, style("graph-view--hidden")))
+        strip = Strip(segs).crop(sx, sx + width)
+        return strip.extend_cell_length(width, base)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or self.drawing is None:
+            return
+        sx, sy = self.scroll_offset
+        node = self.drawing.node_at(offset.x + sx - MARGIN, offset.y + sy)
+        if node is not None:
+            event.stop()
+            self.post_message(NodeSelected(node))
+
+
+class GraphView(Vertical):
+    """The graph pane: a one-line note and the scrolling drawing.
+
+    ``update_view(session)`` after every command; a click on a node posts NodeSelected.
+    """
+
+    DEFAULT_CSS = """
+    GraphView { height: 1fr; }
+    GraphView > #graph-note { height: auto; color: $text-muted; padding: 0 1; }
+    GraphView > #graph-note.-empty { display: none; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._key: tuple | None = None  # (graph, its size, output) the caches belong to
+        self._full: Layout | None = None
+        self._consumers: tuple[list[int], list[int]] | None = None  # CSR: starts, ids
+        self._centre: int | None = None
+        self._near: dict[int, int] = {}  # node -> distance from the centre
+        self._last_current: int | None = -1
+        self.mode = "empty"  # "empty", "full" or "neighbourhood"
+        self.note = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="graph-note", classes="-empty")
+        yield GraphCanvas()
+
+    @property
+    def canvas(self) -> GraphCanvas:
+        return self.query_one(GraphCanvas)
+
+    # -- the contract ---------------------------------------------------------------
+    def update_view(self, session: Session) -> None:
+        canvas = self.canvas
+        canvas.session = session
+        g = session.prog.graph
+        out = session.output
+        if out is None:
+            self._key = None
+            self.mode = "empty"
+            canvas.show(None, {}, set())
+            self._set_note("no program yet: type an expression, e.g. x = 2; x^2 + 1")
+            return
+        key = (id(g), len(g), out)
+        if key != self._key:
+            self._key = key
+            self._full = None
+            self._consumers = None
+            self._centre = None
+            self._last_current = -1
+            self.mode = "full" if len(session.bwd) <= FULL_LIMIT else "neighbourhood"
+            if self.mode == "full":
+                self._draw_full(session)
+        current = session.current()
+        if self.mode == "neighbourhood":
+            centre = out if current is None else current
+            if self._centre is None or self._near.get(centre, RADIUS) > 1:
+                self._draw_near(session, centre)
+        canvas.refresh()
+        if current != self._last_current:
+            self._last_current = current
+            target = out if current is None else current
+            self.call_after_refresh(canvas.scroll_to_node, target)
+
+    # -- drawings ---------------------------------------------------------------------
+    def _labels(self, session: Session, nodes: list[int]) -> dict[int, str]:
+        g = session.prog.graph
+        return {i: _elide(label(g, i, LABEL_MAX), LABEL_MAX) for i in nodes}
+
+    def _pull(self, session: Session, nodes: list[int]) -> set[int]:
+        op = session.prog.graph.op
+        return {i for i in nodes if op[i] == LITERAL or op[i] == CONST}
+
+    def _draw_full(self, session: Session) -> None:
+        g = session.prog.graph
+        nodes = sorted(session.bwd)
+        labels = self._labels(session, nodes)
+        try:
+            drawing = layout(nodes, g.operands, labels.__getitem__, pull=self._pull(session, nodes),
+                             note_width=NOTE_WIDTH)
+        except LayoutTooLarge:  # too many long wires: fall back to a neighbourhood
+            self.mode = "neighbourhood"
+            return
+        self._full = drawing
+        self.canvas.show(drawing, labels, set())
+        outside = len(g) - len(nodes)
+        self._set_note(f"{outside} node{'s' * (outside != 1)} not used by f hidden" if outside else "")
+
+    def _consumer_index(self, session: Session) -> tuple[list[int], list[int]]:
+        """Who reads each node, as a CSR array; built once per graph structure (O(N))."""
+        if self._consumers is None:
+            g = session.prog.graph
+            n = len(g)
+            a, b = g.a, g.b
+            count = [0] * (n + 1)
+            for i in range(n):
+                if a[i] >= 0:
+                    count[a[i] + 1] += 1
+                if b[i] >= 0 and b[i] != a[i]:
+                    count[b[i] + 1] += 1
+            for i in range(n):
+                count[i + 1] += count[i]
+            fill = count[:-1]
+            ids = [0] * count[n]
+            for i in range(n):
+                if a[i] >= 0:
+                    ids[fill[a[i]]] = i
+                    fill[a[i]] += 1
+                if b[i] >= 0 and b[i] != a[i]:
+                    ids[fill[b[i]]] = i
+                    fill[b[i]] += 1
+            self._consumers = (count, ids)
+        return self._consumers
+
+    def _draw_near(self, session: Session, centre: int) -> None:
+        g = session.prog.graph
+        starts, ids = self._consumer_index(session)
+        in_cone = session.bwd_index
+        near = {centre: 0}
+        queue = deque([centre])
+        while queue and len(near) < MAX_NEAR:
+            i = queue.popleft()
+            dist = near[i]
+            if dist >= RADIUS:
+                continue
+            readers = [c for c in ids[starts[i]:starts[i] + 4 * FAN] if in_cone[c] >= 0][:FAN]
+            for j in (*g.operands(i), *readers):
+                if j not in near and len(near) < MAX_NEAR:
+                    near[j] = dist + 1
+                    queue.append(j)
+        nodes = sorted(near)
+        labels = self._labels(session, nodes)
+        hidden = {i for i in nodes if any(j not in near for j in g.operands(i))}
+        drawing = layout(nodes, g.operands, labels.__getitem__, pull=self._pull(session, nodes),
+                         note_width=NOTE_WIDTH)
+        self._centre = centre
+        self._near = near
+        self.canvas.show(drawing, labels, hidden)
+        self._set_note(f"showing {len(nodes)} of {len(session.bwd):,} nodes around "
+                       f"{labels[centre]}")
+
+    def _set_note(self, text: str) -> None:
+        self.note = text
+        note = self.query_one("#graph-note", Static)
+        note.update(text)
+        note.set_class(not text, "-empty")

@@ -1,0 +1,219 @@
+"""The node table: every node in topological order, virtualised with the Line API.
+
+Textual's DataTable measures every cell up front (~12 s to first paint 100k rows); this
+view renders only the visible rows from the session's arrays at paint time, so first paint
+and every step cost O(visible rows) at any graph size.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...events import Check, CheckRow
+from ...labels import fmt_val, kind_name, label
+from ...session import Session
+from ..messages import NodeSelected
+
+# (title, width, right-aligned)
+COLUMNS: tuple[tuple[str, int, bool], ...] = (
+    ("id", 6, True),
+    ("label", 20, False),
+    ("op", 8, False),
+    ("value", 12, True),
+    ("gradient", 13, True),
+    ("FD estimate", 13, True),
+    ("verdict", 10, False),
+)
+_SEP = " "
+TABLE_WIDTH = sum(w for _, w, _ in COLUMNS) + len(_SEP) * (len(COLUMNS) - 1) + 2
+VERDICTS = {"pass": "pass", "fail": "FAIL", "kink": "kink"}
+
+
+def _cell(text: str, width: int, right: bool) -> str:
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.rjust(width) if right else text.ljust(width)
+
+
+class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
+    """Rows are nodes. ``update_view(session)`` after every command; Enter or a click on a
+    row posts NodeSelected. Left/right are not bound, so they stay the app's step keys."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("enter", "select", "Inspect", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "node-table--header",
+        "node-table--cursor",
+        "node-table--current",
+        "node-table--pending",
+        "node-table--partial",
+        "node-table--final",
+        "node-table--outside",
+        "node-table--pass",
+        "node-table--fail",
+        "node-table--kink",
+    }
+
+    DEFAULT_CSS = """
+    NodeTable { height: 1fr; scrollbar-size: 1 1; }
+    NodeTable > .node-table--header { color: $text-muted; text-style: bold; background: $panel; }
+    NodeTable > .node-table--cursor { background: $boost; text-style: underline; }
+    NodeTable:focus > .node-table--cursor { background: $primary-muted; text-style: bold; }
+    NodeTable > .node-table--current { background: $warning-muted; text-style: bold; }
+    NodeTable > .node-table--pending { color: $text-disabled; }
+    NodeTable > .node-table--partial { color: $text-muted; text-style: italic; }
+    NodeTable > .node-table--final { color: $text-success; }
+    NodeTable > .node-table--outside { color: $text-disabled; }
+    NodeTable > .node-table--pass { color: $text-success; text-style: bold; }
+    NodeTable > .node-table--fail { color: $text-error; text-style: bold; }
+    NodeTable > .node-table--kink { color: $text-warning; text-style: bold; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.session: Session | None = None
+        self.rows = 0
+        self._current: int | None = None
+        self._check: Check | None = None
+        self._check_rows: dict[int, CheckRow] = {}
+
+    # -- the contract ---------------------------------------------------------------
+    def update_view(self, session: Session) -> None:
+        self.session = session
+        n = len(session.prog.graph)
+        if n != self.rows:
+            self.rows = n
+            self.virtual_size = Size(TABLE_WIDTH, n + 1)  # + the pinned header
+            self.cursor = min(self.cursor, max(n - 1, 0))
+        if session.last_check is not self._check:
+            self._check = session.last_check
+            self._check_rows = {} if self._check is None else {r.id: r for r in self._check.rows}
+        current = session.current()
+        if current != self._current:
+            self._current = current
+            if current is not None:
+                self.cursor = current  # follow the step; the watcher scrolls it into view
+        self.refresh()
+
+    # -- cursor -----------------------------------------------------------------------
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, self.rows - 1)) if self.rows else 0
+
+    def watch_cursor(self, value: int) -> None:
+        self.scroll_to_row(value)
+        self.refresh()
+
+    def scroll_to_row(self, row: int) -> None:
+        """Scroll just enough for the row to be visible below the header."""
+        h = self.scrollable_content_region.height - 1
+        if h <= 0:
+            self.call_after_refresh(self._scroll_later, row)
+            return
+        top = round(self.scroll_y)
+        if row < top:
+            self.scroll_to(y=row, animate=False)
+        elif row >= top + h:
+            self.scroll_to(y=row - h + 1, animate=False)
+
+    def _scroll_later(self, row: int) -> None:
+        if self.scrollable_content_region.height > 1:
+            self.scroll_to_row(row)
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor += delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor += direction * max(1, self.scrollable_content_region.height - 2)
+
+    def action_jump(self, where: int) -> None:
+        self.cursor = 0 if where == 0 else self.rows - 1
+
+    def action_select(self) -> None:
+        if self.rows:
+            self.post_message(NodeSelected(self.cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        row = offset.y - 1 + round(self.scroll_y)
+        if 0 <= row < self.rows:
+            event.stop()
+            self.cursor = row
+            self.post_message(NodeSelected(row))
+
+    # -- rendering ------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        sx = round(self.scroll_x)
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            head = _SEP.join(_cell(t, w, r) for t, w, r in COLUMNS)
+            strip = Strip([Segment(" " + head + " ", self.get_component_rich_style("node-table--header"))])
+            return strip.crop(sx, sx + width).extend_cell_length(width,
+                                                                  self.get_component_rich_style("node-table--header"))
+        row = round(self.scroll_y) + y - 1
+        s = self.session
+        if s is None or row >= self.rows:
+            return Strip.blank(width, base)
+        return self._row(s, row).crop(sx, sx + width).extend_cell_length(width, base)
+
+    def _row(self, s: Session, i: int) -> Strip:
+        # Partial styles, so that a cell's colour keeps the row's background.
+        def style(name: str) -> Style:
+            return self.get_component_rich_style(name, partial=True, default=plain)
+
+        g = s.prog.graph
+        in_cone = i < len(s.bwd_index) and s.bwd_index[i] >= 0
+        computed = s.computed(i)
+        plain = Style()
+        row_style = self.rich_style
+        if not in_cone:
+            row_style += style("node-table--outside")
+        if i == self._current:
+            row_style += style("node-table--current")
+        elif i == self.cursor:
+            row_style += style("node-table--cursor")
+        value = fmt_val(g.value[i]) if computed else "·"
+        value_style = plain if computed else style("node-table--pending")
+        grad, grad_style = "—", style("node-table--pending")
+        if in_cone and g.takes_grad(i):
+            grad = fmt_val(g.grad[i])
+            if s.final(i):
+                grad_style = style("node-table--final")
+            else:
+                grad, grad_style = grad + "…", style("node-table--partial")
+        fd, verdict, verdict_style = "", "", plain
+        check = self._check_rows.get(i)
+        if check is not None:
+            fd = fmt_val(check.numeric)
+            verdict = VERDICTS.get(check.verdict, check.verdict)
+            verdict_style = style(f"node-table--{check.verdict}")
+        cells = (
+            (f"#{i}", plain), (label(g, i, COLUMNS[1][1]), plain), (kind_name(g, i), plain),
+            (value, value_style), (grad, grad_style), (fd, plain), (verdict, verdict_style),
+        )
+        segs = [Segment(" ", row_style)]
+        for (text, sty), (_, w, right) in zip(cells, COLUMNS, strict=True):
+            segs.append(Segment(_cell(text, w, right), row_style + sty))
+            segs.append(Segment(_SEP, row_style))
+        segs[-1] = Segment(" ", row_style)
+        return Strip(segs)

@@ -1,0 +1,117 @@
+"""The node table: lazy rows at 100k nodes, pending values, dimmed partial gradients,
+coloured verdicts, the current step followed, Enter and clicks that select nodes."""
+
+from __future__ import annotations
+
+from view_helpers import ViewApp, big_session, seed_session
+
+from backprop_tui.tui.widgets.node_table import NodeTable
+
+
+def lines(table: NodeTable) -> list[str]:
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+def row_line(table: NodeTable, node: int) -> int:
+    """The screen line showing a node's row (the header is line 0)."""
+    return node - round(table.scroll_y) + 1
+
+
+async def test_seed_rows_pending_then_values_and_gradients():
+    table = NodeTable()
+    app = ViewApp(table)
+    async with app.run_test(size=(100, 14)) as pilot:
+        s = seed_session()
+        table.update_view(s)
+        await pilot.pause()
+        text = lines(table)
+        assert text[0].split()[:3] == ["id", "label", "op"] and "verdict" in text[0]
+        assert len([t for t in text if "#" in t]) == 9
+        out = s.output
+        assert "·" in text[row_line(table, out)]  # not yet computed
+        s.run_line(":forward")
+        s.run_line(":step 2")
+        table.update_view(s)
+        await pilot.pause()
+        text = lines(table)
+        assert " 23 " in text[row_line(table, out)]
+        x = s.prog.bindings["x"]
+        assert "0…" in text[row_line(table, x)]  # a gradient that is not final yet
+        partial = table.get_component_rich_style("node-table--partial", partial=True)
+        grad_seg = next(seg for seg in table.render_line(row_line(table, x)) if "0…" in seg.text)
+        assert grad_seg.style.italic == partial.italic and grad_seg.style.color == partial.color
+
+
+async def test_verdicts_are_coloured_and_fd_shown():
+    table = NodeTable()
+    app = ViewApp(table)
+    async with app.run_test(size=(100, 14)) as pilot:
+        s = seed_session()
+        s.run_line(":backward")
+        s.run_line(":check all")
+        table.update_view(s)
+        await pilot.pause()
+        x = s.prog.bindings["x"]
+        strip = table.render_line(row_line(table, x))
+        assert "13" in strip.text and "pass" in strip.text
+        passed = table.get_component_rich_style("node-table--pass", partial=True)
+        seg = next(seg for seg in strip if "pass" in seg.text)
+        assert seg.style.color == passed.color and seg.style.bold
+
+
+async def test_current_row_is_highlighted_and_followed():
+    table = NodeTable()
+    app = ViewApp(table)
+    async with app.run_test(size=(100, 8)) as pilot:
+        s = big_session(100_000, chain=False)  # f reads only x: one forward step
+        table.update_view(s)
+        await pilot.pause()
+        assert round(table.scroll_y) == 0
+        s.run_line(":step")  # the current node is the last row
+        table.update_view(s)
+        await pilot.pause()
+        cur = s.current()
+        assert cur == 99_999 and table.cursor == cur
+        y = row_line(table, cur)
+        assert 1 <= y < table.size.height
+        strip = table.render_line(y)
+        assert f"#{cur}" in strip.text
+        current = table.get_component_rich_style("node-table--current", partial=True)
+        assert all(seg.style.bgcolor == current.bgcolor for seg in strip if seg.text.strip())
+
+
+async def test_100k_rows_mount_and_scroll_to_the_end():
+    table = NodeTable()
+    app = ViewApp(table)
+    async with app.run_test(size=(100, 12)) as pilot:
+        s = big_session(100_000)
+        table.update_view(s)
+        await pilot.pause()
+        assert table.virtual_size.height == 100_001
+        table.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor == 99_999
+        assert "#99999" in lines(table)[-1]
+        await pilot.press("pageup", "up")
+        await pilot.pause()
+        assert table.cursor < 99_990
+        await pilot.press("home")
+        await pilot.pause()
+        assert table.cursor == 0 and "#0 " in lines(table)[1]
+
+
+async def test_enter_and_click_post_node_selected():
+    table = NodeTable()
+    app = ViewApp(table)
+    async with app.run_test(size=(100, 14)) as pilot:
+        s = seed_session()
+        table.update_view(s)
+        await pilot.pause()
+        table.focus()
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert app.selected == [2]
+        await pilot.click(NodeTable, offset=(10, 1 + 5))  # the header is line 0
+        await pilot.pause()
+        assert app.selected == [2, 5] and table.cursor == 5
