@@ -1,5 +1,13 @@
-"""Generate demos/big.bp: a 3-4-1 tanh MLP's squared-error loss over 8 points, written out."""
-import math, random
+"""Generate the program part of demos/big.bp: a 3-4-1 tanh MLP's mean squared error over 8
+points, written out line by line (stdout), and the loss and a few gradients from an
+independent hand-written backprop in plain Python (stderr): the values big.bp's :expect
+lines assert. The narrated stepping part of big.bp was written by hand after the program.
+
+    python demos/make_big.py > /tmp/program.bp
+"""
+import math
+import random
+import sys
 rng = random.Random(7)
 NI, NH, NS = 3, 4, 8
 W = [[round(rng.uniform(-1, 1), 3) for _ in range(NI)] for _ in range(NH)]
@@ -51,5 +59,7 @@ for s, (x, t) in enumerate(zip(X, T), 1):
     L.append(f"o{s} = tanh({terms} + c)")
     L.append(f"e{s} = (o{s} - {num(t)})^2")
 L.append("loss = (" + " + ".join(f"e{s}" for s in range(1, NS+1)) + f") / {NS}")
-open("/tmp/big_body.bp", "w").write("\n".join(L) + "\n")
-print(repr(loss)); print("w11", repr(gW[0][0]), "v1", repr(gV[0]), "c", repr(gC), "b3", repr(gB[2]), "o1", repr(outs[0]), "w23", repr(gW[1][2]))
+print("\n".join(L))
+print("loss", repr(loss), "o1", repr(outs[0]), file=sys.stderr)
+print("w11", repr(gW[0][0]), "w23", repr(gW[1][2]), "b3", repr(gB[2]), "v1", repr(gV[0]),
+      "c", repr(gC), file=sys.stderr)
