@@ -169,16 +169,18 @@ class Runner:
             self.err.flush()
 
     def finish_file(self, session: Session) -> None:
+        broken = ""
         try:
             summary = session.summary()
-        except EvalError:  # the program cannot be evaluated: its error was already reported
+        except EvalError as err:  # f cannot be evaluated (its error was reported on its line)
             summary = Summary(None, [], [])
+            broken = f"f cannot be evaluated: {session._eval_error(err).message}"
         if self.opts.json:
             self.w.line(json.dumps(summary.to_dict(), ensure_ascii=False))
         elif not self.opts.quiet:
             self._narrating = False
             self.w.line()
-            for row in summary_table(summary):
+            for row in [broken] if broken else summary_table(summary):
                 self.w.line(row)
             self.w.line()
 

@@ -347,3 +347,13 @@ def test_tui_missing_is_a_clear_message(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "backprop_tui.tui.app", None)  # import now fails
     code, _, err = main([], capsys)
     assert code == 2 and "the TUI is not available" in err and "--headless" in err
+
+
+def test_a_program_that_cannot_be_evaluated_still_ends_cleanly(tmp_path, capsys):
+    path = write(tmp_path, "x = -1\nlog(x)\n")
+    code, out, err = main(["--headless", "--no-color", path], capsys)
+    assert code == 2 and f"{path}:2:1: error: cannot evaluate log(x)" in err
+    assert out.rstrip().splitlines()[-1].startswith("f cannot be evaluated: cannot evaluate log(x)")
+    code, out, _ = main(["--json", path], capsys)
+    last = json.loads(out.splitlines()[-1])
+    assert code == 2 and last == {"event": "summary", "output": None, "inputs": [], "nodes": []}
