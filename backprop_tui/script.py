@@ -107,6 +107,8 @@ def _expect_number(s: Session, what: str, rest: str) -> Expect:
     num, tol_text = (rhs[: m.start()], rhs[m.end():]) if m else (rhs, "")
     expected = parse_number(num)
     tol = None
+    if m and not tol_text.strip():
+        raise CommandError("a tolerance must follow ±, e.g. ± 1e-6")
     if tol_text.strip():
         tol = parse_number(tol_text)
         if not (tol >= 0 and math.isfinite(tol)):
@@ -201,6 +203,8 @@ def _cmd_load(s: Session, args: list[str]) -> list[Event]:
     if not args:
         raise CommandError("usage: :load FILE")
     arg = replay.unquote(" ".join(args))
+    if arg == "-":  # stdin would block the session
+        raise CommandError(":load reads a file, not stdin")
     name = replay.relative_to(arg, s.file)
     try:
         lines = replay.iter_lines(name)

@@ -207,7 +207,8 @@ def test_expect_unknown_node_is_a_failure_naming_it():
 
 
 @pytest.mark.parametrize("line", [":expect", ":expect value x", ":expect value x = abc",
-                                  ":expect value x = 1 ± -1", ":expect colour x = 1",
+                                  ":expect value x = 1 ± -1", ":expect value x = 1 ±",
+                                  ":expect colour x = 1",
                                   ":expect check maybe"])
 def test_malformed_expect_is_an_error(line):
     s, ev = run([*SEED, line])
