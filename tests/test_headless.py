@@ -357,3 +357,13 @@ def test_a_program_that_cannot_be_evaluated_still_ends_cleanly(tmp_path, capsys)
     code, out, _ = main(["--json", path], capsys)
     last = json.loads(out.splitlines()[-1])
     assert code == 2 and last == {"event": "summary", "output": None, "inputs": [], "nodes": []}
+
+
+def test_headless_mode_never_imports_textual():
+    code = ("import sys, backprop_tui.cli as c, backprop_tui.replay, backprop_tui.script\n"
+            "rc = c.main(['--headless', '-q', 'demos/seed.bp'])\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] == 'textual']\n"
+            "print(bad); sys.exit(3 if bad else rc)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
