@@ -1,0 +1,515 @@
+"""The Textual app: panes around one Session. Keys and the REPL send it lines; its events
+and state are rendered. No autodiff logic lives here.
+
+Every key-driven action is sent as its command text (``:step`` …) through
+``Session.run_line``, so recording captures it and the log teaches the command.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, ProgressBar, TabbedContent, TabPane
+from textual.worker import Worker, get_current_worker
+
+from .. import dot as _dot  # noqa: F401  registers :export (headless has it too)
+from .. import replay
+from .. import replay as _replay  # run_app's parameter shadows the module
+from ..events import Error, Event, HSweep, Info, Say
+from ..graph import EvalError
+from ..session import COMMANDS, CommandError, Session, check_nodes, run_check
+from . import config
+from .completion import complete
+from .messages import NodeSelected
+from .player import Player
+from .screens import HelpScreen
+from .widgets.banner import NarrationBanner
+from .widgets.graph_view import GraphView
+from .widgets.inspector import Inspector
+from .widgets.log_pane import LogPane
+from .widgets.node_table import NodeTable
+from .widgets.plot import LogLogPlot, hsweep_figure
+from .widgets.repl import History, ReplPane
+
+SEED = "x = 2; y = 3; x^2 + 3x*y + 1"
+HEAVY_NODES = 5000  # above this, commands that walk the graph run in a worker
+LONG_LINE = 5000  # a statement longer than this is parsed in a worker
+SMALL_CHECK_ALL = 2000  # the x key checks every node below this size, else the inputs
+PROGRESS_EVERY = 0.05  # seconds between progress messages from a worker
+
+# Commands that touch O(1) nodes whatever the graph size: always run on the main thread.
+_QUICK = {"show", "break", "unbreak", "breaks", "help", "say", "pause", "expect", "record"}
+
+# Commands of the TUI itself (the session has no screen to capture).
+TUI_COMMANDS: dict[str, tuple[str, str]] = {
+    "screenshot": (":screenshot FILE.svg", "Save an SVG screenshot of the screen."),
+}
+
+
+class WorkProgress(Message):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done, self.total = done, total
+
+
+class WorkDone(Message):
+    """Posted by the worker thread when it has really finished with the session."""
+
+    def __init__(self, line: str, source: str, events: list[Event]) -> None:
+        super().__init__()
+        self.line, self.source, self.events = line, source, events
+
+
+def _command_name(line: str) -> str | None:
+    """The canonical command of a ':cmd args' line, None for a statement."""
+    stripped = line.strip()
+    if not stripped.startswith(":"):
+        return None
+    word = stripped[1:].split(maxsplit=1)[0] if stripped[1:].strip() else ""
+    from ..session import _ALIASES  # the one alias table
+
+    return _ALIASES.get(word, word)
+
+
+class BackpropApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "backprop-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-tiny"), (16, "-short"), (24, "-tall")]
+
+    BINDINGS = [
+        Binding("n,right", "run(':step')", "Step", id="step"),
+        Binding("p,left", "run(':back')", "Back", id="back"),
+        Binding("c", "run(':continue')", "Cont", id="continue"),
+        Binding("f", "run(':forward')", "Fwd", id="forward"),
+        Binding("b", "run(':backward')", "Bwd", id="backward"),
+        Binding("r", "run(':reset')", "Reset", id="reset"),
+        Binding("x", "check", "Check", id="check"),
+        Binding("h", "hsweep", "h-sweep", id="hsweep"),
+        Binding("colon", "focus_repl", "REPL", id="repl"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("space", "toggle_play", "Pause", id="play"),
+        Binding("full_stop", "skip", "Skip", id="skip"),
+        Binding("escape", "escape", "Cancel", show=False, id="cancel"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    progress_text: reactive[str] = reactive("", init=False)
+    inspected: reactive[int | None] = reactive(None, init=False, always_update=True)
+    busy: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, program: str | None = None, replay_path: str | None = None,
+                 record: str | None = None, *, history_path: Path | None = None,
+                 keymap_path: Path | None = None, replay_delay: float = 0.5,
+                 heavy_nodes: int = HEAVY_NODES) -> None:
+        super().__init__()
+        self.session = Session()
+        self._program = program
+        self._replay_path = replay_path
+        self._record = record
+        self._history = History(history_path if history_path is not None else config.history_path())
+        self._keymap_path = keymap_path
+        self._replay_delay = replay_delay
+        self.heavy_nodes = heavy_nodes
+        self.player: Player | None = None
+        self._play_timer = None
+        self._pinned = False  # the user clicked a node: keep inspecting it until the next step
+        self._last_command: str | None = None
+        self._work_line = ""
+        self._work_source = ""
+        self._last_progress = 0.0
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header(icon="∂")
+        yield NarrationBanner(id="banner")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield GraphView(id="graph")
+                with TabbedContent(id="lower", initial="tab-nodes"):
+                    with TabPane("Nodes", id="tab-nodes"):
+                        yield NodeTable(id="table")
+                    with TabPane("Plot", id="tab-plot"):
+                        yield LogLogPlot(id="plot")
+            with Vertical(id="side"):
+                yield Inspector(id="inspector")
+                yield LogPane(id="log")
+        with Horizontal(id="busy"):
+            yield Label("", id="busy-label")
+            yield ProgressBar(id="busy-bar", show_eta=False)
+        yield ReplPane(self._history, self._complete, id="repl")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        keymap, problem = config.load_keymap(self._keymap_path)
+        if keymap:
+            self.set_keymap(keymap)
+        self.query_one("#graph").border_title = "Graph"
+        self.query_one("#log").border_title = "Log"
+        self._focus_home()
+        if problem:
+            self.log_pane.note(f"keymap ignored: {problem}", "warning")
+        if self._record:
+            self._note_events(self.session.run_line(f":record {self._record}"))
+        if self._program is not None or self._replay_path is None:
+            self.run_line(self._program if self._program is not None else SEED, source="program")
+        if self._replay_path is not None:
+            self._start_replay(self._replay_path)
+        self._refresh_views()
+
+    def _focus_home(self) -> None:
+        """Single-letter keys step only when the REPL is not focused: start on the graph."""
+        for widget in (self.query_one("#graph"), self.query_one("#table")):
+            if widget.focusable:
+                widget.focus()
+                return
+        self.set_focus(None)
+
+    # ------------------------------------------------------------------ widgets
+    @property
+    def log_pane(self) -> LogPane:
+        return self.query_one("#log", LogPane)
+
+    @property
+    def repl(self) -> ReplPane:
+        return self.query_one("#repl", ReplPane)
+
+    def _complete(self, text: str) -> tuple[int, list[str]]:
+        if self.busy:
+            return len(text), []
+        return complete(self.session, text, TUI_COMMANDS)
+
+    # ------------------------------------------------------------------ running lines
+    def run_line(self, line: str, source: str = "repl",
+                 runner: Callable[[], list[Event]] | None = None) -> bool:
+        """Send one line to the session (or the TUI's own commands) and render the result.
+
+        Returns False when refused because a worker is still busy with the session.
+        """
+        if self.busy:
+            self.log_pane.note("busy: wait for the running command, or Esc to cancel a check",
+                               "warning")
+            return False
+        name = _command_name(line)
+        if name is not None and source in ("repl", "key", "palette"):
+            self._last_command = line.strip()
+        if name in TUI_COMMANDS and name not in COMMANDS:
+            self.log_pane.echo(line, source)
+            self._after(line, source, self._tui_command(name, line))
+            return True
+        if self._needs_worker(line, name):
+            self.log_pane.echo(line, source)
+            self._work_line, self._work_source = line, source
+            self.busy = True
+            self._work(line, source, name == "check", runner)
+            return True
+        self.log_pane.echo(line, source)
+        events = runner() if runner is not None else self.session.run_line(line)
+        self._after(line, source, events)
+        return True
+
+    def _needs_worker(self, line: str, name: str | None) -> bool:
+        if name == "check":
+            return True  # progress bar and Esc even on small graphs: one code path
+        big = len(self.session.prog.graph) > self.heavy_nodes
+        if name is None:
+            return big or len(line) > LONG_LINE
+        if name in _QUICK or not big:
+            return False
+        if name in ("step", "back"):
+            args = line.split()[1:]
+            return bool(args) and args[0].isdigit() and int(args[0]) > 1000
+        return True
+
+    @work(thread=True, exclusive=True, group="session", exit_on_error=False)
+    def _work(self, line: str, source: str, is_check: bool,
+              runner: Callable[[], list[Event]] | None) -> None:
+        worker = get_current_worker()
+        try:
+            if is_check and runner is None:
+                events = self._check_with_progress(line, worker)
+            else:
+                events = runner() if runner is not None else self.session.run_line(line)
+        except Exception as exc:  # noqa: BLE001 — the session never raises; belt and braces
+            events = [Error(f"internal error: {exc!r}")]
+        # Posted, not returned: a cancelled worker's result is dropped, but the session is
+        # only free again when this thread is really done with it.
+        self.post_message(WorkDone(line, source, events))
+
+    def _check_with_progress(self, line: str, worker: Worker) -> list[Event]:
+        """:check as run_line would run it, plus progress and Esc (the session's hooks)."""
+        s = self.session
+        s.line += 1
+        try:
+            from ..session import _check_options  # the session's own argument rules
+
+            s.require_program()
+            rest, mode, h = _check_options(line.split()[1:])
+            nodes = check_nodes(s, " ".join(rest))
+            events: list[Event] = [run_check(s, nodes, mode, h, self._progress_from_thread,
+                                             lambda: worker.is_cancelled)]
+        except CommandError as exc:
+            events = [Error(str(exc), file=s.file, at_line=s.line, col=1)]
+        except EvalError as err:
+            events = [s._eval_error(err)]
+        for ev in events:
+            ev.line = s.line
+        errors = [e for e in events if isinstance(e, Error)]
+        s.last_error = errors[-1] if errors else None
+        if s.recorder is not None:
+            s.recorder.record(s, line, events)
+        return events
+
+    def _progress_from_thread(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last_progress >= PROGRESS_EVERY or done == total:
+            self._last_progress = now
+            self.post_message(WorkProgress(done, total))
+
+    def on_work_progress(self, message: WorkProgress) -> None:
+        bar = self.query_one("#busy-bar", ProgressBar)
+        bar.update(total=message.total, progress=message.done)
+
+    def on_work_done(self, message: WorkDone) -> None:
+        self.busy = False
+        self._after(message.line, message.source, message.events)
+
+    def watch_busy(self, busy: bool) -> None:
+        self.query_one("#busy").display = busy
+        if busy:
+            self.query_one("#busy-bar", ProgressBar).update(total=None, progress=0)
+            what = self._work_line.strip().splitlines()[0][:40] if self._work_line.strip() else ""
+            self.query_one("#busy-label", Label).update(f"running {what}  (Esc cancels a check) ")
+
+    def _after(self, line: str, source: str, events: list[Event]) -> None:
+        """Render a line's events, then bring every pane up to date."""
+        self._note_events(events)
+        errors = [e for e in events if isinstance(e, Error)]
+        if source == "repl":
+            if errors:
+                self.repl.show_error(errors[-1].message, errors[-1].caret)
+            else:
+                self.repl.clear_message()
+        elif errors and source == "key":
+            self.repl.show_error(errors[-1].message)
+        for ev in events:
+            if isinstance(ev, HSweep):
+                self.query_one("#plot", LogLogPlot).figure = hsweep_figure(ev)
+                self.query_one("#lower", TabbedContent).active = "tab-plot"
+            elif isinstance(ev, Say):
+                self.query_one("#banner", NarrationBanner).narration = ev.message
+        self._pinned = False
+        self._refresh_views()
+        if source == "replay" and self.player is not None:
+            self._schedule_play(self.player.delay_after(events))
+
+    def _note_events(self, events: Iterable[Event]) -> None:
+        self.log_pane.write_events(events)
+
+    def _refresh_views(self) -> None:
+        s = self.session
+        self.query_one("#graph", GraphView).update_view(s)
+        self.query_one("#table", NodeTable).update_view(s)
+        self.progress_text = s.progress_text()
+        if not self._pinned:
+            self.inspected = s.current()
+        else:
+            self.inspected = self.inspected
+
+    def watch_progress_text(self, text: str) -> None:
+        s = self.session
+        f = f"f = {s.node_info(s.output).label}  ·  " if s.output is not None else ""
+        self.sub_title = f + text
+
+    def watch_inspected(self, node: int | None) -> None:
+        if not self.busy:
+            self.query_one("#inspector", Inspector).update_view(self.session, node)
+
+    def on_node_selected(self, message: NodeSelected) -> None:
+        if self.busy or not 0 <= message.node_id < len(self.session.prog.graph):
+            return
+        self._pinned = True
+        self.inspected = message.node_id
+
+    # ------------------------------------------------------------------ TUI commands
+    def _tui_command(self, name: str, line: str) -> list[Event]:
+        args = line.strip().split()[1:]
+        usage = TUI_COMMANDS[name][0]
+        if name == "screenshot":
+            if len(args) != 1 or not args[0].endswith(".svg"):
+                return [Error(f"usage: {usage}")]
+            path = Path(args[0]).expanduser()
+            try:
+                saved = self.save_screenshot(path.name, str(path.parent))
+            except OSError as exc:
+                return [Error(f"cannot write {path}: {exc.strerror or exc}")]
+            return [Info(f"screenshot saved to {saved}")]
+        return [Error(f"unknown TUI command :{name}")]
+
+    # ------------------------------------------------------------------ REPL
+    def on_input_submitted(self, event) -> None:
+        if event.input.id != "repl-input":
+            return
+        text = event.value
+        repl_input = self.repl.input
+        if not text.strip():
+            if self._last_command is None:
+                return
+            text = self._last_command  # Enter on an empty line repeats, as in pdb
+        else:
+            self._history.add(text)
+        if self.run_line(text, source="repl"):
+            repl_input.value = ""
+        repl_input.reset_history_position()
+
+    # ------------------------------------------------------------------ actions
+    def action_run(self, line: str) -> None:
+        self.run_line(line, source="key")
+
+    def action_check(self) -> None:
+        small = len(self.session.prog.graph) <= SMALL_CHECK_ALL
+        self.run_line(":check all" if small else ":check", source="key")
+
+    def action_hsweep(self) -> None:
+        node = self.inspected if self._pinned else None
+        takes_grad = node is not None and self.session.node_info(node).grad is not None
+        self.run_line(f":hsweep #{node}" if takes_grad else ":hsweep", source="key")
+
+    def action_focus_repl(self) -> None:
+        repl_input = self.repl.input
+        repl_input.focus()
+        if not repl_input.value:
+            repl_input.value = ":"
+            repl_input.cursor_position = 1
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self._key_help(), TUI_COMMANDS))
+
+    def _key_help(self) -> list[tuple[str, str]]:
+        keys = []
+        keymap = self._keymap
+        for b in self.BINDINGS:
+            assert isinstance(b, Binding)
+            key = keymap.get(b.id, b.key) if b.id else b.key
+            shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in key.split(","))
+            keys.append((shown, b.description or b.action))
+        keys.append(("ctrl+p", "command palette: every command"))
+        keys.append(("↑ ↓ Tab Enter", "in the REPL: history, completion, repeat the last command"))
+        return keys
+
+    def action_escape(self) -> None:
+        if self.busy:
+            cancelled = self.workers.cancel_group(self, "session")
+            if cancelled:
+                self.log_pane.note("cancelling…", "warning")
+            return
+        if self.focused is self.repl.input:
+            self.repl.clear_message()
+            self._focus_home()
+
+    def action_toggle_play(self) -> None:
+        if self.player is None or not self.player.active:
+            return
+        self.player.toggle()
+        self.query_one("#banner", NarrationBanner).status = self.player.state
+        if self.player.state == "playing":
+            self._schedule_play(0)
+        elif self._play_timer is not None:
+            self._play_timer.stop()
+            self._play_timer = None
+
+    def action_skip(self) -> None:
+        if self.player is None or not self.player.active:
+            return
+        self.player.skip()
+        self._schedule_play(0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_play", "skip"):
+            return self.player is not None and self.player.active
+        return True
+
+    # ------------------------------------------------------------------ replay
+    def _start_replay(self, path: str) -> None:
+        try:
+            lines = replay.iter_lines(path)
+        except replay.ReplayError as exc:
+            self.log_pane.note(f"error: {exc}", "error")
+            return
+        self.player = Player(lines, self._replay_delay)
+        self.query_one("#banner", NarrationBanner).status = "playing"
+        self.refresh_bindings()
+        self._schedule_play(0)
+
+    def _schedule_play(self, delay: float) -> None:
+        if self._play_timer is not None:
+            self._play_timer.stop()
+        self._play_timer = self.set_timer(max(delay, 0.001), self._play_next)  # 0 divides by 0
+
+    def _play_next(self) -> None:
+        self._play_timer = None
+        player = self.player
+        if player is None or not player.wants_next() or self.busy:
+            return
+        sl = player.next_line()
+        if sl is None:
+            banner = self.query_one("#banner", NarrationBanner)
+            banner.status = "done"
+            if player.error:
+                self.log_pane.note(f"error: {player.error}", "error")
+            self.refresh_bindings()
+            return
+        self.run_line(sl.text, source="replay", runner=partial(replay.run_line, self.session, sl))
+
+    # ------------------------------------------------------------------ palette
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for c in COMMANDS.values():
+            # Titles are markup: usages such as [h=…] must be escaped.
+            yield SystemCommand(escape(c.usage), escape(c.help),
+                                partial(self._palette_command, c.name, c.usage))
+        for name, (usage, text) in TUI_COMMANDS.items():
+            if name not in COMMANDS:
+                yield SystemCommand(escape(usage), escape(text),
+                                    partial(self._palette_command, name, usage))
+
+    def _palette_command(self, name: str, usage: str) -> None:
+        """Run a command that needs no arguments; otherwise put it in the REPL to finish."""
+        needs_args = any(not w.startswith("[") for w in usage.split()[1:2])
+        if needs_args or name == "unbreak":  # a bare :unbreak removes every breakpoint
+            repl_input = self.repl.input
+            repl_input.value = f":{name} "
+            repl_input.cursor_position = len(repl_input.value)
+            repl_input.focus()
+            self.repl.show_info(usage)
+        else:
+            self.run_line(f":{name}", source="palette")
+
+
+def run_app(program: str | None = None, replay: str | None = None, record: str | None = None) -> int:
+    """Run the TUI: on `program` (default: the seed's example), or playing a replay file.
+
+    Returns the exit status: 2 when the replay file cannot be used (said on stderr).
+    """
+    if replay is not None:
+        try:
+            _replay.iter_lines(replay)  # a missing or binary file fails here, before the UI
+        except _replay.ReplayError as exc:
+            print(f"backprop-tui: {exc}", file=sys.stderr)
+            return 2
+    app = BackpropApp(program, replay, record)
+    app.run()
+    return app.return_code or 0
+

@@ -1,0 +1,32 @@
+"""The narration banner: the latest :say of a replay, and the playback state."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+_KEYS = {"playing": "space pauses · . skips to the next narration",
+         "paused": "paused — space resumes · . skips to the next narration",
+         "done": "end of the replay: the session is yours"}
+
+
+class NarrationBanner(Static):
+    narration: reactive[str] = reactive("", init=False)
+    status: reactive[str] = reactive("", init=False)  # "", "playing", "paused", "done"
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def watch_narration(self) -> None:
+        self._show()
+
+    def watch_status(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        self.display = bool(self.narration or self.status)
+        self.set_class(self.status == "paused", "-paused")
+        keys = _KEYS.get(self.status, "")
+        self.update(Content.from_markup("[b]$n[/b]\n[dim]$k[/dim]" if self.narration else "[dim]$k[/dim]",
+                                        n=self.narration, k=f"▶ replay {self.status} — {keys}"))

@@ -1,0 +1,93 @@
+"""A log–log line plot in the terminal (textual-plotext): :hsweep's error against h.
+
+Reusable: give it a `Figure` (the comparison's scaling plots do the same). Non-positive
+and non-finite points are dropped, since a log axis cannot show them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from textual.reactive import reactive
+from textual_plotext import PlotextPlot
+
+from ...events import HSweep
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    title: str
+    xlabel: str
+    ylabel: str
+    series: tuple[Series, ...]
+    xlog: bool = True
+    ylog: bool = True
+
+
+def hsweep_figure(ev: HSweep) -> Figure:
+    hs = tuple(r.h for r in ev.rows)
+    return Figure(
+        f"|error| of ∂f/∂{ev.node} vs h (best: fwd {ev.best_forward:.0e}, ctr {ev.best_central:.0e})",
+        "h", "|FD − backprop|",
+        (Series("forward", hs, tuple(r.forward_err for r in ev.rows)),
+         Series("central", hs, tuple(r.central_err for r in ev.rows))),
+    )
+
+
+def _plottable(fig: Figure, s: Series) -> tuple[list[float], list[float]]:
+    xs, ys = [], []
+    for x, y in zip(s.xs, s.ys, strict=True):
+        ok_x = math.isfinite(x) and (x > 0 or not fig.xlog)
+        ok_y = math.isfinite(y) and (y > 0 or not fig.ylog)
+        if ok_x and ok_y:
+            xs.append(x)
+            ys.append(y)
+    return xs, ys
+
+
+def decade_ticks(values: list[float], most: int = 7) -> tuple[list[float], list[str]]:
+    """Ticks at powers of ten labelled 1e-5 (plotext's own log labels are long decimals)."""
+    lo = math.floor(math.log10(min(values)))
+    hi = math.ceil(math.log10(max(values)))
+    step = max(1, math.ceil((hi - lo) / (most - 1)))
+    ks = list(range(lo, hi + 1, step))
+    return [10.0**k for k in ks], [f"1e{k}" for k in ks]
+
+
+class LogLogPlot(PlotextPlot):
+    figure: reactive[Figure | None] = reactive(None)
+
+    def watch_figure(self, fig: Figure | None) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        if fig is None:
+            plt.title("no data yet: :hsweep (key h) plots error against h")
+        else:
+            plt.title(fig.title)
+            plt.xlabel(fig.xlabel)
+            plt.ylabel(fig.ylabel)
+            if fig.xlog:
+                plt.xscale("log")
+            if fig.ylog:
+                plt.yscale("log")
+            all_x: list[float] = []
+            all_y: list[float] = []
+            for s in fig.series:
+                xs, ys = _plottable(fig, s)
+                if xs:
+                    plt.plot(xs, ys, label=s.name, marker="dot")
+                    all_x += xs
+                    all_y += ys
+            if fig.xlog and all_x:
+                plt.xticks(*decade_ticks(all_x))
+            if fig.ylog and all_y:
+                plt.yticks(*decade_ticks(all_y))
+        self.refresh()

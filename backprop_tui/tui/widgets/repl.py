@@ -1,0 +1,165 @@
+"""The REPL line: statements and :commands, history, Tab completion, errors under the line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Input, Label, Static
+
+from ..completion import common_prefix
+
+HISTORY_LIMIT = 1000
+Completer = Callable[[str], tuple[int, list[str]]]
+
+
+class History:
+    """Lines entered, oldest first, appended to a file as they come (a crash loses none)."""
+
+    def __init__(self, path: Path | None, limit: int = HISTORY_LIMIT) -> None:
+        self.path = path
+        self.limit = limit
+        self.entries: list[str] = []
+        if path is not None:
+            try:
+                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                lines = []
+            self.entries = [ln for ln in lines if ln.strip()][-limit:]
+            if len(lines) > 2 * limit:  # keep the file from growing without bound
+                self._rewrite()
+
+    def add(self, line: str) -> None:
+        if not line.strip() or "\n" in line or (self.entries and self.entries[-1] == line):
+            return
+        self.entries.append(line)
+        del self.entries[: -self.limit]
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        except OSError:
+            self.path = None  # read-only home: keep history in memory only
+
+    def _rewrite(self) -> None:
+        assert self.path is not None
+        try:
+            self.path.write_text("".join(e + "\n" for e in self.entries), encoding="utf-8")
+        except OSError:
+            pass
+
+
+class ReplInput(Input):
+    """An Input with up/down history and Tab completion (Input has neither)."""
+
+    BINDINGS = [
+        Binding("up", "history(-1)", "Previous line", show=False),
+        Binding("down", "history(1)", "Next line", show=False),
+        Binding("tab", "complete", "Complete", show=False),
+    ]
+
+    def __init__(self, history: History, completer: Completer | None = None, **kwargs) -> None:
+        # select_on_focus off: ':' puts a colon in the line, and typing must not replace it.
+        super().__init__(select_on_focus=False, **kwargs)
+        self.history = history
+        self.completer = completer
+        self._pos = len(history.entries)  # == len(entries): editing a new line
+        self._draft = ""
+
+    def action_history(self, delta: int) -> None:
+        entries = self.history.entries
+        if self._pos == len(entries):
+            self._draft = self.value
+        pos = max(0, min(len(entries), self._pos + delta))
+        if pos == self._pos:
+            return
+        self._pos = pos
+        self.value = entries[pos] if pos < len(entries) else self._draft
+        self.cursor_position = len(self.value)
+
+    def reset_history_position(self) -> None:
+        self._pos = len(self.history.entries)
+        self._draft = ""
+
+    def action_complete(self) -> None:
+        if self.completer is None:
+            return
+        cursor = self.cursor_position
+        start, words = self.completer(self.value[:cursor])
+        if not words:
+            self.app.bell()
+            return
+        word = self.value[start:cursor]
+        new = words[0] + ("" if words[0].endswith(("=", ":", "(")) else " ") if len(words) == 1 \
+            else common_prefix(words)
+        if len(new) > len(word):
+            self.value = self.value[:start] + new + self.value[cursor:]
+            self.cursor_position = start + len(new)
+        shown = "  ".join(words[:40]) + (" …" if len(words) > 40 else "")
+        for pane in self.ancestors:
+            if isinstance(pane, ReplPane):
+                pane.hint = "" if len(words) == 1 else shown
+
+
+class ReplPane(Vertical):
+    """Prompt, input line, and a message line for errors (with caret) or completions."""
+
+    # init=False: the message line is composed after the reactives are initialised.
+    message: reactive[str] = reactive("", init=False)
+    hint: reactive[str] = reactive("", init=False)
+    is_error: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, history: History, completer: Completer | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._history = history
+        self._completer = completer
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="repl-line"):
+            yield Label("› ", id="repl-prompt")
+            yield ReplInput(self._history, self._completer, id="repl-input",
+                            placeholder="statement or :command  (Tab completes, Enter repeats)")
+        yield Static("", id="repl-message", markup=False)
+
+    @property
+    def input(self) -> ReplInput:
+        return self.query_one(ReplInput)
+
+    def show_error(self, message: str, caret: str = "") -> None:
+        self.hint = ""
+        self.is_error = True
+        self.message = f"error: {message}" + (f"\n{caret}" if caret else "")
+
+    def show_info(self, text: str) -> None:
+        self.hint = ""
+        self.is_error = False
+        self.message = text
+
+    def clear_message(self) -> None:
+        self.message = ""
+        self.hint = ""
+
+    def on_mount(self) -> None:
+        self._render_message()
+
+    def _render_message(self) -> None:
+        text = self.hint or self.message
+        msg = self.query_one("#repl-message", Static)
+        msg.update(text)
+        msg.display = bool(text)
+        msg.set_class(self.is_error and not self.hint, "-error")
+
+    def watch_message(self) -> None:
+        self._render_message()
+
+    def watch_hint(self) -> None:
+        self._render_message()
+
+    def watch_is_error(self) -> None:
+        self._render_message()
