@@ -32,6 +32,7 @@ _CHARS = {
     _U | _D | _R: "├", _U | _D | _L: "┤", _D | _L | _R: "┬", _U | _L | _R: "┴",
     _U | _D | _L | _R: "┼",
 }
+_CHAR_LIST = [_CHARS[c] for c in range(16)]
 ARROW = "▶"
 
 
@@ -345,7 +346,7 @@ def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
 
     lines = []
     for y in range(height):
-        lines.append("".join(_CHARS[c & 15] for c in bits[y]))
+        lines.append("".join(map(_CHAR_LIST.__getitem__, bits[y])))
     for y, xx in arrows:
         s = lines[y]
         lines[y] = s[:xx] + ARROW + s[xx + 1:]

@@ -786,5 +786,8 @@ def _cmd_help(s: Session, args: list[str]) -> list[Event]:
     return [Info("\n".join(lines))]
 
 
-from . import script  # noqa: E402,F401  registers :say :pause :expect :load :record
-from . import dot  # noqa: E402,F401  registers :export
+# Command modules register themselves in COMMANDS on import.
+from . import (  # noqa: E402,F401
+    dot,  # :export
+    script,  # :say :pause :expect :load :record
+)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -87,6 +88,20 @@ class GraphCanvas(ScrollView, can_focus=False):
         self.drawing: Layout | None = None
         self.labels: dict[int, str] = {}
         self.hidden: set[int] = set()  # nodes with operands outside the drawing
+        self._styles: dict[str, Style] = {}
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}  # theme or CSS changed
+
+    def _style(self, name: str) -> Style:
+        """A component's style ("" for the widget's own); cached, as resolving one walks
+        the DOM and a frame asks for hundreds."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(name) if name else self.rich_style
+            self._styles[name] = style
+        return style
 
     # -- state from the view --------------------------------------------------------
     def show(self, drawing: Layout | None, labels: dict[int, str], hidden: set[int]) -> None:
@@ -153,12 +168,12 @@ class GraphCanvas(ScrollView, can_focus=False):
     def render_line(self, y: int) -> Strip:
         sx, sy = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._style("")
         d, s = self.drawing, self.session
         vy = sy + y
         if d is None or s is None or vy >= d.height:
             return Strip.blank(width, base)
-        style = self.get_component_rich_style
+        style = self._style
         wire = style("graph-view--wire")
         g = s.prog.graph
         current = s.current()

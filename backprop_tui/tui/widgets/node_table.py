@@ -94,6 +94,35 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._current: int | None = None
         self._check: Check | None = None
         self._check_rows: dict[int, CheckRow] = {}
+        self._styles: dict[str, Style] = {}
+        self._labels: dict[int, str] = {}
+        self._labels_key: tuple[int, int, int] = (0, 0, 0)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}  # theme, focus or CSS changed
+
+    def _style(self, name: str) -> Style:
+        """A component's partial style ("" for the widget's own full style); cached, as
+        resolving one walks the DOM and a frame asks for hundreds."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(name, partial=True) if name else self.rich_style
+            self._styles[name] = style
+        return style
+
+    def _label(self, s: Session, i: int) -> str:
+        """Labels are cached: deep ones cost ~0.2 ms each. They only change when nodes or
+        names are added."""
+        g = s.prog.graph
+        key = (id(g), len(g), len(g.names))
+        if key != self._labels_key or len(self._labels) > 10_000:
+            self._labels_key = key
+            self._labels = {}
+        text = self._labels.get(i)
+        if text is None:
+            text = self._labels[i] = label(g, i, COLUMNS[1][1])
+        return text
 
     # -- the contract ---------------------------------------------------------------
     def update_view(self, session: Session) -> None:
@@ -164,12 +193,12 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         sx = round(self.scroll_x)
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._style("")
         if y == 0:
             head = _SEP.join(_cell(t, w, r) for t, w, r in COLUMNS)
-            strip = Strip([Segment(" " + head + " ", self.get_component_rich_style("node-table--header"))])
-            return strip.crop(sx, sx + width).extend_cell_length(width,
-                                                                  self.get_component_rich_style("node-table--header"))
+            style = base + self._style("node-table--header")
+            return Strip([Segment(f" {head} ", style)]).crop(sx, sx + width).extend_cell_length(
+                width, style)
         row = round(self.scroll_y) + y - 1
         s = self.session
         if s is None or row >= self.rows:
@@ -178,14 +207,12 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _row(self, s: Session, i: int) -> Strip:
         # Partial styles, so that a cell's colour keeps the row's background.
-        def style(name: str) -> Style:
-            return self.get_component_rich_style(name, partial=True, default=plain)
-
+        style = self._style
         g = s.prog.graph
         in_cone = i < len(s.bwd_index) and s.bwd_index[i] >= 0
         computed = s.computed(i)
         plain = Style()
-        row_style = self.rich_style
+        row_style = style("")
         if not in_cone:
             row_style += style("node-table--outside")
         if i == self._current:
@@ -206,9 +233,9 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         if check is not None:
             fd = fmt_val(check.numeric)
             verdict = VERDICTS.get(check.verdict, check.verdict)
-            verdict_style = style(f"node-table--{check.verdict}")
+            verdict_style = style(f"node-table--{check.verdict}") if check.verdict in VERDICTS else plain
         cells = (
-            (f"#{i}", plain), (label(g, i, COLUMNS[1][1]), plain), (kind_name(g, i), plain),
+            (f"#{i}", plain), (self._label(s, i), plain), (kind_name(g, i), plain),
             (value, value_style), (grad, grad_style), (fd, plain), (verdict, verdict_style),
         )
         segs = [Segment(" ", row_style)]
