@@ -296,7 +296,7 @@ class Check(Event):
             out.append(f"{r.node[:16]:<16} {r.analytic:>13.6g} {r.numeric:>13.6g} {r.abs_err:>9.2e} "
                        f"{r.rel_err:>9.2e} {r.h:>8.1e}  {verdict}")
         out.append(f"cost: {self.evals} function evaluations for {len(self.rows)} node"
-                   f"{'s' * (len(self.rows) != 1)} ({self.inputs} inputs); backprop needed one "
+                   f"{'s' * (len(self.rows) != 1)} ({_n(self.inputs, 'input')}); backprop needed one "
                    f"forward and one backward pass" + (" — cancelled" if self.cancelled else ""))
         return "\n".join(out)
 

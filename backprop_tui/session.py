@@ -611,8 +611,8 @@ def _cmd_show(s: Session, args: list[str]) -> list[Event]:
     if not g.is_leaf(i) and s.computed(i) and all(s.computed(j) for j in g.operands(i)):
         derivs = g.local_derivs(i)
         for slot, j in enumerate(g.operands(i)):
-            local.append(f"∂({label(g, i)})/∂{label(g, j)} = {deriv_text(g, i, slot)} = "
-                         f"{fmt_val(derivs[slot])}")
+            sym, num = deriv_text(g, i, slot), fmt_val(derivs[slot])
+            local.append(f"∂({label(g, i)})/∂{label(g, j)} = {sym}" + (f" = {num}" if sym != num else ""))
     return [ShowNode(s.node_info(i), local)]
 
 
