@@ -143,3 +143,12 @@ async def test_empty_session_says_so():
         view.update_view(Session())
         await pilot.pause()
         assert view.mode == "empty" and "no program" in view.note
+
+
+async def test_update_before_mount_draws_once_mounted():
+    view = GraphView()
+    view.update_view(seed_session())
+    app = ViewApp(view)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        assert view.mode == "full" and len(view.canvas.drawing.boxes) == 9

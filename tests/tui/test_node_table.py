@@ -25,7 +25,7 @@ async def test_seed_rows_pending_then_values_and_gradients():
         table.update_view(s)
         await pilot.pause()
         text = lines(table)
-        assert text[0].split()[:3] == ["id", "label", "op"] and "verdict" in text[0]
+        assert text[0].split()[:4] == ["id", "label", "value", "gradient"]
         assert len([t for t in text if "#" in t]) == 9
         out = s.output
         assert "·" in text[row_line(table, out)]  # not yet computed
@@ -115,3 +115,14 @@ async def test_enter_and_click_post_node_selected():
         await pilot.click(NodeTable, offset=(10, 1 + 5))  # the header is line 0
         await pilot.pause()
         assert app.selected == [2, 5] and table.cursor == 5
+
+
+async def test_narrow_pane_keeps_value_and_gradient_in_view():
+    table = NodeTable()
+    app = ViewApp(table)
+    async with app.run_test(size=(46, 10)) as pilot:
+        table.update_view(seed_session())
+        await pilot.pause()
+        head = lines(table)[0]
+        assert head.split()[:4] == ["id", "label", "value", "gradient"]
+        assert table.virtual_size.width > table.size.width  # the rest scrolls sideways

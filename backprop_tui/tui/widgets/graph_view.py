@@ -126,8 +126,10 @@ class GraphCanvas(ScrollView, can_focus=False):
         sx, sy = self.scroll_offset
         x0, x1 = b.x + MARGIN, b.x + MARGIN + min(b.width, w)
         y0, y1 = b.y, b.y + 2
-        nx = sx if sx <= x0 and x1 <= sx + w else max(0, x0 - w // 3)
-        ny = sy if sy <= y0 and y1 <= sy + h else max(0, y0 - h // 2)
+        # Leave the view alone while the node is visible; else bring it a third of the way
+        # in (or back to the edge, when the node fits from there).
+        nx = sx if sx <= x0 and x1 <= sx + w else 0 if x1 <= w else max(0, x0 - w // 3)
+        ny = sy if sy <= y0 and y1 <= sy + h else 0 if y1 <= h else max(0, y0 - h // 2)
         if (nx, ny) != (sx, sy):
             self.scroll_to(nx, ny, animate=False)
 
@@ -251,6 +253,7 @@ class GraphView(Vertical):
         self._centre: int | None = None
         self._near: dict[int, int] = {}  # node -> distance from the centre
         self._last_current: int | None = -1
+        self._pending: Session | None = None
         self.mode = "empty"  # "empty", "full" or "neighbourhood"
         self.note = ""
 
@@ -258,12 +261,20 @@ class GraphView(Vertical):
         yield Static("", id="graph-note", classes="-empty")
         yield GraphCanvas()
 
+    def on_mount(self) -> None:
+        if self._pending is not None:
+            self.update_view(self._pending)
+            self._pending = None
+
     @property
     def canvas(self) -> GraphCanvas:
         return self.query_one(GraphCanvas)
 
     # -- the contract ---------------------------------------------------------------
     def update_view(self, session: Session) -> None:
+        if not self.children:  # not composed yet: draw once mounted
+            self._pending = session
+            return
         canvas = self.canvas
         canvas.session = session
         g = session.prog.graph
@@ -292,8 +303,16 @@ class GraphView(Vertical):
         canvas.refresh()
         if current != self._last_current:
             self._last_current = current
-            target = out if current is None else current
-            self.call_after_refresh(canvas.scroll_to_node, target)
+            # At the start, show the inputs (the top left), where the forward pass begins.
+            target = self._first_leaf() if current is None else current
+            if target is not None:
+                self.call_after_refresh(canvas.scroll_to_node, target)
+
+    def _first_leaf(self) -> int | None:
+        d = self.canvas.drawing
+        if d is None or not d.layers or not d.layers[0]:
+            return None
+        return d.layers[0][0]
 
     # -- drawings ---------------------------------------------------------------------
     def _labels(self, session: Session, nodes: list[int]) -> dict[int, str]:

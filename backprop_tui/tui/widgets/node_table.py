@@ -21,18 +21,21 @@ from ...labels import fmt_val, kind_name, label
 from ...session import Session
 from ..messages import NodeSelected
 
-# (title, width, right-aligned)
+# (title, width, right-aligned). The label column takes what the pane leaves (LABEL_MIN to
+# LABEL_MAX); the most useful columns come first, the op last, so a narrow pane shows id,
+# label, value and gradient and scrolls sideways for the rest.
 COLUMNS: tuple[tuple[str, int, bool], ...] = (
     ("id", 6, True),
-    ("label", 20, False),
+    ("label", 0, False),
+    ("value", 11, True),
+    ("gradient", 12, True),
+    ("FD estimate", 11, True),
+    ("verdict", 7, False),
     ("op", 8, False),
-    ("value", 12, True),
-    ("gradient", 13, True),
-    ("FD estimate", 13, True),
-    ("verdict", 10, False),
 )
+LABEL_MIN, LABEL_MAX = 8, 24
 _SEP = " "
-TABLE_WIDTH = sum(w for _, w, _ in COLUMNS) + len(_SEP) * (len(COLUMNS) - 1) + 2
+_FIXED = sum(w for _, w, _ in COLUMNS) + len(_SEP) * (len(COLUMNS) - 1) + 2
 VERDICTS = {"pass": "pass", "fail": "FAIL", "kink": "kink"}
 
 
@@ -94,6 +97,8 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._current: int | None = None
         self._check: Check | None = None
         self._check_rows: dict[int, CheckRow] = {}
+        self.label_width = LABEL_MAX
+        self.widths = [w or LABEL_MAX for _, w, _ in COLUMNS]
         self._styles: dict[str, Style] = {}
         self._labels: dict[int, str] = {}
         self._labels_key: tuple[int, int, int] = (0, 0, 0)
@@ -121,7 +126,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
             self._labels = {}
         text = self._labels.get(i)
         if text is None:
-            text = self._labels[i] = label(g, i, COLUMNS[1][1])
+            text = self._labels[i] = label(g, i, LABEL_MAX)
         return text
 
     # -- the contract ---------------------------------------------------------------
@@ -130,7 +135,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         n = len(session.prog.graph)
         if n != self.rows:
             self.rows = n
-            self.virtual_size = Size(TABLE_WIDTH, n + 1)  # + the pinned header
+            self._size_columns()
             self.cursor = min(self.cursor, max(n - 1, 0))
         if session.last_check is not self._check:
             self._check = session.last_check
@@ -141,6 +146,15 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
             if current is not None:
                 self.cursor = current  # follow the step; the watcher scrolls it into view
         self.refresh()
+
+    def _size_columns(self) -> None:
+        width = self.scrollable_content_region.width
+        self.label_width = max(LABEL_MIN, min(LABEL_MAX, width - _FIXED))
+        self.widths = [w or self.label_width for _, w, _ in COLUMNS]
+        self.virtual_size = Size(_FIXED + self.label_width, self.rows + 1)  # + the pinned header
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._size_columns()
 
     # -- cursor -----------------------------------------------------------------------
     def validate_cursor(self, value: int) -> int:
@@ -195,7 +209,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.scrollable_content_region.width
         base = self._style("")
         if y == 0:
-            head = _SEP.join(_cell(t, w, r) for t, w, r in COLUMNS)
+            head = _SEP.join(_cell(t, w, r) for (t, _, r), w in zip(COLUMNS, self.widths, strict=True))
             style = base + self._style("node-table--header")
             return Strip([Segment(f" {head} ", style)]).crop(sx, sx + width).extend_cell_length(
                 width, style)
@@ -222,7 +236,9 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         value = fmt_val(g.value[i]) if computed else "·"
         value_style = plain if computed else style("node-table--pending")
         grad, grad_style = "—", style("node-table--pending")
-        if in_cone and g.takes_grad(i):
+        if in_cone and g.takes_grad(i) and s.pos <= len(s.fwd):
+            grad = "·"  # the backward pass has not started
+        elif in_cone and g.takes_grad(i):
             grad = fmt_val(g.grad[i])
             if s.final(i):
                 grad_style = style("node-table--final")
@@ -235,11 +251,11 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
             verdict = VERDICTS.get(check.verdict, check.verdict)
             verdict_style = style(f"node-table--{check.verdict}") if check.verdict in VERDICTS else plain
         cells = (
-            (f"#{i}", plain), (self._label(s, i), plain), (kind_name(g, i), plain),
-            (value, value_style), (grad, grad_style), (fd, plain), (verdict, verdict_style),
+            (f"#{i}", plain), (self._label(s, i), plain), (value, value_style),
+            (grad, grad_style), (fd, plain), (verdict, verdict_style), (kind_name(g, i), plain),
         )
         segs = [Segment(" ", row_style)]
-        for (text, sty), (_, w, right) in zip(cells, COLUMNS, strict=True):
+        for (text, sty), (_, _, right), w in zip(cells, COLUMNS, self.widths, strict=True):
             segs.append(Segment(_cell(text, w, right), row_style + sty))
             segs.append(Segment(_SEP, row_style))
         segs[-1] = Segment(" ", row_style)
