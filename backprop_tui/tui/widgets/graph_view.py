@@ -9,6 +9,7 @@ node instead of an unreadable whole.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 
 from rich.segment import Segment
@@ -28,7 +29,7 @@ from ...session import Session
 from ..messages import NodeSelected
 
 FULL_LIMIT = 150  # nodes in f's cone drawn whole; above this, a neighbourhood
-RADIUS = 3  # edges from the centre node
+RADIUS = 4  # edges from the centre node
 MAX_NEAR = 40  # nodes in a neighbourhood
 FAN = 6  # consumers followed per node (x may feed thousands)
 LABEL_MAX = 16
@@ -247,7 +248,7 @@ class GraphView(Vertical):
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._key: tuple | None = None  # (graph, its size, output) the caches belong to
+        self._key: tuple | None = None  # (graph, size, names, output) the caches belong to
         self._full: Layout | None = None
         self._consumers: tuple[list[int], list[int]] | None = None  # CSR: starts, ids
         self._centre: int | None = None
@@ -285,7 +286,7 @@ class GraphView(Vertical):
             canvas.show(None, {}, set())
             self._set_note("no program yet: type an expression, e.g. x = 2; x^2 + 1")
             return
-        key = (id(g), len(g), out)
+        key = (id(g), len(g), len(g.names), out)
         if key != self._key:
             self._key = key
             self._full = None
@@ -375,7 +376,12 @@ class GraphView(Vertical):
             dist = near[i]
             if dist >= RADIUS:
                 continue
-            readers = [c for c in ids[starts[i]:starts[i] + 4 * FAN] if in_cone[c] >= 0][:FAN]
+            lo, hi = starts[i], starts[i + 1]
+            if hi - lo > FAN:  # a hub (x feeding thousands): its readers nearest the centre
+                p = bisect_left(ids, centre, lo, hi)
+                lo, hi = max(lo, p - 2 * FAN), min(hi, p + 2 * FAN)
+            readers = sorted((c for c in ids[lo:hi] if in_cone[c] >= 0),
+                             key=lambda c: abs(c - centre))[:FAN]
             for j in (*g.operands(i), *readers):
                 if j not in near and len(near) < MAX_NEAR:
                     near[j] = dist + 1
@@ -383,8 +389,10 @@ class GraphView(Vertical):
         nodes = sorted(near)
         labels = self._labels(session, nodes)
         hidden = {i for i in nodes if any(j not in near for j in g.operands(i))}
-        drawing = layout(nodes, g.operands, labels.__getitem__, pull=self._pull(session, nodes),
-                         note_width=NOTE_WIDTH)
+        # Every source sits next to its first reader here: a neighbourhood is about
+        # what is near the current node, and long wires from a far left column only clutter.
+        drawing = layout(nodes, g.operands, labels.__getitem__, pull=near, note_width=NOTE_WIDTH,
+                         sweeps=2)
         self._centre = centre
         self._near = near
         self.canvas.show(drawing, labels, hidden)
