@@ -6,7 +6,7 @@ from __future__ import annotations
 from view_helpers import ViewApp, big_session, seed_session
 
 from backprop_tui.labels import label
-from backprop_tui.tui.widgets.graph_view import MARGIN, GraphCanvas, GraphView
+from backprop_tui.tui.widgets.graph_view import FAN, MARGIN, RADIUS, GraphCanvas, GraphView
 
 SEED_LABELS = ["x", "3", "y", "1", "3x", "3xy", "x²", "x²+3xy", "x²+3xy+1"]
 
@@ -128,7 +128,18 @@ async def test_neighbourhood_for_a_100k_graph():
         assert view._near[cur] <= 1  # re-centred once it strayed from the centre
         assert any(line.strip() for line in screen_text(view))
         label_segment(view, cur)  # on screen
-        s.run_line(":back 2")
+        centre = view._centre
+        x = s.prog.bindings["x"]
+        # only nodes near the centre (x feeds all 100k: just its readers nearest the centre)
+        assert all(i == x or abs(i - centre) <= RADIUS + FAN for i in view.canvas.drawing.boxes)
+        s.run_line(":step 50")
+        view.update_view(s)
+        await pilot.pause()
+        assert view.canvas.hidden  # some operands are off the drawing...
+        view.canvas.scroll_to(0, 0, animate=False)
+        await pilot.pause()
+        assert any("⋯" in line for line in screen_text(view))  # ...and marked
+        s.run_line(":back 52")
         view.update_view(s)
         await pilot.pause()
         assert s.current() in view.canvas.drawing.boxes

@@ -34,7 +34,7 @@ MAX_NEAR = 40  # nodes in a neighbourhood
 FAN = 6  # consumers followed per node (x may feed thousands)
 LABEL_MAX = 16
 NOTE_WIDTH = 9
-MARGIN = 2  # left margin: room for the "⋯" of hidden operands
+MARGIN = 2  # blank columns left of the drawing
 
 
 def _elide(text: str, n: int) -> str:
@@ -58,7 +58,6 @@ class GraphCanvas(ScrollView, can_focus=False):
         "graph-view--grad",
         "graph-view--final",
         "graph-view--contrib",
-        "graph-view--hidden",
     }
 
     DEFAULT_CSS = """
@@ -79,7 +78,6 @@ class GraphCanvas(ScrollView, can_focus=False):
     GraphCanvas > .graph-view--grad { color: $text-muted; text-style: italic; }
     GraphCanvas > .graph-view--final { color: $text-success; text-style: bold; }
     GraphCanvas > .graph-view--contrib { color: $text-warning; text-style: bold; }
-    GraphCanvas > .graph-view--hidden { color: $text-disabled; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
@@ -193,20 +191,14 @@ class GraphCanvas(ScrollView, can_focus=False):
         line = d.lines[vy]
         segs: list[Segment] = []
         at = 0  # position in `line` already emitted
-        left = " " * MARGIN
         for node in d.line_boxes[vy]:
             b = d.boxes[node]
             if vy == b.y:
-                text = f" {self.labels.get(node, '?')} "
+                # A chip's leading blank becomes "⋯" when operands are off the drawing.
+                lead = "⋯" if node in self.hidden else " "
+                text = f"{lead}{self.labels.get(node, '?')} "
                 sty = style(self._chip(s, node, current, operands))
                 x0 = b.x
-                if node in self.hidden:
-                    if x0 == 0:
-                        left = " ⋯"
-                    elif line[x0 - 1] == " ":
-                        segs.append(Segment(line[at:x0 - 1], wire))
-                        segs.append(Segment("⋯", style("graph-view--hidden")))
-                        at = x0
             else:
                 note, cls = self._note(s, node, backward, received, b.width - 2)
                 text = note + " "
@@ -218,7 +210,7 @@ class GraphCanvas(ScrollView, can_focus=False):
             at = x0 + len(text)
         if at < len(line):
             segs.append(Segment(line[at:], wire))
-        segs.insert(0, Segment(left, style("graph-view--hidden")))
+        segs.insert(0, Segment(" " * MARGIN, wire))
         strip = Strip(segs).crop(sx, sx + width)
         return strip.extend_cell_length(width, base)
 
