@@ -10,12 +10,20 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import compress
 
-from .ops import CONST, INPUT, LEAVES, LITERAL, OPS, DomainError
+from .ops import CONST, INPUT, LEAVES, LITERAL, OP_INDEX, OPS, DomainError
 
 _FNS = tuple(op.fn for op in OPS)
 _DERIVS = tuple(op.deriv for op in OPS)
 _ARITY = tuple(op.arity for op in OPS)
+# add and mul are most nodes of a typical graph, and a call through the table costs more than
+# the arithmetic: the passes inline them. tests/test_engine.py checks the inlined rules
+# against the table's fn and deriv, which stay the one definition.
+_ADD, _MUL = OP_INDEX["add"], OP_INDEX["mul"]
+# bytes(op).translate(_NO_GRAD) flags the nodes that take no gradient (consts, literals).
+_NO_GRAD = bytes(1 if o in (CONST, LITERAL) else 0 for o in range(256))
+_MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
 @dataclass
@@ -173,7 +181,10 @@ class Graph:
 
     def _domain_error(self, i: int, x: float, y: float, k: float, exc: Exception) -> EvalError:
         check = OPS[self.op[i]].domain
-        message = f"{OPS[self.op[i]].name} failed ({exc})"
+        op = OPS[self.op[i]]
+        # e.g. sin(inf) after an overflow: name the value rather than echo "math domain error".
+        at = f"{x!r}" if op.arity == 1 else f"({x!r}, {y!r})"
+        message = f"{op.name} is undefined at {at}"
         if check is not None:
             try:
                 check(x, y, k)
@@ -187,15 +198,20 @@ class Graph:
         """Evaluate every op node in [start, stop); return overflow warnings."""
         op, a, b, k, v = self.op, self.a, self.b, self.k, self.value
         fns = _FNS
+        add, mul, leaf = _ADD, _MUL, LITERAL  # locals: cheaper than globals in the loop
         stop = len(op) if stop is None else stop
         i = start
         try:
             for i in range(start, stop):
                 o = op[i]
-                if o > LITERAL:  # leaves are the first three op codes
+                if o == mul:
+                    v[i] = v[a[i]] * v[b[i]]
+                elif o == add:
+                    v[i] = v[a[i]] + v[b[i]]
+                elif o > leaf:  # leaves are the first three op codes
                     # v[-1] for a unary op's missing b is harmless: unary fns ignore it.
                     v[i] = fns[o](v[a[i]], v[b[i]], k[i])
-        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        except _MATH_ERRORS as exc:
             bi = b[i]
             raise self._domain_error(i, v[a[i]], v[bi] if bi >= 0 else 0.0, k[i], exc) from None
         return self._nonfinite(v, start, stop, "value")
@@ -205,24 +221,50 @@ class Graph:
         op, a, b, k, v = self.op, self.a, self.b, self.k, self.value
         n = len(op)
         g = [0.0] * n
-        in_cone = bytearray(n)
-        in_cone[output] = 1
+        # Nodes that reach the output. A node of the cone whose gradient is 0 still passes
+        # 0·d on (nan where d is inf or nan, as IEEE and the stepping session have it).
+        cone = bytearray(n)
+        cone[output] = 1
         g[output] = 1.0
         derivs = _DERIVS
-        for i in range(output, -1, -1):
-            o = op[i]
-            if o <= LITERAL or not in_cone[i]:
-                continue
-            gi = g[i]
-            ai = a[i]
-            bi = b[i]
-            d = derivs[o](v[ai], v[bi], k[i], v[i])
-            if op[ai] > LITERAL or op[ai] == INPUT:
-                g[ai] += gi * d[0]
-                in_cone[ai] = 1
-            if bi >= 0 and (op[bi] > LITERAL or op[bi] == INPUT):
-                g[bi] += gi * d[1]
-                in_cone[bi] = 1
+        add, mul, leaf = _ADD, _MUL, LITERAL
+        i = output
+        try:
+            for i in range(output, -1, -1):
+                if not cone[i]:
+                    continue
+                o = op[i]
+                # Operands that take no gradient accumulate too; they are zeroed below, which
+                # is cheaper than asking each operand's op here.
+                if o == mul:
+                    gi = g[i]
+                    ai = a[i]
+                    bi = b[i]
+                    g[ai] += gi * v[bi]
+                    g[bi] += gi * v[ai]
+                    cone[ai] = cone[bi] = 1
+                elif o == add:
+                    gi = g[i]
+                    ai = a[i]
+                    bi = b[i]
+                    g[ai] += gi
+                    g[bi] += gi
+                    cone[ai] = cone[bi] = 1
+                elif o > leaf:
+                    gi = g[i]
+                    ai = a[i]
+                    bi = b[i]
+                    d = derivs[o](v[ai], v[bi], k[i], v[i])
+                    g[ai] += gi * d[0]
+                    cone[ai] = 1
+                    if bi >= 0:
+                        g[bi] += gi * d[1]
+                        cone[bi] = 1
+        except _MATH_ERRORS as exc:
+            # The table's derivatives are total on their domains; this is a safety net.
+            raise EvalError(i, f"the derivative of {OPS[op[i]].name} failed ({exc})") from None
+        for j in compress(range(n), bytes(op).translate(_NO_GRAD)):
+            g[j] = 0.0
         self.grad = g
         return self._nonfinite(g, 0, n, "gradient")
 

@@ -91,6 +91,9 @@ def _pow(a: float, b: float) -> float:
 def _pow_da(a: float, b: float) -> float:
     if b == 0.0:
         return 0.0
+    if a == 0.0 and b < 1.0:
+        # 0^(b-1) with b-1 < 0: an infinite slope, as sqrt'(0); math.pow would raise.
+        return b * math.inf
     return b * _pow(a, b - 1.0)
 
 
@@ -137,7 +140,8 @@ OPS: tuple[Op, ...] = (
        lambda a, b, k, o: (b, a), ("{b}", "{a}"), doc="a · b",
        sym=lambda S, a, b, k, o: (b, a)),
     Op("div", 2, "infix", "/", P_PRODUCT, lambda a, b, k: a / b,
-       lambda a, b, k, o: (1.0 / b, -a / (b * b)), ("1/{b}", "-{a}/{b}²"),
+       # -o/b is -a/b² without b·b, which underflows to 0 (and divides by it) for tiny b.
+       lambda a, b, k, o: (1.0 / b, -o / b), ("1/{b}", "-{a}/{b}²"),
        domain=_div_domain, doc="a / b",
        sym=lambda S, a, b, k, o: (S.div(S.num(1), b), S.neg(S.div(a, S.powk(b, 2))))),
     Op("neg", 1, "prefix", "-", P_UNARY, lambda a, b, k: -a,
