@@ -40,9 +40,32 @@ def scratch(g: Graph) -> Graph:
 def reference(g: Graph, output: int) -> Graph:
     """Full forward and backward passes on a scratch copy (raises EvalError)."""
     s = scratch(g)
-    s.forward(0, output + 1)
+    try:
+        s.forward(0, output + 1)
+    except EvalError as err:
+        # A node outside output's cone (an earlier statement that failed, e.g. log(-1))
+        # must not stop this output: evaluate only the cone, in topological order.
+        cone = cone_of(g, output)
+        if cone[err.node]:
+            raise
+        for i in range(output + 1):
+            if cone[i] and not g.is_leaf(i):
+                s.value[i] = s.eval_node(i)
     s.backward(output)
     return s
+
+
+def cone_of(g: Graph, output: int) -> bytearray:
+    """1 for each node that output depends on (output included)."""
+    cone = bytearray(output + 1)
+    cone[output] = 1
+    a, b = g.a, g.b
+    for i in range(output, -1, -1):
+        if cone[i] and not g.is_leaf(i):
+            cone[a[i]] = 1
+            if b[i] >= 0:
+                cone[b[i]] = 1
+    return cone
 
 
 @dataclass

@@ -12,6 +12,7 @@ Exit status: 2 when a file cannot be read or a line failed with an error that no
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -175,6 +176,16 @@ class Runner:
         except EvalError as err:  # f cannot be evaluated (its error was reported on its line)
             summary = Summary(None, [], [])
             broken = f"f cannot be evaluated: {session._eval_error(err).message}"
+        out = summary.output
+        if out is not None and not math.isfinite(out["value"]):
+            # Overflow is a warning in the REPL (issue 2), but a headless run whose output is
+            # not a finite number failed (issue 7: exit 2), e.g. 1e308*10.
+            span = session.prog.span(session.output)
+            bad = Error(f"the output f = {out['label']} is {out['value']}, not a finite number "
+                        "(headless mode treats a non-finite output as an error)",
+                        file=span.file, at_line=span.line, col=span.col)
+            self.tally.unexpected.append(bad)
+            self.report_unexpected([bad])
         if self.opts.json:
             self.w.line(json.dumps(summary.to_dict(), ensure_ascii=False))
         elif not self.opts.quiet:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,13 @@ from .ops import CONST, CONSTANTS, FUNCTIONS, INFIX_TOKENS, INPUT, LITERAL, OP_I
 
 _SUPER_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 TYPES = ("real", "const")
+
+# Input limits, so that hostile input gets a clear error instead of minutes of parsing.
+# Parsing costs ~5-15 µs per token, so 1M characters bound one run (a file or a REPL
+# line) to seconds and a few hundred MB; a 100k-node program is ~0.8M characters.
+MAX_SOURCE_CHARS = 1_000_000
+MAX_NESTING = 100_000  # parenthesis depth (a 100k-deep chain ((x+1)+1)… still parses)
+MAX_NAME_LENGTH = 256
 
 
 def grammar_text() -> str:
@@ -289,11 +297,31 @@ _PARSER: Lark | None = None
 _LOCK = threading.Lock()
 
 
+def _check_name(tok: Token) -> Token:
+    if len(tok) > MAX_NAME_LENGTH:
+        raise _Pending(f"a name of {len(tok):,} characters is too long; names have at most "
+                       f"{MAX_NAME_LENGTH} characters", tok.start_pos, tok.end_pos)
+    return tok
+
+
+def _too_deep(text: str) -> int:
+    """Offset of the '(' that nests deeper than MAX_NESTING, or -1."""
+    depth = 0
+    for m in re.finditer(r"[()]", text):
+        if m.group() == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                return m.start()
+        elif depth:
+            depth -= 1
+    return -1
+
+
 def _parser() -> Lark:
     global _PARSER
     if _PARSER is None:
         _PARSER = Lark(grammar_text(), parser="lalr", start="program", transformer=_BUILDER,
-                       maybe_placeholders=False)
+                       maybe_placeholders=False, lexer_callbacks={"NAME": _check_name})
     return _PARSER
 
 
@@ -311,6 +339,12 @@ class Program:
     # -- building --
     def run(self, text: str, file: str = "<input>", first_line: int = 1) -> list[int]:
         """Parse text and add its statements; returns each statement's node."""
+        if text.count("(") > MAX_NESTING and (pos := _too_deep(text)) >= 0:
+            raise self._at(f"parentheses are nested more than {MAX_NESTING:,} deep (the limit)",
+                           text, file, first_line, pos, 1)
+        if len(text) > MAX_SOURCE_CHARS:
+            raise LangError(f"the input is {len(text):,} characters long; the limit is "
+                            f"{MAX_SOURCE_CHARS:,} per file or line", file, first_line, 1)
         g = self.graph
         n0 = len(g)
         saved = (dict(self.bindings), set(self.consts), dict(self.builtin), self.output)

@@ -56,6 +56,14 @@ class CommandError(Exception):
     """A command's arguments are wrong: the message says what was expected."""
 
 
+MAX_COMMAND_CHARS = 10_000  # a :command line longer than this is an error, not echoed
+
+
+def _short(text: str, n: int = 60) -> str:
+    """User text quoted in a message, clipped: a hostile argument is not echoed in full."""
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 @dataclass
 class Command:
     name: str
@@ -152,7 +160,14 @@ class Session:
         events: list[Event] = []
         value = None
         try:
-            value = gradcheck.reference(g, out).value[out]
+            ref = gradcheck.reference(g, out)
+            value = ref.value[out]
+            # Overflow to inf (1e308*10) is a warning, not an error: name the first node.
+            bad = next((i for i in self.fwd if not math.isfinite(ref.value[i])), None)
+            if bad is not None:
+                v = ref.value[bad]
+                kind = "nan" if v != v else "overflow to inf"
+                events.append(Warn(f"value is {v} ({kind})", bad, label(g, bad)))
         except EvalError as err:
             events.append(self._eval_error(err))
         ev = Statement(text.strip(), out, label(g, out), value, len(g), len(self.prog.inputs()),
@@ -160,6 +175,9 @@ class Session:
         return [ev, *events]
 
     def _command(self, text: str) -> list[Event]:
+        if len(text) > MAX_COMMAND_CHARS:
+            raise CommandError(f"the command is {len(text):,} characters long; the limit is "
+                               f"{MAX_COMMAND_CHARS:,}")
         parts = text.split()
         if not parts:
             raise CommandError("empty command; try :help")
@@ -167,7 +185,7 @@ class Session:
         if name is None:
             close = difflib.get_close_matches(parts[0], list(_ALIASES), n=3)
             hint = f"; did you mean {', '.join(':' + c for c in close)}?" if close else "; try :help"
-            raise CommandError(f"unknown command ':{parts[0]}'{hint}")
+            raise CommandError(f"unknown command ':{_short(parts[0])}'{hint}")
         return COMMANDS[name].run(self, parts[1:])
 
     # ------------------------------------------------------------------ structure
@@ -279,7 +297,7 @@ class Session:
             try:
                 i = int(ref[1:])
             except ValueError:
-                raise CommandError(f"'{ref}' is not a node id; ids look like #4") from None
+                raise CommandError(f"'{_short(ref)}' is not a node id; ids look like #4") from None
             if not 0 <= i < len(g):
                 raise CommandError(f"no node {ref}; ids run from #0 to #{len(g) - 1}")
             return i
@@ -297,7 +315,7 @@ class Session:
             return (in_cone or found)[-1]
         close = difflib.get_close_matches(_normalise(ref), list(self._label_index), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; :nodes lists them"
-        raise CommandError(f"no node '{ref}'{hint}")
+        raise CommandError(f"no node '{_short(ref)}'{hint}")
 
     def summary(self) -> Summary:
         """The program's output and gradients from full passes (independent of stepping)."""
@@ -487,7 +505,7 @@ def _count(args: list[str], default: int = 1) -> int:
     try:
         n = int(args[0])
     except ValueError:
-        raise CommandError(f"expected a number of steps, got '{args[0]}'") from None
+        raise CommandError(f"expected a number of steps, got '{_short(args[0])}'") from None
     if n < 1:
         raise CommandError("the number of steps must be at least 1")
     return n
@@ -565,7 +583,7 @@ def _cmd_break(s: Session, args: list[str]) -> list[Event]:
         name = ref[3:]
         if name not in {op.name for op in OPS if op.arity > 0}:
             ops = ", ".join(op.name for op in OPS if op.arity > 0)
-            raise CommandError(f"unknown operation '{name}'; operations are {ops}")
+            raise CommandError(f"unknown operation '{_short(name)}'; operations are {ops}")
         s.break_ops.add(name)
         return [Info(f"breakpoint on every {name} node")]
     i = s.resolve(ref)
@@ -641,7 +659,7 @@ def _cmd_graph(s: Session, args: list[str]) -> list[Event]:
 
 def _parse_number(text: str) -> float:
     if not re.fullmatch(r"[-+−]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", text):
-        raise CommandError(f"expected a number, got '{text}'")
+        raise CommandError(f"expected a number, got '{_short(text)}'")
     x = float(text.replace("−", "-"))
     if not math.isfinite(x):
         raise CommandError(f"the number {text} is too large for a float64")
@@ -657,7 +675,7 @@ def _cmd_set(s: Session, args: list[str]) -> list[Event]:
     name, _, num = (p.strip() for p in text.partition("="))
     node = s.prog.bindings.get(name)
     if node is None:
-        raise CommandError(f"no input named '{name}'")
+        raise CommandError(f"no input named '{_short(name)}'")
     g = s.prog.graph
     if g.op[node] != INPUT:
         raise CommandError(f"{name} is not an input (only inputs can be set)")
@@ -683,7 +701,7 @@ def _check_options(args: list[str]) -> tuple[list[str], str, float | None]:
         if arg.startswith("mode="):
             mode = arg[5:]
             if mode not in gradcheck.TOLERANCES:
-                raise CommandError(f"unknown mode '{mode}': expected central or forward")
+                raise CommandError(f"unknown mode '{_short(mode)}': expected central or forward")
         elif arg.startswith("h="):
             h = _parse_number(arg[2:])
             if h <= 0:

@@ -1,0 +1,358 @@
+"""Property tests (issue 7): nothing crashes, gradients are right, stepping keeps its invariants.
+
+CI runs these with the ``ci`` hypothesis profile (fixed seed, moderate example counts);
+``pytest -m fuzz`` runs them with the much larger ``fuzz`` profile (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import pytest
+import sympy
+from hypothesis import assume, given, note
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+from lark import Lark
+
+from backprop_tui import gradcheck, headless
+from backprop_tui.events import Back, Check, Error, Event
+from backprop_tui.graph import EvalError
+from backprop_tui.language import LangError, Program, grammar_text
+from backprop_tui.session import Session
+
+pytestmark = pytest.mark.fuzz
+
+# ---------------------------------------------------------------------------------------
+# (a) Nothing crashes: programs generated from the grammar itself.
+
+_GRAMMAR = Lark(grammar_text(), parser="lalr", start="program")
+
+# Names the language treats specially (functions, constants, types, Unicode) plus random
+# ones; padded with spaces because from_lark glues tokens together.
+_NAMES = st.one_of(
+    st.sampled_from(["x", "y", "z", "e", "pi", "exp", "log", "sqrt", "sin", "tanh", "relu",
+                     "abs", "pow", "sigmoid", "real", "const", "α", "x₁", "xy", "_"]),
+    st.from_regex(r"[a-zA-Zα-ω_][a-zA-Z0-9_]{0,6}", fullmatch=True),
+)
+_NUMBERS = st.one_of(
+    st.sampled_from(["0", "1", "2", "0.0", ".5", "2.5", "1e-3", "1e308", "1e-320", "710",
+                     "3e2", "0e0", "1" * 40]),
+    st.from_regex(r"([0-9]{1,4}\.?[0-9]{0,3}|\.[0-9]{1,3})([eE][-+]?[0-9]{1,3})?", fullmatch=True),
+)
+PROGRAMS = from_lark(_GRAMMAR, start="program", explicit={
+    "NAME": _NAMES.map(lambda s: f" {s} "),
+    "NUMBER": _NUMBERS.map(lambda s: f" {s} "),
+    "COMMENT": st.just(" "),  # a comment mid-line would swallow the rest of the line
+})
+
+# Lines a user might type into the REPL after a program: the stepping and inspecting
+# commands (not :export/:record/:load, which touch files).
+_COMMANDS = st.sampled_from([
+    ":step", ":step 3", ":s 250", ":back", ":back 2", ":rs 1000", ":forward", ":backward",
+    ":continue", ":reset", ":goto x", ":goto #0", ":goto #999", ":break op:mul", ":break x",
+    ":unbreak", ":breaks", ":show", ":show x", ":nodes", ":graph", ":check", ":check all",
+    ":check mode=forward", ":check h=1e-3", ":hsweep", ":set x = 3", ":set x = 1e999",
+    ":output #1", ":help", ":help step", ":step -1", ":step x", ":bogus", ":", ":goto",
+])
+
+
+def _assert_events(events: list[Event]) -> None:
+    assert isinstance(events, list)
+    for ev in events:
+        assert isinstance(ev, Event)
+        ev.text()
+        json.dumps(ev.to_dict(), ensure_ascii=False)  # every event is valid JSON
+        if isinstance(ev, Error):
+            assert ev.message.strip()
+
+
+def _program_is_atomic(text: str) -> None:
+    """Program.run either adds the statements or raises LangError and changes nothing."""
+    prog = Program()
+    prog.run("x = 2; y = 3")
+    before = (len(prog.graph), dict(prog.bindings), set(prog.consts), prog.output,
+              len(prog.graph.source.chunks))
+    try:
+        prog.run(text)
+    except LangError as err:
+        assert err.message and err.format()
+        after = (len(prog.graph), dict(prog.bindings), set(prog.consts), prog.output,
+                 len(prog.graph.source.chunks))
+        assert after == before
+        return
+    if prog.output is not None:
+        g = prog.graph
+        try:
+            g.forward()
+            g.backward(prog.output)
+        except EvalError as err:
+            assert err.message and 0 <= err.node < len(g)
+
+
+@given(PROGRAMS, st.lists(_COMMANDS, max_size=6))
+def test_grammar_programs_never_crash(text: str, commands: list[str]) -> None:
+    _program_is_atomic(text)
+    s = Session()
+    for line in [*text.split("\n"), *commands]:
+        _assert_events(s.run_line(line))
+    _assert_events([s.summary()] if s.output is not None else [])
+
+
+@given(PROGRAMS)
+def test_grammar_programs_never_crash_headless(text: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    status = headless.run([("text", text)], headless.Options(json=True), out, err)
+    assert status in (headless.EXIT_OK, headless.EXIT_ERROR)
+    assert "Traceback" not in err.getvalue()
+    for line in out.getvalue().splitlines():
+        json.loads(line)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.sampled_from(
+    ["x = 2; x(", "((", "x^", "3x²⁻", "x: real =", "e = 3; e(1)", "x = -0.0; 1/x"]))
+def test_arbitrary_text_never_crashes(text: str) -> None:
+    _program_is_atomic(text)
+    s = Session()
+    _assert_events(s.run_line("x = 2; y = 3"))
+    _assert_events(s.run_line(text))
+    _assert_events(s.run_line(":step 4"))
+    _assert_events(s.run_line(":backward"))
+
+
+# ---------------------------------------------------------------------------------------
+# (b) Gradients are right: random smooth expressions against sympy, and against the FD check.
+
+X, Y, Z = sympy.symbols("x y z")
+_VARS = {"x": X, "y": Y, "z": Z}
+_sig = lambda u: 1 / (1 + sympy.exp(-u))  # noqa: E731
+
+
+Pair = tuple[str, sympy.Expr]  # program text and the same expression in sympy
+
+_LEAVES = [("x", X), ("y", Y), ("z", Z), ("0.5", sympy.Float(0.5)), ("2", sympy.Integer(2)),
+           ("1.5", sympy.Float(1.5))]
+# Wrappers that make any finite argument positive and bounded away from 0.
+_POSITIVE = [
+    lambda a: (f"exp({a[0]})", sympy.exp(a[1])),
+    lambda a: (f"(1 + ({a[0]})^2)", 1 + a[1] ** 2),
+    lambda a: (f"(1 + ({a[0]})²)", 1 + a[1] ** 2),
+    lambda a: (f"(sigmoid({a[0]}) + 0.5)", _sig(a[1]) + sympy.Rational(1, 2)),
+    lambda a: (f"(2 + cos({a[0]}))", 2 + sympy.cos(a[1])),
+]
+_UNARY = [
+    lambda a: (f"-({a[0]})", -a[1]),
+    lambda a: (f"3({a[0]})", 3 * a[1]),
+    lambda a: (f"({a[0]})^3", a[1] ** 3),
+    lambda a: (f"({a[0]})²", a[1] ** 2),
+    lambda a: (f"sin({a[0]})", sympy.sin(a[1])),
+    lambda a: (f"cos({a[0]})", sympy.cos(a[1])),
+    lambda a: (f"tanh({a[0]})", sympy.tanh(a[1])),
+    lambda a: (f"sigmoid({a[0]})", _sig(a[1])),
+    lambda a: (f"tan(sigmoid({a[0]}))", sympy.tan(_sig(a[1]))),
+]
+# Unary ops on a positive argument (domains: log, sqrt, real powers).
+_ON_POSITIVE = [
+    lambda a: (f"log({a[0]})", sympy.log(a[1])),
+    lambda a: (f"sqrt({a[0]})", sympy.sqrt(a[1])),
+    lambda a: (f"{a[0]}**0.5", a[1] ** sympy.Float(0.5)),
+    lambda a: (f"{a[0]}^-1.5", a[1] ** sympy.Float(-1.5)),
+    lambda a: (f"{a[0]}⁻¹", 1 / a[1]),
+    lambda a: a,
+]
+_BINARY = [
+    lambda a, b: (f"({a[0]}) + ({b[0]})", a[1] + b[1]),
+    lambda a, b: (f"({a[0]}) − ({b[0]})", a[1] - b[1]),
+    lambda a, b: (f"({a[0]})*({b[0]})", a[1] * b[1]),
+    lambda a, b: (f"({a[0]})·({b[0]})", a[1] * b[1]),
+]
+# Binary ops whose second operand must be positive.
+_BINARY_POSITIVE = [
+    lambda a, p: (f"({a[0]}) / {p[0]}", a[1] / p[1]),
+    lambda a, p: (f"pow({p[0]}, {a[0]})", p[1] ** a[1]),
+    lambda a, p: (f"{p[0]}^({a[0]})", p[1] ** a[1]),
+]
+
+
+@st.composite
+def smooth(draw: st.DrawFn, depth: int = 4) -> Pair:
+    """A random smooth expression over x, y, z whose every op stays inside its domain."""
+    if depth == 0 or draw(st.integers(0, 4)) == 0:
+        return draw(st.sampled_from(_LEAVES))
+    kind = draw(st.integers(0, 3))
+    if kind == 0:
+        return draw(st.sampled_from(_UNARY))(draw(smooth(depth - 1)))
+    if kind == 1:
+        pos = draw(st.sampled_from(_POSITIVE))(draw(smooth(depth - 1)))
+        return draw(st.sampled_from(_ON_POSITIVE))(pos)
+    if kind == 2:
+        return draw(st.sampled_from(_BINARY))(draw(smooth(depth - 1)), draw(smooth(depth - 1)))
+    pos = draw(st.sampled_from(_POSITIVE))(draw(smooth(depth - 2 if depth > 1 else 0)))
+    return draw(st.sampled_from(_BINARY_POSITIVE))(draw(smooth(depth - 1)), pos)
+
+
+SMOOTH = smooth()
+_VALUE = st.floats(-1.5, 1.5, allow_nan=False).map(lambda v: round(v, 3))
+
+
+@st.composite
+def smooth_programs(draw: st.DrawFn) -> tuple[str, sympy.Expr, dict[str, float]]:
+    """x, y, z = numbers; optionally t = E1 (used in E2: fan-out); then E2."""
+    values = {n: draw(_VALUE) for n in sorted(_VARS)}
+    lines = [f"{n} = {v!r}" for n, v in values.items()]
+    body, expr = draw(SMOOTH)
+    if draw(st.booleans()):
+        t_text, t_expr = draw(SMOOTH)
+        lines.append(f"t = {t_text}")
+        body, expr = f"t*({body}) + t", sympy.Symbol("t") * expr + sympy.Symbol("t")
+        expr = expr.subs(sympy.Symbol("t"), t_expr)
+    lines.append(body)
+    return "\n".join(lines), expr, values
+
+
+def _float(expr: sympy.Expr, values: dict[str, float]) -> float:
+    fn = sympy.lambdify([X, Y, Z], expr, modules="math")
+    try:
+        return float(fn(values["x"], values["y"], values["z"]))
+    except (OverflowError, ValueError, ZeroDivisionError, TypeError):
+        return math.nan
+
+
+def _abs_grad(g, output: int) -> list[float]:
+    """Backward pass with |local derivatives|: the sum of |path products|, the scale that
+    rounding errors in a gradient are relative to when paths cancel."""
+    n = len(g)
+    acc = [0.0] * n
+    acc[output] = 1.0
+    for i in range(output, -1, -1):
+        if acc[i] == 0.0 or g.is_leaf(i):
+            continue
+        for j, d in zip(g.operands(i), g.local_derivs(i), strict=True):
+            acc[j] += acc[i] * abs(d)
+    return acc
+
+
+@given(smooth_programs())
+def test_gradients_agree_with_sympy_and_finite_differences(case) -> None:
+    text, expr, values = case
+    note(text)
+    prog = Program()
+    prog.run(text)
+    out = prog.output
+    try:
+        ref = gradcheck.reference(prog.graph, out)
+    except EvalError:
+        assume(False)
+    assume(all(math.isfinite(v) for v in ref.value[: out + 1]))
+    assume(all(math.isfinite(gr) for gr in ref.grad[: out + 1]))
+    want_value = _float(expr, values)
+    assume(math.isfinite(want_value))
+    assert ref.value[out] == pytest.approx(want_value, rel=1e-9, abs=1e-12)
+    scale = _abs_grad(ref, out)
+    inputs = dict(prog.inputs())
+    for name, sym in _VARS.items():
+        want = _float(sympy.diff(expr, sym), values)
+        assume(math.isfinite(want))
+        got = ref.grad[inputs[name]]
+        note(f"∂f/∂{name}: backprop {got!r}, sympy {want!r}, |paths| {scale[inputs[name]]!r}")
+        # 1e-9 relative to the gradient, or to the sum of |paths| when contributions cancel.
+        assert abs(got - want) <= 1e-9 * max(abs(want), scale[inputs[name]]) + 1e-300
+    s = Session(prog)
+    check = s.run_line(":check")[0]
+    assert isinstance(check, Check)
+    note(check.text())
+    for row in check.rows:
+        assert row.verdict == "pass", row
+
+
+# ---------------------------------------------------------------------------------------
+# (c) Stepping invariants under random command sequences.
+
+STEPPING_PROGRAMS = st.one_of(
+    st.sampled_from([
+        "x = 2; y = 3; x^2 + 3x*y + 1",
+        "x = 2\nt = x*x\nt + t*x + sin(t)",
+        "a: const = 3; x = 0; relu(x)*a + abs(x - 0) + x",
+        "x = 1; y = -1; log(y) + x",  # an evaluation error part-way through the forward pass
+        "x = 0.5; sigmoid(tanh(x)^2) / (1 + exp(x))",
+        "x = 1e308; x*10 - x",  # overflow: inf, then nan gradients
+        "w = 2; b = 1; x1 = 0.5; o = tanh(w*x1 + b); (o - 1)^2",
+    ]),
+    smooth_programs().map(lambda c: c[0]),
+)
+
+_STEP_CMDS = st.one_of(
+    st.integers(1, 12).map(lambda n: f":step {n}"),
+    st.integers(1, 12).map(lambda n: f":back {n}"),
+    st.sampled_from([":step", ":back", ":step 300", ":back 300", ":continue", ":reset",
+                     ":forward", ":backward", ":break op:mul", ":break op:tanh", ":unbreak"]),
+    st.integers(0, 40).map(lambda i: f":goto #{i}"),
+)
+
+
+def _same(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(x == y or (x != x and y != y) for x, y in zip(a, b, strict=True))
+
+
+def _check_invariants(s: Session) -> None:
+    g = s.prog.graph
+    f = len(s.fwd)
+    assert 0 <= s.pos <= s.steps_total
+    assert len(s.log) == s.pos
+    cur = s.current()
+    if s.pos == 0:
+        assert cur is None
+    else:
+        assert cur == (s.fwd[s.pos - 1] if s.pos <= f else s.bwd[s.pos - 1 - f])
+    done_bwd = max(0, s.pos - f)
+    for k, i in enumerate(s.bwd):
+        assert s.final(i) == (k < done_bwd)
+    for k, i in enumerate(s.fwd):
+        assert s.computed(i) == (k < s.pos)
+        if k >= s.pos:
+            assert math.isnan(g.value[i])  # not yet computed
+    if done_bwd == 0:
+        assert all(g.grad[i] == 0.0 for i in s.bwd)
+    assert s.progress_text()
+
+
+@given(STEPPING_PROGRAMS, st.lists(_STEP_CMDS, min_size=1, max_size=25))
+def test_stepping_invariants(text: str, commands: list[str]) -> None:
+    s = Session()
+    for line in text.split("\n"):
+        s.run_line(line)
+    assume(s.output is not None)
+    g = s.prog.graph
+    try:
+        ref = gradcheck.reference(g, s.output)
+    except EvalError:
+        ref = None
+    seen: dict[int, tuple[list[float], list[float], int | None]] = {}
+    seen[0] = (list(g.value), list(g.grad), None)
+    for cmd in commands:
+        pos0 = s.pos
+        events = s.run_line(cmd)
+        _assert_events(events)
+        note(f"{cmd} → pos {s.pos}")
+        _check_invariants(s)
+        if cmd.split()[0] == ":back" and pos0:
+            backs = [e for e in events if isinstance(e, Back)]
+            assert backs and s.pos == pos0 - backs[0].steps
+        state = (list(g.value), list(g.grad), s.current())
+        if s.pos in seen:  # back then forward (or reset) returns the identical state
+            v, gr, c = seen[s.pos]
+            assert c == state[2]
+            assert _same(v, state[0]), "values differ from the last visit to this position"
+            assert _same(gr, state[1]), "gradients differ from the last visit to this position"
+        else:
+            seen[s.pos] = state
+        if s.pos == s.steps_total and ref is not None:
+            # After a full backward pass: Graph.backward's values and gradients.
+            for i in s.fwd:
+                assert _same([g.value[i]], [ref.value[i]])
+            for i in s.bwd:
+                if g.takes_grad(i):
+                    a, b = g.grad[i], ref.grad[i]
+                    assert _same([a], [b]) or abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
