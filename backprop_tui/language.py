@@ -133,11 +133,12 @@ def expected_words(terminals: set[str]) -> str:
 
 
 def _describe(token: Token) -> str:
+    """The token after 'unexpected ': "')'", "end of line"."""
     if token.type == "$END":
-        return "the end of the input"
+        return "end of input"
     text = str(token)
     if token.type == "_SEP":
-        return "the end of the line" if text != ";" else "';'"
+        return "end of line" if text != ";" else "';'"
     if len(text) > 20:
         text = text[:20] + "…"
     return f"'{text}'"
@@ -163,7 +164,11 @@ def split_name(name: str, known: set[str]) -> list[str] | None:
 
 @v_args(inline=True)
 class _Builder(Transformer):
-    """Inline LALR callbacks that build graph nodes as the parser reduces rules."""
+    """Inline LALR callbacks that build graph nodes as the parser reduces rules.
+
+    Helpers start with '_': v_args wraps every other method, and a wrapped method costs a
+    functools.update_wrapper on each attribute access (a sixth of parse time when helpers had it).
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -172,19 +177,19 @@ class _Builder(Transformer):
         self.text = ""
 
     # -- helpers --
-    def node(self, e: E) -> int:
+    def _node(self, e: E) -> int:
         if e.node >= 0:
             return e.node
         g = self.prog.graph
         e.node = g.add(LITERAL, value=e.lit, start=self.base + e.start, end=self.base + e.end)
         return e.node
 
-    def make(self, opname: str, start: int, end: int, a: int, b: int = -1, k: float = 0.0) -> E:
+    def _make(self, opname: str, start: int, end: int, a: int, b: int = -1, k: float = 0.0) -> E:
         g = self.prog.graph
         i = g.add(OP_INDEX[opname], a, b, k, start=self.base + start, end=self.base + end)
         return E(i, start, end)
 
-    def lookup(self, tok: Token) -> E:
+    def _lookup(self, tok: Token) -> E:
         name = str(tok)
         prog = self.prog
         start, end = tok.start_pos, tok.end_pos
@@ -209,23 +214,26 @@ class _Builder(Transformer):
                            f"(largest is about 1.8e308)", tok.start_pos, tok.end_pos)
         return E(-1, tok.start_pos, tok.end_pos, value)
 
+    _number = number  # unwrapped, for implicit()
+
     def var(self, tok: Token) -> E:
-        return self.lookup(tok)
+        return self._lookup(tok)
 
     def paren(self, lpar: Token, e: E, rpar: Token) -> E:
-        return E(e.node, lpar.start_pos, rpar.end_pos, e.lit)
+        e.start, e.end = lpar.start_pos, rpar.end_pos  # e is this reduction's own value
+        return e
 
     def neg(self, minus: Token, e: E) -> E:
         if e.node < 0:
             return E(-1, minus.start_pos, e.end, -e.lit)
-        return self.make("neg", minus.start_pos, e.end, e.node)
+        return self._make("neg", minus.start_pos, e.end, e.node)
 
     def binop(self, left: E, optok: Token, right: E) -> E:
         opname = INFIX_TOKENS[str(optok)]
         if opname == "pow" and right.node < 0:
-            return self.make("powk", left.start, right.end, self.node(left), k=right.lit)
-        a = self.node(left)
-        return self.make(opname, left.start, right.end, a, self.node(right))
+            return self._make("powk", left.start, right.end, self._node(left), k=right.lit)
+        a = self._node(left)
+        return self._make(opname, left.start, right.end, a, self._node(right))
 
     power = binop
 
@@ -233,12 +241,12 @@ class _Builder(Transformer):
         text = str(sup).translate(_SUPER_DIGITS)
         if text in ("-", "+") or not text.lstrip("+-").isdigit():
             raise _Pending(f"'{sup}' is not a power", sup.start_pos, sup.end_pos)
-        return self.make("powk", base.start, sup.end_pos, self.node(base), k=float(int(text)))
+        return self._make("powk", base.start, sup.end_pos, self._node(base), k=float(int(text)))
 
     def implicit(self, tok: Token, right: E) -> E:
-        left = self.number(tok)
-        a = self.node(left)
-        return self.make("mul", left.start, right.end, a, self.node(right))
+        left = self._number(tok)
+        a = self._node(left)
+        return self._make("mul", left.start, right.end, a, self._node(right))
 
     def args(self, *items: E | Token) -> list[E]:
         return [x for x in items if isinstance(x, E)]
@@ -262,11 +270,11 @@ class _Builder(Transformer):
             want = "1 argument" if arity == 1 else f"{arity} arguments"
             raise _Pending(f"{name} takes {want}, got {len(args)}", start, end)
         if opname == "pow":
-            base = self.node(args[0])
+            base = self._node(args[0])
             if args[1].node < 0:
-                return self.make("powk", start, end, base, k=args[1].lit)
-            return self.make("pow", start, end, base, self.node(args[1]))
-        return self.make(opname, start, end, self.node(args[0]))
+                return self._make("powk", start, end, base, k=args[1].lit)
+            return self._make("pow", start, end, base, self._node(args[1]))
+        return self._make(opname, start, end, self._node(args[0]))
 
     def assign(self, name_tok: Token, eq: Token, e: E) -> int:
         return self.prog.bind(self, name_tok, e, "real" if e.node < 0 else None)
@@ -281,7 +289,7 @@ class _Builder(Transformer):
         return self.prog.bind(self, name_tok, e, kind if e.node < 0 else None)
 
     def program(self, *stmts: E | int) -> list[int]:
-        return [s if isinstance(s, int) else self.node(s) for s in stmts]
+        return [s if isinstance(s, int) else self._node(s) for s in stmts]
 
 
 def _clip(text: str, n: int = 30) -> str:
