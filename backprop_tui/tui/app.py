@@ -16,18 +16,18 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, ProgressBar, TabbedContent, TabPane
+from textual.widgets import Footer, Label, ProgressBar, TabbedContent, TabPane
 from textual.worker import Worker, get_current_worker
 
 from .. import dot as _dot  # noqa: F401  registers :export (headless has it too)
 from .. import replay
 from .. import replay as _replay  # run_app's parameter shadows the module
-from ..events import Error, Event, HSweep, Info, Say
+from ..events import Error, Event, HSweep, Info, Say, ShowNode
 from ..graph import EvalError
 from ..session import COMMANDS, CommandError, Session, check_nodes, run_check
 from . import config
@@ -42,6 +42,7 @@ from .widgets.log_pane import LogPane
 from .widgets.node_table import NodeTable
 from .widgets.plot import LogLogPlot, hsweep_figure
 from .widgets.repl import History, ReplPane
+from .widgets.status import StatusBar
 
 SEED = "x = 2; y = 3; x^2 + 3x*y + 1"
 HEAVY_NODES = 5000  # above this, commands that walk the graph run in a worker
@@ -51,6 +52,10 @@ PROGRESS_EVERY = 0.05  # seconds between progress messages from a worker
 
 # Commands that touch O(1) nodes whatever the graph size: always run on the main thread.
 _QUICK = {"show", "break", "unbreak", "breaks", "help", "say", "pause", "expect", "record"}
+
+# Events that answer a typed command (shown under the REPL line); steps show in the panes.
+_ANSWERS = {"info", "graph", "expect", "break", "back", "phase", "statement"}
+ANSWER_LINES = 3
 
 # Commands of the TUI itself (the session has no screen to capture).
 TUI_COMMANDS: dict[str, tuple[str, str]] = {
@@ -84,7 +89,7 @@ def _command_name(line: str) -> str | None:
 
 
 class BackpropApp(App[int]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "backprop-tui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-tiny"), (16, "-short"), (24, "-tall")]
@@ -106,9 +111,11 @@ class BackpropApp(App[int]):
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
-    progress_text: reactive[str] = reactive("", init=False)
-    inspected: reactive[int | None] = reactive(None, init=False, always_update=True)
-    busy: reactive[bool] = reactive(False, init=False)
+    # repaint=False: an app-level reactive would otherwise repaint the whole screen on
+    # every step; the watchers update exactly the widgets concerned.
+    progress_text: reactive[str] = reactive("", init=False, repaint=False)
+    inspected: reactive[int | None] = reactive(None, init=False, always_update=True, repaint=False)
+    busy: reactive[bool] = reactive(False, init=False, repaint=False)
 
     def __init__(self, program: str | None = None, replay_path: str | None = None,
                  record: str | None = None, *, history_path: Path | None = None,
@@ -133,19 +140,19 @@ class BackpropApp(App[int]):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        yield Header(icon="∂")
+        yield StatusBar(id="status")
         yield NarrationBanner(id="banner")
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield GraphView(id="graph")
-                with TabbedContent(id="lower", initial="tab-nodes"):
-                    with TabPane("Nodes", id="tab-nodes"):
-                        yield NodeTable(id="table")
-                    with TabPane("Plot", id="tab-plot"):
-                        yield LogLogPlot(id="plot")
-            with Vertical(id="side"):
-                yield Inspector(id="inspector")
+        with Horizontal(id="top"):
+            yield GraphView(id="graph")
+            yield Inspector(id="inspector")
+        # The table needs the full width for its FD columns, so the log shares its tabs.
+        with TabbedContent(id="lower", initial="tab-nodes"):
+            with TabPane("Nodes", id="tab-nodes"):
+                yield NodeTable(id="table")
+            with TabPane("Log", id="tab-log"):
                 yield LogPane(id="log")
+            with TabPane("Plot", id="tab-plot"):
+                yield LogLogPlot(id="plot")
         with Horizontal(id="busy"):
             yield Label("", id="busy-label")
             yield ProgressBar(id="busy-bar", show_eta=False)
@@ -157,7 +164,6 @@ class BackpropApp(App[int]):
         if keymap:
             self.set_keymap(keymap)
         self.query_one("#graph").border_title = "Graph"
-        self.query_one("#log").border_title = "Log"
         self._focus_home()
         if problem:
             self.log_pane.note(f"keymap ignored: {problem}", "warning")
@@ -297,11 +303,16 @@ class BackpropApp(App[int]):
         """Render a line's events, then bring every pane up to date."""
         self._note_events(events)
         errors = [e for e in events if isinstance(e, Error)]
+        bare_help = _command_name(line) == "help" and len(line.split()) == 1
         if source == "repl":
             if errors:
                 self.repl.show_error(errors[-1].message, errors[-1].caret)
-            else:
+            elif bare_help:
                 self.repl.clear_message()
+            else:
+                self._answer_under_line(events)
+        if bare_help and source != "replay":
+            self.action_help()  # :help's list, as a screen rather than 30 lines of log
         elif errors and source == "key":
             self.repl.show_error(errors[-1].message)
         for ev in events:
@@ -312,8 +323,31 @@ class BackpropApp(App[int]):
                 self.query_one("#banner", NarrationBanner).narration = ev.message
         self._pinned = False
         self._refresh_views()
+        shown = [e for e in events if isinstance(e, ShowNode)]
+        if shown:  # :show NODE is answered by the inspector
+            self._pinned = True
+            self.inspected = shown[-1].info.id
+        if any(e.kind == "nodes" for e in events):  # ... and :nodes by the node table
+            self.query_one("#lower", TabbedContent).active = "tab-nodes"
         if source == "replay" and self.player is not None:
             self._schedule_play(self.player.delay_after(events))
+
+    def _answer_under_line(self, events: list[Event]) -> None:
+        """A typed command's answer shows under the line, as in pdb; long ones in the Log tab."""
+        answers = [e for e in events if e.kind in _ANSWERS]
+        shown = [e for e in events if isinstance(e, ShowNode)]
+        if shown and not answers:
+            self.repl.show_info(f"#{shown[-1].info.id} {shown[-1].info.label}: in the inspector")
+            return
+        if not answers:
+            self.repl.clear_message()
+            return
+        lines = "\n".join(e.text() for e in answers).split("\n")
+        if len(lines) <= ANSWER_LINES:
+            self.repl.show_info("\n".join(lines))
+            return
+        self.repl.show_info(lines[0] + f"   … {len(lines) - 1} more lines in the Log tab")
+        self.query_one("#lower", TabbedContent).active = "tab-log"
 
     def _note_events(self, events: Iterable[Event]) -> None:
         self.log_pane.write_events(events)
@@ -330,8 +364,9 @@ class BackpropApp(App[int]):
 
     def watch_progress_text(self, text: str) -> None:
         s = self.session
-        f = f"f = {s.node_info(s.output).label}  ·  " if s.output is not None else ""
-        self.sub_title = f + text
+        status = self.query_one("#status", StatusBar)
+        status.function = s.node_info(s.output).label if s.output is not None else ""
+        status.progress = text
 
     def watch_inspected(self, node: int | None) -> None:
         if not self.busy:

@@ -13,18 +13,20 @@ from backprop_tui.tui.app import BackpropApp
 from backprop_tui.tui.messages import NodeSelected
 from backprop_tui.tui.screens import HelpScreen
 from backprop_tui.tui.widgets.banner import NarrationBanner
+from backprop_tui.tui.widgets.inspector import Inspector
 from backprop_tui.tui.widgets.log_pane import LogPane
 from backprop_tui.tui.widgets.plot import LogLogPlot
+from backprop_tui.tui.widgets.status import StatusBar
 
 SIZE = (100, 30)
 
 
 def log_text(app: BackpropApp) -> str:
-    return "\n".join(strip.text for strip in app.query_one(LogPane).lines)
+    return app.query_one(LogPane).text
 
 
 def inspector_text(app: BackpropApp) -> str:
-    return str(app.query_one("#inspector-body", Static).render())
+    return app.query_one(Inspector).text
 
 
 def message_text(app: BackpropApp) -> str:
@@ -48,7 +50,9 @@ async def test_opens_on_the_seed():
         s = app.session
         assert s.output is not None and len(s.prog.graph) == 9
         assert s.progress_text() == "forward 0/5"
-        assert "forward 0/5" in app.sub_title and "x²+3xy+1" in app.sub_title
+        status = app.query_one(StatusBar)
+        assert status.progress == "forward 0/5" and status.function == "x²+3xy+1"
+        assert "forward 0/5" in str(status.render())
         assert "x²+3xy+1 = 23" in log_text(app)
         assert "f = x²+3xy+1" in inspector_text(app)
 
@@ -58,7 +62,7 @@ async def test_step_and_back_keys():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "right")
         assert app.session.progress_text() == "forward 2/5"
-        assert "forward 2/5" in app.sub_title
+        assert app.query_one(StatusBar).progress == "forward 2/5"
         assert "3x = 3 × 2 = 6" in log_text(app)
         assert "› :step" in log_text(app)  # keys are sent as commands
         cur = app.session.current()
@@ -399,7 +403,7 @@ async def test_resize_down_to_20x6_and_back():
         await pilot.resize_terminal(20, 6)
         await pilot.pause()
         assert app.screen.has_class("-narrow") and app.screen.has_class("-tiny")
-        assert not app.query_one("#side").display or not app.query_one("#side").region.area
+        assert not app.query_one("#inspector").region.area
 
 
 async def test_light_theme_renders():
@@ -409,3 +413,33 @@ async def test_light_theme_renders():
         await pilot.press("f", "n", "x")
         await settle(pilot)
         assert app.session.last_check is not None
+
+
+async def test_show_answers_in_the_inspector_and_help_opens_the_screen():
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await enter(pilot, ":show 3xy")
+        assert app.query_one(Inspector).text.startswith("3xy")
+        assert "in the inspector" in message_text(app)
+        await enter(pilot, ":help step")  # short answers show under the line
+        assert ":step [N]" in message_text(app)
+        await enter(pilot, ":graph")  # long ones in the Log tab
+        assert app.query_one("#lower", TabbedContent).active == "tab-log"
+        assert "more lines in the Log tab" in message_text(app)
+        await enter(pilot, ":nodes")
+        assert app.query_one("#lower", TabbedContent).active == "tab-nodes"
+        await enter(pilot, ":help")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_log_tab_shows_what_was_written_while_hidden():
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")
+        log = app.query_one(LogPane)
+        assert not log.lines  # hidden behind the Nodes tab: nothing rendered yet
+        app.query_one("#lower", TabbedContent).active = "tab-log"
+        await pilot.pause()
+        await pilot.pause()
+        rendered = "\n".join(strip.text for strip in log.lines)
+        assert "forward 2/5" in rendered

@@ -3,98 +3,153 @@
 Its formula with numbers, its local derivatives, each contribution of its backward step
 (before → after), and the finite-difference estimate and verdict from the last check.
 Everything shown comes from the session's queries and events; nothing is computed here.
+
+A Line API scroll view: replacing its lines repaints the pane without the screen-wide
+layout pass that a Static's update would cost on every step.
 """
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.content import Content
-from textual.widgets import Static
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-from ...events import CheckRow, ShowNode, Step
 from ...labels import fmt_val
 from ...session import COMMANDS, Session
 
-_VERDICT_STYLE = {"pass": "$text-success", "fail": "$text-error", "kink": "$text-warning"}
+# A line is a list of (text, role) pieces; roles map to component classes in app.tcss.
+Piece = tuple[str, str]
+Line = list[Piece]
+_VERDICT_ROLE = {"pass": "pass", "fail": "fail", "kink": "kink"}
 
 
-def _line(markup: str, **values: object) -> Content:
-    # Values are substituted as plain text, so labels like x[1] can't be read as markup.
-    return Content.from_markup(markup, **values)
-
-
-def _check_row(session: Session, i: int) -> CheckRow | None:
+def _check_row(session: Session, i: int):
     check = session.last_check
     if check is None:
         return None
     return next((r for r in check.rows if r.id == i), None)
 
 
-def describe(session: Session, node: int | None, limit: int = 60) -> list[Content]:
+def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
     """The inspector's lines for `node` (None: the overview at the start)."""
-    out: list[Content] = []
     if session.output is None:
-        return [_line("[b]No program yet.[/b]"),
-                _line("Type an expression below, e.g. [b]x = 2; x^2 + 1[/b]")]
+        return [[("No program yet.", "bold")],
+                [("Type an expression below, e.g. ", ""), ("x = 2; x^2 + 1", "bold")]]
     g = session.prog.graph
     if node is None:
         f = session.node_info(session.output)
-        out += [_line("[b $text-accent]f = $f[/]", f=f.label),
-                _line("$n forward steps, then $m backward steps",
-                      n=len(session.fwd), m=len(session.bwd)),
-                _line("[dim]n: step   p: back   c: continue   ?: help   :  type a command[/]")]
-        return out
+        return [[(f"f = {f.label}", "title")],
+                [(f"{len(session.fwd)} forward steps, then {len(session.bwd)} backward steps", "")],
+                [("n: step   p: back   c: continue   ?: help   :  type a command", "dim")]]
+    out: list[Line] = []
     info = session.node_info(node)
-    out.append(_line("[b $text-accent]$label[/]  [dim]#$id $op  at $span[/]", label=info.label,
-                     id=info.id, op=info.op, span=info.span))
+    out.append([(info.label, "title"), (f"  #{info.id} {info.op}  at {info.span}", "dim")])
     value = "not yet computed" if info.value is None else fmt_val(info.value)
-    out.append(_line("value  [b]$v[/]", v=value))
+    out.append([("value  ", ""), (value, "bold")])
     if info.formula:
-        out.append(_line("       $f", f=info.formula))
+        out.append([(f"       {info.formula}", "")])
     wrt = info.label if len(info.label) <= 6 else "node"
     if info.grad is None:
-        out.append(_line("∂f/∂$w  [dim]none (a constant, or not part of f)[/]", w=wrt))
+        out.append([(f"∂f/∂{wrt}  ", ""), ("none (a constant, or not part of f)", "dim")])
     else:
         state = "final" if info.final else "so far"
-        out.append(_line("∂f/∂$w  [b]$g[/] [dim]($s)[/]", w=wrt, g=fmt_val(info.grad), s=state))
+        out.append([(f"∂f/∂{wrt}  ", ""), (fmt_val(info.grad), "bold"), (f" ({state})", "dim")])
+    if node == session.current() and session.pos > len(session.fwd):
+        step = session._step_event()  # the step just taken, at this node (a query)
+        if step.seeded:
+            out.append([("seed: ∂f/∂f = 1", "dim")])
+        if step.contributions:
+            out.append([("contributions", "bold"), (" (before → after)", "dim")])
+            out += [[(f"  {c.text()}", "")] for c in step.contributions]
+        if step.kink:
+            out.append([(step.kink, "kink")])
     if node < len(g) and not g.is_leaf(node):
         shown = COMMANDS["show"].run(session, [f"#{node}"])
-        local = shown[0].local if shown and isinstance(shown[0], ShowNode) else []
+        local = getattr(shown[0], "local", []) if shown else []
         if local:
-            out.append(_line("[b]local derivatives[/]"))
-            out += [_line("  $d", d=d) for d in local]
-    if node == session.current() and session.pos > len(session.fwd):
-        step: Step = session._step_event()  # the step just taken at this node (a query)
-        if step.seeded:
-            out.append(_line("[dim]seed: ∂f/∂f = 1[/]"))
-        if step.contributions:
-            out.append(_line("[b]contributions[/] [dim](before → after)[/]"))
-            out += [_line("  $c", c=c.text()) for c in step.contributions]
-        if step.kink:
-            out.append(_line("[$text-warning]$k[/]", k=step.kink))
+            out.append([("local derivatives", "bold")])
+            out += [[(f"  {d}", "")] for d in local]
     row = _check_row(session, node)
     if row is not None:
         check = session.last_check
         verdict = "not differentiable here" if row.verdict == "kink" else row.verdict
-        out.append(_line("[b]finite differences[/] [dim]($mode, h=$h)[/]", mode=check.mode,
-                         h=f"{row.h:.1e}"))
-        out.append(_line("  estimate $n  vs backprop $a", n=fmt_val(row.numeric),
-                         a=fmt_val(row.analytic)))
-        style = _VERDICT_STYLE.get(row.verdict, "")  # a constant, safe inside the markup
-        out.append(_line(f"  abs err $ae  rel err $re  [b {style}]$v[/]",
-                         ae=f"{row.abs_err:.1e}", re=f"{row.rel_err:.1e}", v=verdict))
+        out.append([("finite differences", "bold"), (f" ({check.mode}, h={row.h:.1e})", "dim")])
+        out.append([(f"  estimate {fmt_val(row.numeric)}  vs backprop {fmt_val(row.analytic)}", "")])
+        out.append([(f"  abs err {row.abs_err:.1e}  rel err {row.rel_err:.1e}  ", ""),
+                    (verdict, _VERDICT_ROLE.get(row.verdict, "bold"))])
     elif info.grad is not None:
-        out.append(_line("[dim]x: finite-difference check[/]"))
+        out.append([("x: finite-difference check", "dim")])
     return out[:limit]
 
 
-class Inspector(VerticalScroll):
-    def compose(self) -> ComposeResult:
-        yield Static(id="inspector-body")
+def plain(lines: list[Line]) -> str:
+    return "\n".join("".join(text for text, _ in line) for line in lines)
+
+
+class Inspector(ScrollView, can_focus=False):
+    COMPONENT_CLASSES = {"inspector--title", "inspector--dim", "inspector--bold",
+                         "inspector--pass", "inspector--fail", "inspector--kink"}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._lines: list[Line] = []
+        self._strips: list[Strip] = []
+        self._styles: dict[str, Style] = {}  # role → style, until the theme or CSS changes
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
 
     def on_mount(self) -> None:
         self.border_title = "Inspector"
+        # Strips keep the colours they were rendered with: re-render them for a new theme.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    @property
+    def text(self) -> str:
+        return plain(self._lines)
 
     def update_view(self, session: Session, node: int | None) -> None:
-        self.query_one("#inspector-body", Static).update(Content("\n").join(describe(session, node)))
+        self._lines = describe(session, node)
+        self._paint()
+
+    def _paint(self) -> None:
+        width = self.scrollable_content_region.width
+        if not self.is_mounted or width <= 0:
+            return  # on_resize paints once the pane has a size
+        if not self._styles:
+            self._styles = {role[len("inspector--"):]: self.get_component_rich_style(role, partial=True)
+                            for role in self.COMPONENT_CLASSES}
+        text = Text()
+        for k, line in enumerate(self._lines):
+            if k:
+                text.append("\n")
+            for piece, role in line:
+                text.append(piece, self._styles.get(role, ""))
+        console = self.app.console
+        segments = console.render(text, console.options.update_width(width))
+        base = self.rich_style  # applied once here, not per line per frame
+        self._strips = [Strip(line).crop_extend(0, width, None).apply_style(base)
+                        for line in Segment.split_lines(segments)]
+        # Keep the virtual height at least the pane's: a changed virtual size costs a layout
+        # pass of the whole screen, so only content taller than the pane pays for it.
+        size = Size(width, max(len(self._strips), self.scrollable_content_region.height))
+        if self.virtual_size != size:
+            self.virtual_size = size
+        self.refresh()
+
+    def _restyle(self) -> None:
+        self._styles = {}
+        self._paint()
+
+    def render_line(self, y: int) -> Strip:
+        i = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        return self._strips[i] if i < len(self._strips) else Strip.blank(width, self.rich_style)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._paint()  # wrapping depends on the width

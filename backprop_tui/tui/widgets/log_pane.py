@@ -6,6 +6,7 @@ narration from replay files gets its own, louder style.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 
 from rich.cells import cell_len
@@ -35,6 +36,28 @@ class LogPane(RichLog):
         # min_width: RichLog's default (78) would scroll sideways in a side pane.
         super().__init__(wrap=True, markup=False, highlight=False, max_lines=4000, min_width=20,
                          **kwargs)
+        # What was written, as plain lines: RichLog defers rendering while its tab is hidden.
+        self.plain: deque[str] = deque(maxlen=4000)
+
+        # Writes while the pane is hidden (another tab): each would cost a layout pass.
+        self._hidden: deque[tuple] = deque(maxlen=2000)
+
+    def write(self, content, *args, **kwargs):  # type: ignore[override]
+        if isinstance(content, Text):
+            self.plain.extend(content.plain.split("\n"))
+        if not self.region.area:
+            self._hidden.append((content, args, kwargs))
+            return self
+        return super().write(content, *args, **kwargs)
+
+    def on_show(self) -> None:
+        while self._hidden:
+            content, args, kwargs = self._hidden.popleft()
+            super().write(content, *args, **kwargs)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.plain)
 
     def _style(self, name: str):
         return self.get_component_rich_style(f"log-pane--{name}", partial=True)
@@ -49,8 +72,9 @@ class LogPane(RichLog):
         for ev in events:
             text = ev.text()
             lines = text.split("\n")
-            if len(lines) > MAX_EVENT_LINES:
-                lines = lines[:MAX_EVENT_LINES] + [f"… {len(lines) - MAX_EVENT_LINES} more lines"]
+            if len(lines) > MAX_EVENT_LINES:  # keep the head and the tail (a table's totals)
+                cut = len(lines) - MAX_EVENT_LINES
+                lines = lines[:MAX_EVENT_LINES - 5] + [f"… {cut} more lines"] + lines[-5:]
             style = _STYLE_OF_KIND.get(ev.kind, "")
             if ev.kind == "expect" and not getattr(ev, "passed", True):
                 style = "fail"

@@ -1,0 +1,33 @@
+"""The header line: the app, the function being differentiated, the phase and progress.
+
+A render() with reactives that only repaint: Textual's Header re-lays out the screen when
+its subtitle changes, which would cost a full-screen layout on every step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+class StatusBar(Widget):
+    function: reactive[str] = reactive("")
+    progress: reactive[str] = reactive("")
+
+    def render(self) -> Content:
+        return self._content(self.function, self.progress)
+
+    @lru_cache(maxsize=64)  # noqa: B019 — a handful of bars, a step revisits the same texts
+    def _content(self, function: str, progress: str) -> Content:
+        phase = progress.split(" ")[0] if progress else ""
+        style = {"forward": "$text-primary", "backward": "$text-accent",
+                 "done:": "$text-success"}.get(phase, "$text-muted")
+        parts = Content.from_markup("[b]∂ backprop-tui[/b]")
+        if function:
+            parts += Content.from_markup("   f = $f", f=function)
+        if progress:
+            parts += Content.from_markup(f"   [b {style}]$p[/]", p=progress)
+        return parts
