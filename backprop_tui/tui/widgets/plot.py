@@ -70,6 +70,10 @@ class LogLogPlot(PlotextPlot):
         plt.clear_figure()
         if fig is None:
             plt.title("no data yet: :hsweep (key h) plots error against h")
+        elif not any(_plottable(fig, s)[0] for s in fig.series):
+            # e.g. every error is exactly 0 (f does not depend on the node): a log axis with
+            # no points makes plotext raise while rendering.
+            plt.title(f"{fig.title}: nothing to plot (every value is 0 or not finite)")
         else:
             plt.title(fig.title)
             plt.xlabel(fig.xlabel)

@@ -1,0 +1,129 @@
+"""TUI robustness (issue 7): random keys and REPL lines, and tiny terminals, raise nothing.
+
+The keys and lines come from a seeded ``random.Random``, so CI is reproducible; with
+``BACKPROP_FUZZ=1`` (or ``pytest -m fuzz``) each run uses a fresh seed, printed on failure.
+Quitting keys are left out (q would end the app, not test it).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from conftest import settle
+
+from backprop_tui.tui.app import BackpropApp
+
+pytestmark = pytest.mark.fuzz
+
+TOTAL = 2000  # keypresses plus REPL lines
+SEED = int(os.environ.get("BACKPROP_TUI_SEED", "0")) or (
+    random.randrange(1, 2**31) if os.environ.get("BACKPROP_FUZZ", "") not in ("", "0") else 7)
+
+# The app's bindings, navigation and editing keys, and characters typed into whatever has
+# focus (the REPL after ':' or a click). Not q, ctrl+q or ctrl+c.
+KEYS = (
+    ["n", "right", "p", "left", "c", "f", "b", "r", "x", "h", "colon", "question_mark",
+     "space", "full_stop", "escape", "enter", "tab", "shift+tab", "up", "down", "pageup",
+     "pagedown", "home", "end", "backspace", "delete", "ctrl+p", "1", "2", "a", "y", "#",
+     "plus", "minus", "asterisk", "slash", "circumflex_accent", "left_parenthesis",
+     "right_parenthesis", "semicolon", "equals_sign", "ctrl+a", "ctrl+e", "ctrl+u", "ctrl+w"]
+)
+LINES = [
+    "x = 2; y = 3; x^2 + 3x*y + 1", "x = 0.5; tanh(x)^2", "w = 2; b = 1; relu(w*3 - b)",
+    "x = -1; log(x)", "1/0", "1e308*10", "1e999", "xy", "x(", "((((", "", "   ",
+    ":step", ":step 7", ":back 3", ":continue", ":reset", ":forward", ":backward",
+    ":goto x", ":goto #3", ":goto #999", ":break op:mul", ":unbreak", ":breaks", ":show x",
+    ":nodes", ":graph", ":check", ":check all", ":check mode=forward", ":hsweep", ":hsweep x",
+    ":set x = 3", ":set x = 1e999", ":output #2", ":help", ":help step", ":bogus", ":",
+    ":screenshot", ":screenshot nope.txt", ":say hello", ":pause 0", ":expect value x = 2",
+    ":expect error nothing", ":load missing.bp", "\x00", "__import__('os').system('echo pwned')",
+    "a" * 300 + " = 1", "(" * 3000 + "1" + ")" * 3000, "x" + "+x" * 3000,
+]
+
+
+def _random_line(rng: random.Random) -> str:
+    if rng.random() < 0.8:
+        return rng.choice(LINES)
+    alphabet = "xyz0123456789+-*/^()=:; .#²·−e"
+    return "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 30)))
+
+
+async def _enter(pilot, line: str) -> None:
+    repl = pilot.app.repl.input
+    repl.focus()
+    repl.value = line
+    repl.cursor_position = len(line)
+    await pilot.press("enter")
+
+
+@pytest.fixture
+def quick_pilot(monkeypatch):
+    """Pilot waits for the app to go idle after each key by sleeping in 20 ms slices (~70 ms
+    a key); 2 ms slices keep 2,000 inputs within CI's budget. Keys are still delivered and
+    processed one at a time, in order."""
+    import textual._wait as wait
+
+    monkeypatch.setattr(wait, "SLEEP_GRANULARITY", 0.002)
+    monkeypatch.setattr(wait, "SLEEP_IDLE", 0.0002)
+
+
+async def test_random_keys_and_lines_raise_nothing(quick_pilot) -> None:
+    rng = random.Random(SEED)
+    app = BackpropApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        done = 0
+        while done < TOTAL:
+            if rng.random() < 0.15:
+                await _enter(pilot, _random_line(rng))
+                done += 1
+            else:
+                batch = [rng.choice(KEYS) for _ in range(rng.randrange(1, 8))]
+                await pilot.press(*batch)
+                done += len(batch)
+            if rng.random() < 0.02:
+                await settle(pilot)
+            assert app.is_running, f"the app stopped (seed {SEED}, after {done} inputs)"
+        await settle(pilot)
+        assert app.session.pos <= app.session.steps_total
+    # run_test re-raises an exception from the app on exit; reaching here means none.
+    assert app.return_code in (None, 0), f"seed {SEED}"
+
+
+async def test_resize_to_20x6_and_back() -> None:
+    app = BackpropApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for size in [(20, 6), (100, 30), (20, 6), (1, 1), (20, 6), (200, 60), (100, 30)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.press("n", "n", "p")  # stepping redraws every pane at that size
+            await pilot.pause()
+        await _enter(pilot, ":check all")
+        await pilot.resize_terminal(20, 6)
+        await settle(pilot)
+        await _enter(pilot, "x = 2; y = 3; t = x*y; t^2 + sin(t) + relu(x - y)")
+        await _enter(pilot, ":backward")
+        await pilot.press("escape", "question_mark")  # leave the REPL; the help screen at 20×6
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        assert app.is_running
+        assert app.session.pos == app.session.steps_total
+
+
+@pytest.mark.parametrize("program", ["x = 2; 98014", "x = 2; 3x + 1", "x = 2; y = 3; x^2 + 3x*y + 1"])
+async def test_hsweep_plot_when_nothing_is_plottable(program: str) -> None:
+    """Regression: when f does not depend on x every FD error is 0, which a log axis cannot show; the plot
+    set log scales with no points and plotext raised TypeError while rendering."""
+    app = BackpropApp(program=program)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await _enter(pilot, ":hsweep x")
+        await settle(pilot)
+        await pilot.resize_terminal(20, 6)
+        await settle(pilot)
+        assert app.is_running
