@@ -244,7 +244,9 @@ class Recorder:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.fh: TextIO | None = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        # errors="replace": a line with a lone surrogate (undecodable input) must not make
+        # Session.run_line raise (it did); it is recorded with "?" in its place.
+        self.fh: TextIO | None = open(self.path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115
 
     def write(self, line: str) -> None:
         if self.fh is None:

@@ -211,3 +211,17 @@ def test_a_failed_statement_does_not_poison_later_ones() -> None:
     assert events[0].value == 4.0
     assert s.summary().inputs[-1] == {"name": "w", "value": 2.0, "grad": 4.0}
     assert s.run_line(":check")[0].all_pass
+
+
+def test_recording_an_undecodable_line_does_not_raise(tmp_path: Path) -> None:
+    """Regression: the recorder wrote strict UTF-8, so a line holding a lone surrogate (bytes
+    that were not UTF-8) made Session.run_line raise UnicodeEncodeError; now it is written as ?."""
+    s = Session()
+    rec = tmp_path / "rec.bp"
+    s.run_line(f":record {rec}")
+    bad = b"x = \xff1".decode("utf-8", "surrogateescape")
+    assert isinstance(s.run_line(bad)[0], Error)
+    assert isinstance(s.run_line("x = 2")[0], Statement)
+    s.run_line(":record stop")
+    text = rec.read_text(encoding="utf-8")
+    assert "x = ?1" in text and "x = 2" in text  # the encoder's replacement character

@@ -127,3 +127,29 @@ async def test_hsweep_plot_when_nothing_is_plottable(program: str) -> None:
         await pilot.resize_terminal(20, 6)
         await settle(pilot)
         assert app.is_running
+
+
+HOSTILE = [  # (line typed into the REPL, what the log must then say)
+    ("x = 1\x00", "NUL byte"),
+    (b"x = \xff\xfe1".decode("utf-8", "surrogateescape"), "unexpected character"),
+    ("x = 1; " + "x+" * (5 * 1024 * 1024) + "x", "the limit is 1,000,000"),
+    ("(" * 1_000_000 + "x" + ")" * 1_000_000, "nested more than 100,000 deep"),
+    ("1e308*10", "overflow to inf"),
+    ("1e999", "too large for a float64"),
+    ("a" * 10_000 + " = 1", "names have at most 256 characters"),
+    ("__import__('os').system('echo pwned > PWNED')", "unexpected character"),
+    (":goto " + "a" * 1_000_000, "the limit is 10,000"),
+]
+
+
+async def test_hostile_lines_get_a_message_in_the_tui(tmp_path) -> None:
+    app = BackpropApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for line, says in HOSTILE:
+            await _enter(pilot, line)
+            await settle(pilot)
+            assert app.is_running
+            assert says in app.log_pane.text.split("› ")[-1], says
+        assert len(app.log_pane.text) < 20_000  # nothing was echoed in full
+    assert not (tmp_path / "PWNED").exists()

@@ -42,7 +42,8 @@ class History:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
+            # errors="replace": a pasted lone surrogate must not crash the app (it did).
+            with self.path.open("a", encoding="utf-8", errors="replace") as f:
                 f.write(line + "\n")
         except OSError:
             self.path = None  # read-only home: keep history in memory only
@@ -50,7 +51,8 @@ class History:
     def _rewrite(self) -> None:
         assert self.path is not None
         try:
-            self.path.write_text("".join(e + "\n" for e in self.entries), encoding="utf-8")
+            self.path.write_text("".join(e + "\n" for e in self.entries), encoding="utf-8",
+                                 errors="replace")
         except OSError:
             pass
 
