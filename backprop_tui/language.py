@@ -78,8 +78,11 @@ class LangError(Exception):
         """The source line and a caret under the spot (tabs kept so columns line up)."""
         if not self.source_line:
             return ""
-        line = "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in self.source_line[:200])
-        pad = "".join(c if c == "\t" else " " for c in line[: self.col - 1])
+        text, col = self.source_line, self.col
+        if col > 120:  # a long line: show a window that holds the spot, not its first 200
+            text, col = "…" + text[col - 80:], 81
+        line = "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in text[:200])
+        pad = "".join(c if c == "\t" else " " for c in line[: col - 1])
         return f"    {line}\n    {pad}{'^' * min(self.width, 80)}"
 
     def format(self) -> str:
@@ -142,6 +145,14 @@ def _describe(token: Token) -> str:
     if len(text) > 20:
         text = text[:20] + "…"
     return f"'{text}'"
+
+
+def _in_context(allowed: set[str], text: str, pos: int) -> set[str]:
+    """The lexer's allowed terminals, less those the parenthesis depth rules out: LALR merges
+    lookaheads, so after `x` at the top level it also allows ')' and ','."""
+    start = max(text.rfind("\n", 0, pos), text.rfind(";", 0, pos)) + 1  # this statement
+    depth = text.count("(", start, pos) - text.count(")", start, pos)
+    return allowed - ({"_SEP", "$END"} if depth > 0 else {"RPAR", "COMMA"})
 
 
 def split_name(name: str, known: set[str]) -> list[str] | None:
@@ -429,7 +440,7 @@ class Program:
             msg = f"unexpected character '{shown}'"
             if ch == "\x00":
                 msg = "unexpected NUL byte"
-            allowed = set(exc.allowed or ())
+            allowed = _in_context(set(exc.allowed or ()), text, exc.pos_in_stream)
             if allowed:
                 msg += f"; expected {expected_words(allowed)}"
             return self._at(msg, text, file, first_line, exc.pos_in_stream, 1)

@@ -366,6 +366,26 @@ def test_parse_error_on_a_later_line_keeps_tabs_under_the_caret():
         "    \t    ^")
 
 
+def test_unexpected_character_lists_only_what_fits_the_parenthesis_depth():
+    # At the top level a name may be followed by an operator, '(' (a call), '=' or ':'
+    # (a binding) or the end of the statement; never ')' or ','.
+    assert error("x = 1; x $ 2").message == (
+        "unexpected character '$'; expected '(', an operator, '=', ':' or the end of the "
+        "statement")
+    # Inside parentheses the statement cannot end there.
+    assert error("x = 1; pow(x $ 2)").message == (
+        "unexpected character '$'; expected '(', an operator, ',' or ')'")
+
+
+def test_caret_on_a_long_line_shows_the_spot():
+    src = "x = 1; " + "+".join(["x"] * 500) + " $ 2"
+    err = error(src)
+    assert err.col == src.index("$") + 1
+    line, caret = err.format().splitlines()[1:]
+    assert caret.endswith("^") and line[len(caret) - 1] == "$"
+    assert line.startswith("    …") and len(line) <= 4 + 200
+
+
 def test_unfinished_input():
     err = error("x = (1 + 2")
     assert err.format() == ("<input>:1:11: error: unfinished input: expected ')'\n"
