@@ -98,7 +98,10 @@ def test_grammar_programs_never_crash(text: str, commands: list[str]) -> None:
     s = Session()
     for line in [*text.split("\n"), *commands]:
         _assert_events(s.run_line(line))
-    _assert_events([s.summary()] if s.output is not None else [])
+    try:
+        _assert_events([s.summary()])
+    except EvalError as err:  # summary() runs full passes: f itself may not evaluate (0/0)
+        assert err.message
 
 
 @given(PROGRAMS)
