@@ -386,12 +386,19 @@ class BackpropApp(App[int]):
             if len(args) != 1 or not args[0].endswith(".svg"):
                 return [Error(f"usage: {usage}")]
             path = Path(args[0]).expanduser()
-            try:
-                saved = self.save_screenshot(path.name, str(path.parent))
-            except OSError as exc:
-                return [Error(f"cannot write {path}: {exc.strerror or exc}")]
-            return [Info(f"screenshot saved to {saved}")]
+            if not path.parent.is_dir():
+                return [Error(f"cannot write {path}: no such folder {path.parent}")]
+            # After the next refresh, so the picture shows the screen, not the typed command.
+            self.call_after_refresh(self._save_screenshot, path)
+            return [Info(f"screenshot: {path}")]
         return [Error(f"unknown TUI command :{name}")]
+
+    def _save_screenshot(self, path: Path) -> None:
+        try:
+            self.save_screenshot(path.name, str(path.parent))
+        except OSError as exc:
+            self.log_pane.note(f"error: cannot write {path}: {exc.strerror or exc}", "error")
+            self.repl.show_error(f"cannot write {path}: {exc.strerror or exc}")
 
     # ------------------------------------------------------------------ REPL
     def on_input_submitted(self, event) -> None:

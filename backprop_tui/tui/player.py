@@ -1,7 +1,8 @@
 """Replay playback pacing: which line runs next and how long to wait after it.
 
 No widgets here: the app asks for the next line, runs it, and hands back its events.
-`:pause S` waits S seconds; other lines wait `delay`; skipping (the `.` key) runs lines
+`:pause S` waits S seconds; a narration waits long enough to be read; other lines wait
+`delay`; skipping (the `.` key) runs lines
 without waiting until the next narration (`:say`) has run.
 """
 
@@ -11,6 +12,9 @@ from collections.abc import Iterator
 
 from ..events import Event, Pause, Say
 from ..replay import ReplayError, ScriptLine
+
+READ_CHARS = 25  # characters a second, reading narration
+READ_MAX = 8.0  # seconds at most for one narration (space pauses for longer)
 
 
 class Player:
@@ -51,10 +55,14 @@ class Player:
 
     def delay_after(self, events: list[Event]) -> float:
         """Seconds to wait before the next line, after a line produced `events`."""
-        if any(isinstance(e, Say) for e in events) and self.skipping:
+        says = [e for e in events if isinstance(e, Say)]
+        if says and self.skipping:
             self.skipping = False  # arrived at the narration: normal pacing from here
-            return self.delay
         if self.skipping:
             return 0.0
         pause = sum(e.seconds for e in events if isinstance(e, Pause))
-        return pause if pause else self.delay
+        if pause:
+            return pause
+        if says and self.delay > 0:  # time to read it before the next one replaces it
+            return max(self.delay, min(READ_MAX, 1.0 + len(says[-1].message) / READ_CHARS))
+        return self.delay

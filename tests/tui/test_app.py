@@ -315,6 +315,7 @@ async def test_screenshot_and_dot_export(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f")
         await enter(pilot, f":screenshot {tmp_path / 'shot.svg'}")
+        await pilot.pause()
         assert (tmp_path / "shot.svg").read_text(encoding="utf-8").startswith("<svg")
         await enter(pilot, f":export dot {tmp_path / 'g.dot'}")
         assert "digraph" in (tmp_path / "g.dot").read_text(encoding="utf-8")

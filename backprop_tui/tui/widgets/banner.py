@@ -7,8 +7,8 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 _KEYS = {"playing": "space pauses · . skips to the next narration",
-         "paused": "paused — space resumes · . skips to the next narration",
-         "done": "end of the replay: the session is yours"}
+         "paused": "space resumes · . skips to the next narration",
+         "done": "the session is yours"}
 
 
 class NarrationBanner(Static):
@@ -28,5 +28,7 @@ class NarrationBanner(Static):
         self.display = bool(self.narration or self.status)
         self.set_class(self.status == "paused", "-paused")
         keys = _KEYS.get(self.status, "")
-        self.update(Content.from_markup("[b]$n[/b]\n[dim]$k[/dim]" if self.narration else "[dim]$k[/dim]",
-                                        n=self.narration, k=f"▶ replay {self.status} — {keys}"))
+        icon = {"playing": "▶", "paused": "‖"}.get(self.status, "■")
+        markup = "[b]$n[/b]\n[dim]$k[/dim]" if self.narration else "[dim]$k[/dim]"
+        self.update(Content.from_markup(markup, n=self.narration,
+                                        k=f"{icon} replay {self.status} — {keys}"))
