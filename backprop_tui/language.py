@@ -11,10 +11,12 @@ import difflib
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from .graph import Graph
@@ -173,12 +175,24 @@ def split_name(name: str, known: set[str]) -> list[str] | None:
     return found if found and len(found) > 1 else None
 
 
-@v_args(inline=True)
+def _rule(method: Callable[..., Any]) -> Callable[[Any, list], Any]:
+    """An inline rule callback. Lark passes the children as one list; unpacking them here
+    costs one call per reduction (v_args(inline=True) costs three wrapper layers)."""
+
+    def callback(self: Any, children: list) -> Any:
+        return method(self, *children)
+
+    callback.__wrapped__ = method  # type: ignore[attr-defined]
+    callback.__name__ = method.__name__
+    return callback
+
+
 class _Builder(Transformer):
     """Inline LALR callbacks that build graph nodes as the parser reduces rules.
 
-    Helpers start with '_': v_args wraps every other method, and a wrapped method costs a
-    functools.update_wrapper on each attribute access (a sixth of parse time when helpers had it).
+    Rule callbacks are marked @_rule. (Lark's class-level v_args(inline=True) wrapped every
+    method, helpers included, and each call through its wrapper paid three extra calls and,
+    for helpers, a functools.update_wrapper: a sixth of parse time.)
     """
 
     def __init__(self) -> None:
@@ -218,6 +232,7 @@ class _Builder(Transformer):
         raise _Pending(prog.unknown_name_message(name), start, end)
 
     # -- rules --
+    @_rule
     def number(self, tok: Token) -> E:
         value = float(str(tok))
         if math.isinf(value):
@@ -225,20 +240,24 @@ class _Builder(Transformer):
                            f"(largest is about 1.8e308)", tok.start_pos, tok.end_pos)
         return E(-1, tok.start_pos, tok.end_pos, value)
 
-    _number = number  # unwrapped, for implicit()
+    _number = number.__wrapped__  # for implicit()
 
+    @_rule
     def var(self, tok: Token) -> E:
         return self._lookup(tok)
 
+    @_rule
     def paren(self, lpar: Token, e: E, rpar: Token) -> E:
         e.start, e.end = lpar.start_pos, rpar.end_pos  # e is this reduction's own value
         return e
 
+    @_rule
     def neg(self, minus: Token, e: E) -> E:
         if e.node < 0:
             return E(-1, minus.start_pos, e.end, -e.lit)
         return self._make("neg", minus.start_pos, e.end, e.node)
 
+    @_rule
     def binop(self, left: E, optok: Token, right: E) -> E:
         opname = INFIX_TOKENS[str(optok)]
         if opname == "pow" and right.node < 0:
@@ -248,20 +267,24 @@ class _Builder(Transformer):
 
     power = binop
 
+    @_rule
     def suppower(self, base: E, sup: Token) -> E:
         text = str(sup).translate(_SUPER_DIGITS)
         if text in ("-", "+") or not text.lstrip("+-").isdigit():
             raise _Pending(f"'{sup}' is not a power", sup.start_pos, sup.end_pos)
         return self._make("powk", base.start, sup.end_pos, self._node(base), k=float(int(text)))
 
+    @_rule
     def implicit(self, tok: Token, right: E) -> E:
         left = self._number(tok)
         a = self._node(left)
         return self._make("mul", left.start, right.end, a, self._node(right))
 
+    @_rule
     def args(self, *items: E | Token) -> list[E]:
         return [x for x in items if isinstance(x, E)]
 
+    @_rule
     def call(self, name_tok: Token, lpar: Token, args: list[E], rpar: Token) -> E:
         name = str(name_tok)
         prog = self.prog
@@ -287,9 +310,11 @@ class _Builder(Transformer):
             return self._make("pow", start, end, base, self._node(args[1]))
         return self._make(opname, start, end, self._node(args[0]))
 
+    @_rule
     def assign(self, name_tok: Token, eq: Token, e: E) -> int:
         return self.prog.bind(self, name_tok, e, "real" if e.node < 0 else None)
 
+    @_rule
     def declare(self, name_tok: Token, colon: Token, type_tok: Token, eq: Token, e: E) -> int:
         kind = str(type_tok)
         if kind not in TYPES:
@@ -299,6 +324,7 @@ class _Builder(Transformer):
             raise _Pending("a const needs a number on the right of '='", e.start, e.end)
         return self.prog.bind(self, name_tok, e, kind if e.node < 0 else None)
 
+    @_rule
     def program(self, *stmts: E | int) -> list[int]:
         return [s if isinstance(s, int) else self._node(s) for s in stmts]
 
