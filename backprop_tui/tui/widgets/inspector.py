@@ -10,6 +10,7 @@ layout pass that a Static's update would cost on every step.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -124,17 +125,21 @@ class Inspector(ScrollView, can_focus=False):
         if not self._styles:
             self._styles = {role[len("inspector--"):]: self.get_component_rich_style(role, partial=True)
                             for role in self.COMPONENT_CLASSES}
-        text = Text()
-        for k, line in enumerate(self._lines):
-            if k:
-                text.append("\n")
+        base = self.rich_style  # applied once here, not per line per frame
+        console = self.app.console
+        strips: list[Strip] = []
+        for line in self._lines:
+            if sum(cell_len(piece) for piece, _ in line) <= width:  # most lines: no wrapping
+                segments = [Segment(piece, self._styles.get(role)) for piece, role in line]
+                strips.append(Strip(segments).crop_extend(0, width, None).apply_style(base))
+                continue
+            text = Text()
             for piece, role in line:
                 text.append(piece, self._styles.get(role, ""))
-        console = self.app.console
-        segments = console.render(text, console.options.update_width(width))
-        base = self.rich_style  # applied once here, not per line per frame
-        self._strips = [Strip(line).crop_extend(0, width, None).apply_style(base)
-                        for line in Segment.split_lines(segments)]
+            rendered = console.render(text, console.options.update_width(width))
+            strips += [Strip(seg).crop_extend(0, width, None).apply_style(base)
+                       for seg in Segment.split_lines(rendered)]
+        self._strips = strips
         # Keep the virtual height at least the pane's: a changed virtual size costs a layout
         # pass of the whole screen, so only content taller than the pane pays for it.
         size = Size(width, max(len(self._strips), self.scrollable_content_region.height))
