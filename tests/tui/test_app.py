@@ -444,3 +444,19 @@ async def test_log_tab_shows_what_was_written_while_hidden():
         await pilot.pause()
         rendered = "\n".join(strip.text for strip in log.lines)
         assert "forward 2/5" in rendered
+
+
+async def test_q_quits_with_status_0():
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+def test_run_app_refuses_a_bad_replay_file_before_opening(tmp_path, capsys):
+    from backprop_tui.tui.app import run_app
+
+    (tmp_path / "bin.bp").write_bytes(b"\x00\x01")
+    assert run_app(replay=str(tmp_path / "bin.bp")) == 2
+    assert "binary" in capsys.readouterr().err
