@@ -56,6 +56,8 @@ _QUICK = {"show", "break", "unbreak", "breaks", "help", "say", "pause", "expect"
 # Events that answer a typed command (shown under the REPL line); steps show in the panes.
 _ANSWERS = {"info", "graph", "expect", "break", "back", "phase", "statement"}
 ANSWER_LINES = 3
+# ... and those worth a note in the status bar after a key.
+_NOTES = {"info", "phase", "break", "back", "warning"}
 
 # Commands of the TUI itself (the session has no screen to capture).
 TUI_COMMANDS: dict[str, tuple[str, str]] = {
@@ -205,8 +207,9 @@ class BackpropApp(App[int]):
         Returns False when refused because a worker is still busy with the session.
         """
         if self.busy:
-            self.log_pane.note("busy: wait for the running command, or Esc to cancel a check",
-                               "warning")
+            busy = "busy: wait for the running command, or Esc to cancel a check"
+            self.log_pane.note(busy, "warning")
+            self.query_one("#status", StatusBar).note = busy
             return False
         name = _command_name(line)
         if name is not None and source in ("repl", "key", "palette"):
@@ -313,8 +316,12 @@ class BackpropApp(App[int]):
                 self._answer_under_line(events)
         if bare_help and source != "replay":
             self.action_help()  # :help's list, as a screen rather than 30 lines of log
-        elif errors and source == "key":
+        elif errors and source in ("key", "palette"):
             self.repl.show_error(errors[-1].message)
+        status = self.query_one("#status", StatusBar)
+        notes = [e.text() for e in events if e.kind in _NOTES]
+        # A key has no line to answer under: the status bar says it (one row, no layout).
+        status.note = notes[-1] if notes and source in ("key", "palette") else ""
         for ev in events:
             if isinstance(ev, HSweep):
                 self.query_one("#plot", LogLogPlot).figure = hsweep_figure(ev)

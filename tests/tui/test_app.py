@@ -72,6 +72,9 @@ async def test_step_and_back_keys():
         await pilot.press("left", "left")  # one past the start: a message, no crash
         assert app.session.progress_text() == "forward 0/5"
         assert "nothing to undo" in log_text(app)
+        assert "nothing to undo" in app.query_one(StatusBar).note  # said where keys look
+        await pilot.press("n")
+        assert app.query_one(StatusBar).note == ""
 
 
 async def test_finish_forward_backward_and_reset():

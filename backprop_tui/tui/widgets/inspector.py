@@ -56,6 +56,8 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
     wrt = info.label if len(info.label) <= 6 else "node"
     if info.grad is None:
         out.append([(f"∂f/∂{wrt}  ", ""), ("none (a constant, or not part of f)", "dim")])
+    elif session.pos <= len(session.fwd):
+        out.append([(f"∂f/∂{wrt}  ", ""), ("· (the backward pass computes it)", "dim")])
     else:
         state = "final" if info.final else "so far"
         out.append([(f"∂f/∂{wrt}  ", ""), (fmt_val(info.grad), "bold"), (f" ({state})", "dim")])

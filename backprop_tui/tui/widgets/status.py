@@ -1,4 +1,5 @@
-"""The header line: the app, the function being differentiated, the phase and progress.
+"""The header line: the app, the function being differentiated, the phase and progress,
+and a note from the last key-driven command ("at the end: both passes are done").
 
 A render() with reactives that only repaint: Textual's Header re-lays out the screen when
 its subtitle changes, which would cost a full-screen layout on every step.
@@ -16,12 +17,13 @@ from textual.widget import Widget
 class StatusBar(Widget):
     function: reactive[str] = reactive("")
     progress: reactive[str] = reactive("")
+    note: reactive[str] = reactive("")  # what the last key-driven command said, if anything
 
     def render(self) -> Content:
-        return self._content(self.function, self.progress)
+        return self._content(self.function, self.progress, self.note)
 
     @lru_cache(maxsize=64)  # noqa: B019 — a handful of bars, a step revisits the same texts
-    def _content(self, function: str, progress: str) -> Content:
+    def _content(self, function: str, progress: str, note: str) -> Content:
         phase = progress.split(" ")[0] if progress else ""
         style = {"forward": "$text-primary", "backward": "$text-accent",
                  "done:": "$text-success"}.get(phase, "$text-muted")
@@ -30,4 +32,6 @@ class StatusBar(Widget):
             parts += Content.from_markup("   f = $f", f=function)
         if progress:
             parts += Content.from_markup(f"   [b {style}]$p[/]", p=progress)
+        if note:
+            parts += Content.from_markup("   [i]$n[/i]", n=note.split("\n")[0])
         return parts
