@@ -12,7 +12,7 @@ import math
 
 import pytest
 import sympy
-from hypothesis import assume, given, note
+from hypothesis import assume, event, given, note
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
@@ -266,8 +266,27 @@ def test_gradients_agree_with_sympy_and_finite_differences(case) -> None:
     check = s.run_line(":check")[0]
     assert isinstance(check, Check)
     note(check.text())
+    f0 = ref.value[out]
     for row in check.rows:
+        if row.verdict != "pass" and not _fd_resolves(ref, out, row, check.atol, check.rtol, f0):
+            event("FD check cannot resolve this gradient (steep f)")
+            continue
         assert row.verdict == "pass", row
+
+
+def _fd_resolves(ref, out: int, row, atol: float, rtol: float, f0: float) -> bool:
+    """Whether central differences at the check's h can meet its tolerance at all: their
+    truncation error (D(2h) - D(h) is about 3·h²·f'''/6) plus round-off must stay below it.
+    On a super-exponential f (1e47 at z = 1.5) they cannot, whatever backprop says."""
+    f = gradcheck.Evaluator(ref, row.id, out)
+    v = ref.value[row.id]
+    try:
+        d2 = gradcheck.estimate(f, v, 2 * row.h, "central", f0)
+    except EvalError:
+        return False
+    truncation = abs(d2 - row.numeric) / 3
+    roundoff = 4 * gradcheck.EPS * abs(f0) / row.h
+    return truncation + roundoff <= (atol + rtol * abs(row.numeric)) / 2
 
 
 # ---------------------------------------------------------------------------------------
