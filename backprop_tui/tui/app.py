@@ -8,32 +8,28 @@ Every key-driven action is sent as its command text (``:step`` …) through
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.markup import escape
-from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, TabbedContent, TabPane
-from textual.worker import Worker, get_current_worker
 
 from .. import dot as _dot  # noqa: F401  registers :export (headless has it too)
-from .. import replay
 from .. import replay as _replay  # run_app's parameter shadows the module
 from ..events import Error, Event, HSweep, Info, Say, ShowNode
-from ..graph import EvalError
-from ..session import COMMANDS, CommandError, Session, check_nodes, run_check
+from ..session import COMMANDS, Session
 from . import config
 from .completion import complete
 from .messages import NodeSelected
+from .playback import PlaybackMixin
 from .player import Player
+from .running import HEAVY_NODES, WorkerMixin
 from .screens import HelpScreen
 from .widgets.banner import NarrationBanner
 from .widgets.graph_view import GraphView
@@ -45,13 +41,7 @@ from .widgets.repl import History, ReplPane
 from .widgets.status import StatusBar
 
 SEED = "x = 2; y = 3; x^2 + 3x*y + 1"
-HEAVY_NODES = 5000  # above this, commands that walk the graph run in a worker
-LONG_LINE = 5000  # a statement longer than this is parsed in a worker
 SMALL_CHECK_ALL = 2000  # the x key checks every node below this size, else the inputs
-PROGRESS_EVERY = 0.05  # seconds between progress messages from a worker
-
-# Commands that touch O(1) nodes whatever the graph size: always run on the main thread.
-_QUICK = {"show", "break", "unbreak", "breaks", "help", "say", "pause", "expect", "record"}
 
 # Events that answer a typed command (shown under the REPL line); steps show in the panes.
 _ANSWERS = {"info", "graph", "expect", "break", "back", "phase", "statement"}
@@ -65,20 +55,6 @@ TUI_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class WorkProgress(Message):
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__()
-        self.done, self.total = done, total
-
-
-class WorkDone(Message):
-    """Posted by the worker thread when it has really finished with the session."""
-
-    def __init__(self, line: str, source: str, events: list[Event]) -> None:
-        super().__init__()
-        self.line, self.source, self.events = line, source, events
-
-
 def _command_name(line: str) -> str | None:
     """The canonical command of a ':cmd args' line, None for a statement."""
     stripped = line.strip()
@@ -90,7 +66,7 @@ def _command_name(line: str) -> str | None:
     return _ALIASES.get(word, word)
 
 
-class BackpropApp(App[int]):
+class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "backprop-tui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
@@ -228,79 +204,6 @@ class BackpropApp(App[int]):
         events = runner() if runner is not None else self.session.run_line(line)
         self._after(line, source, events)
         return True
-
-    def _needs_worker(self, line: str, name: str | None) -> bool:
-        if name == "check":
-            return True  # progress bar and Esc even on small graphs: one code path
-        big = len(self.session.prog.graph) > self.heavy_nodes
-        if name is None:
-            return big or len(line) > LONG_LINE
-        if name in _QUICK or not big:
-            return False
-        if name in ("step", "back"):
-            args = line.split()[1:]
-            return bool(args) and args[0].isdigit() and int(args[0]) > 1000
-        return True
-
-    @work(thread=True, exclusive=True, group="session", exit_on_error=False)
-    def _work(self, line: str, source: str, is_check: bool,
-              runner: Callable[[], list[Event]] | None) -> None:
-        worker = get_current_worker()
-        try:
-            if is_check and runner is None:
-                events = self._check_with_progress(line, worker)
-            else:
-                events = runner() if runner is not None else self.session.run_line(line)
-        except Exception as exc:  # noqa: BLE001 — the session never raises; belt and braces
-            events = [Error(f"internal error: {exc!r}")]
-        # Posted, not returned: a cancelled worker's result is dropped, but the session is
-        # only free again when this thread is really done with it.
-        self.post_message(WorkDone(line, source, events))
-
-    def _check_with_progress(self, line: str, worker: Worker) -> list[Event]:
-        """:check as run_line would run it, plus progress and Esc (the session's hooks)."""
-        s = self.session
-        s.line += 1
-        try:
-            from ..session import _check_options  # the session's own argument rules
-
-            s.require_program()
-            rest, mode, h = _check_options(line.split()[1:])
-            nodes = check_nodes(s, " ".join(rest))
-            events: list[Event] = [run_check(s, nodes, mode, h, self._progress_from_thread,
-                                             lambda: worker.is_cancelled)]
-        except CommandError as exc:
-            events = [Error(str(exc), file=s.file, at_line=s.line, col=1)]
-        except EvalError as err:
-            events = [s._eval_error(err)]
-        for ev in events:
-            ev.line = s.line
-        errors = [e for e in events if isinstance(e, Error)]
-        s.last_error = errors[-1] if errors else None
-        if s.recorder is not None:
-            s.recorder.record(s, line, events)
-        return events
-
-    def _progress_from_thread(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._last_progress >= PROGRESS_EVERY or done == total:
-            self._last_progress = now
-            self.post_message(WorkProgress(done, total))
-
-    def on_work_progress(self, message: WorkProgress) -> None:
-        bar = self.query_one("#busy-bar", ProgressBar)
-        bar.update(total=message.total, progress=message.done)
-
-    def on_work_done(self, message: WorkDone) -> None:
-        self.busy = False
-        self._after(message.line, message.source, message.events)
-
-    def watch_busy(self, busy: bool) -> None:
-        self.query_one("#busy").display = busy
-        if busy:
-            self.query_one("#busy-bar", ProgressBar).update(total=None, progress=0)
-            what = self._work_line.strip().splitlines()[0][:40] if self._work_line.strip() else ""
-            self.query_one("#busy-label", Label).update(f"running {what}  (Esc cancels a check) ")
 
     def _after(self, line: str, source: str, events: list[Event]) -> None:
         """Render a line's events, then bring every pane up to date."""
@@ -468,59 +371,10 @@ class BackpropApp(App[int]):
             self.repl.clear_message()
             self._focus_home()
 
-    def action_toggle_play(self) -> None:
-        if self.player is None or not self.player.active:
-            return
-        self.player.toggle()
-        self.query_one("#banner", NarrationBanner).status = self.player.state
-        if self.player.state == "playing":
-            self._schedule_play(0)
-        elif self._play_timer is not None:
-            self._play_timer.stop()
-            self._play_timer = None
-
-    def action_skip(self) -> None:
-        if self.player is None or not self.player.active:
-            return
-        self.player.skip()
-        self._schedule_play(0)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_play", "skip"):
             return self.player is not None and self.player.active
         return True
-
-    # ------------------------------------------------------------------ replay
-    def _start_replay(self, path: str) -> None:
-        try:
-            lines = replay.iter_lines(path)
-        except replay.ReplayError as exc:
-            self.log_pane.note(f"error: {exc}", "error")
-            return
-        self.player = Player(lines, self._replay_delay)
-        self.query_one("#banner", NarrationBanner).status = "playing"
-        self.refresh_bindings()
-        self._schedule_play(0)
-
-    def _schedule_play(self, delay: float) -> None:
-        if self._play_timer is not None:
-            self._play_timer.stop()
-        self._play_timer = self.set_timer(max(delay, 0.001), self._play_next)  # 0 divides by 0
-
-    def _play_next(self) -> None:
-        self._play_timer = None
-        player = self.player
-        if player is None or not player.wants_next() or self.busy:
-            return
-        sl = player.next_line()
-        if sl is None:
-            banner = self.query_one("#banner", NarrationBanner)
-            banner.status = "done"
-            if player.error:
-                self.log_pane.note(f"error: {player.error}", "error")
-            self.refresh_bindings()
-            return
-        self.run_line(sl.text, source="replay", runner=partial(replay.run_line, self.session, sl))
 
     # ------------------------------------------------------------------ palette
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
