@@ -45,7 +45,7 @@ def reference(g: Graph, output: int) -> Graph:
     except EvalError as err:
         # A node outside output's cone (an earlier statement that failed, e.g. log(-1))
         # must not stop this output: evaluate only the cone, in topological order.
-        cone = cone_of(g, output)
+        cone = g.cone(output)
         if cone[err.node]:
             raise
         for i in range(output + 1):
@@ -53,19 +53,6 @@ def reference(g: Graph, output: int) -> Graph:
                 s.value[i] = s.eval_node(i)
     s.backward(output)
     return s
-
-
-def cone_of(g: Graph, output: int) -> bytearray:
-    """1 for each node that output depends on (output included)."""
-    cone = bytearray(output + 1)
-    cone[output] = 1
-    a, b = g.a, g.b
-    for i in range(output, -1, -1):
-        if cone[i] and not g.is_leaf(i):
-            cone[a[i]] = 1
-            if b[i] >= 0:
-                cone[b[i]] = 1
-    return cone
 
 
 @dataclass

@@ -149,6 +149,18 @@ class Graph:
         op = self.op
         return [i for i in range(len(op)) if op[i] == INPUT]
 
+    def cone(self, output: int) -> bytearray:
+        """1 for every node that `output` depends on (itself included): one backward sweep."""
+        mark = bytearray(output + 1)
+        mark[output] = 1
+        op, a, b = self.op, self.a, self.b
+        for i in range(output, -1, -1):
+            if mark[i] and op[i] > LITERAL:
+                mark[a[i]] = 1
+                if b[i] >= 0:
+                    mark[b[i]] = 1
+        return mark
+
     # -- single-node rules, shared by the stepping session and the passes below --
 
     def eval_node(self, i: int, value: list[float] | None = None) -> float:

@@ -499,10 +499,13 @@ class Program:
         return LangError(message, chunk.file, line, col, g.source.line_text(chunk, line), width)
 
     def inputs(self) -> list[tuple[str, int]]:
-        """(name, node) for each input currently bound to a name, in creation order."""
+        """(name, node) for each input in creation order: those bound to a name now, and
+        those the output still uses after their name was rebound (c = 1; c = c + c + 1)."""
         g = self.graph
-        pairs = [(node, name) for name, node in self.bindings.items() if g.op[node] == INPUT]
-        return [(name, node) for node, name in sorted(pairs)]
+        used = g.cone(self.output) if self.output is not None else bytearray()
+        bound = set(self.bindings.values())
+        return [(g.names[i], i) for i in g.inputs()
+                if i in bound or (i < len(used) and used[i])]
 
 
 def parse(text: str, file: str = "<input>") -> Program:

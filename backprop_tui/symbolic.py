@@ -383,14 +383,7 @@ def _paren_num(x: float) -> str:
 
 def graph_cone(g: Graph, output: int) -> list[int]:
     """Graph nodes that `output` depends on (itself included), in topological order."""
-    mark = bytearray(output + 1)
-    mark[output] = 1
-    op, a, b = g.op, g.a, g.b
-    for i in range(output, -1, -1):
-        if mark[i] and op[i] not in LEAVES:
-            mark[a[i]] = 1
-            if b[i] >= 0:
-                mark[b[i]] = 1
+    mark = g.cone(output)
     return [i for i in range(output + 1) if mark[i]]
 
 

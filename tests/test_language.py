@@ -226,7 +226,11 @@ def test_rebinding_an_input_to_a_number_makes_a_new_input():
     prog = parse("x = 1; y = x*2; x = 5; x + y")
     prog.graph.forward()
     assert prog.graph.value[prog.output] == 7.0
-    assert [name for name, _ in prog.inputs()] == ["x"]
+    # Both x nodes are inputs of f: the first (shadowed, still used through y) and the new one.
+    inputs = prog.inputs()
+    assert [name for name, _ in inputs] == ["x", "x"]
+    assert [prog.graph.value[i] for _, i in inputs] == [1.0, 5.0]
+    assert inputs[1][1] == prog.bindings["x"]
 
 
 def test_declared_real_is_an_input():

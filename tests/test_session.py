@@ -300,3 +300,11 @@ def test_value_display_of_nonfinite_is_a_warning():
     assert ev[0].value == math.inf
     ev = s.run_line(":forward")
     assert any(e.kind == "warning" for e in ev)
+
+
+def test_a_rebound_input_is_still_an_input_of_f():
+    s = Session()
+    s.run_line("c = 1; c = c + c + 1")
+    assert s.summary().inputs == [{"name": "c", "value": 1.0, "grad": 2.0}]
+    (ev,) = s.run_line(":check")
+    assert [r.node for r in ev.rows] == ["c"] and ev.all_pass
