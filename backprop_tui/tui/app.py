@@ -49,6 +49,24 @@ ANSWER_LINES = 3
 # ... and those worth a note in the status bar after a key.
 _NOTES = {"info", "phase", "break", "back", "warning"}
 
+# What each key does, for the help screen (the footer's labels are one word).
+_KEY_HELP = {
+    "step": "step: through the forward pass, then on into the backward pass (:step)",
+    "back": "step back, restoring exactly the state before (:back)",
+    "continue": "continue to a breakpoint or the end (:continue; :break NODE sets one)",
+    "forward": "finish the forward pass (:forward)",
+    "backward": "finish the backward pass (:backward)",
+    "reset": "back to the start (:reset)",
+    "check": "finite-difference check of every gradient (:check all; inputs on big graphs)",
+    "hsweep": "error of finite differences against h, plotted (:hsweep)",
+    "repl": "type a statement or a :command",
+    "help": "this screen",
+    "play": "replay: pause / resume",
+    "skip": "replay: skip to the next narration",
+    "cancel": "cancel a running check; leave the command line",
+    "quit": "quit",
+}
+
 # Commands of the TUI itself (the session has no screen to capture).
 TUI_COMMANDS: dict[str, tuple[str, str]] = {
     "screenshot": (":screenshot FILE.svg", "Save an SVG screenshot of the screen."),
@@ -356,7 +374,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
             assert isinstance(b, Binding)
             key = keymap.get(b.id, b.key) if b.id else b.key
             shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in key.split(","))
-            keys.append((shown, b.description or b.action))
+            keys.append((shown, _KEY_HELP.get(b.id or "", b.description)))
         keys.append(("ctrl+p", "command palette: every command"))
         keys.append(("↑ ↓ Tab Enter", "in the REPL: history, completion, repeat the last command"))
         return keys
