@@ -463,3 +463,18 @@ def test_run_app_refuses_a_bad_replay_file_before_opening(tmp_path, capsys):
     (tmp_path / "bin.bp").write_bytes(b"\x00\x01")
     assert run_app(replay=str(tmp_path / "bin.bp")) == 2
     assert "binary" in capsys.readouterr().err
+
+
+async def test_resizing_and_keys_while_a_worker_has_the_session():
+    app = BackpropApp(_chain(4000), heavy_nodes=100)
+    async with app.run_test(size=SIZE) as pilot:
+        for size in [(20, 6), (100, 30), (60, 15)]:  # the program loads meanwhile
+            await pilot.resize_terminal(*size)
+            await pilot.press("n", "question_mark", "escape")
+        await settle(pilot)
+        await pilot.resize_terminal(*SIZE)
+        await enter(pilot, ":check all")
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not app.busy and app.session.output is not None
