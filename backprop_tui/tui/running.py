@@ -51,8 +51,10 @@ class WorkerMixin:
     _last_progress: float
 
     def _needs_worker(self, line: str, name: str | None) -> bool:
-        if name == "check":
-            return True  # progress bar and Esc even on small graphs: one code path
+        if name in ("check", "load"):
+            # a check: progress bar and Esc even on small graphs (one code path); a :load'ed
+            # file may build a graph of any size
+            return True
         big = len(self.session.prog.graph) > self.heavy_nodes
         if name is None:
             return big or len(line) > LONG_LINE

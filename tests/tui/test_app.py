@@ -478,3 +478,13 @@ async def test_resizing_and_keys_while_a_worker_has_the_session():
         await pilot.press("escape")
         await settle(pilot)
         assert not app.busy and app.session.output is not None
+
+
+async def test_load_runs_a_file_in_a_worker(tmp_path):
+    (tmp_path / "inc.bp").write_text(":say from the file\n:step\n", encoding="utf-8")
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await enter(pilot, f":load {tmp_path / 'inc.bp'}")
+        await settle(pilot)
+        assert app.session.progress_text() == "forward 1/5"
+        assert "from the file" in log_text(app)

@@ -29,6 +29,6 @@ class NarrationBanner(Static):
         self.set_class(self.status == "paused", "-paused")
         keys = _KEYS.get(self.status, "")
         icon = {"playing": "▶", "paused": "‖"}.get(self.status, "■")
-        markup = "[b]$n[/b]\n[dim]$k[/dim]" if self.narration else "[dim]$k[/dim]"
-        self.update(Content.from_markup(markup, n=self.narration,
-                                        k=f"{icon} replay {self.status} — {keys}"))
+        state = f"{icon} replay {self.status} — {keys}" if self.status else ""
+        lines = (["[b]$n[/b]"] if self.narration else []) + (["[dim]$k[/dim]"] if state else [])
+        self.update(Content.from_markup("\n".join(lines), n=self.narration, k=state))
