@@ -106,6 +106,9 @@ class Session:
         self.break_ops: set[str] = set()
         self.last_error: Error | None = None
         self.last_check: Check | None = None
+        # Hooks for a UI that runs :check in a worker: progress(done, total), cancelled().
+        self.check_progress: Callable[[int, int], None] | None = None
+        self.check_cancelled: Callable[[], bool] | None = None
         self.recorder: Recorder | None = None  # :record (script.py) appends each line run
         self.output: int | None = None
         self.fwd: list[int] = []
@@ -748,7 +751,8 @@ def _cmd_check(s: Session, args: list[str]) -> list[Event]:
     s.require_program()
     rest, mode, h = _check_options(args)
     try:
-        return [run_check(s, check_nodes(s, " ".join(rest)), mode, h)]
+        return [run_check(s, check_nodes(s, " ".join(rest)), mode, h, s.check_progress,
+                          s.check_cancelled)]
     except EvalError as err:
         return [s._eval_error(err)]
 

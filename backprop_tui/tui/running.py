@@ -17,8 +17,7 @@ from textual.widgets import Label, ProgressBar
 from textual.worker import Worker, get_current_worker
 
 from ..events import Error, Event
-from ..graph import EvalError
-from ..session import CommandError, Session, _check_options, check_nodes, run_check
+from ..session import Session
 
 HEAVY_NODES = 5000  # above this, commands that walk the graph run in a worker
 LONG_LINE = 5000  # a statement longer than this is parsed in a worker
@@ -81,27 +80,15 @@ class WorkerMixin:
         self.post_message(WorkDone(line, source, events))
 
     def _check_with_progress(self, line: str, worker: Worker) -> list[Event]:
-        """:check as run_line would run it, plus progress and Esc (the session's hooks)."""
+        """:check through run_line (so it is numbered and recorded like any line), with the
+        session's hooks for progress and for Esc."""
         s = self.session
-        s.line += 1
+        s.check_progress = self._progress_from_thread
+        s.check_cancelled = lambda: worker.is_cancelled
         try:
-            s.require_program()
-            # _check_options: the session's own argument rules for :check
-            rest, mode, h = _check_options(line.split()[1:])
-            nodes = check_nodes(s, " ".join(rest))
-            events: list[Event] = [run_check(s, nodes, mode, h, self._progress_from_thread,
-                                             lambda: worker.is_cancelled)]
-        except CommandError as exc:
-            events = [Error(str(exc), file=s.file, at_line=s.line, col=1)]
-        except EvalError as err:
-            events = [s._eval_error(err)]
-        for ev in events:
-            ev.line = s.line
-        errors = [e for e in events if isinstance(e, Error)]
-        s.last_error = errors[-1] if errors else None
-        if s.recorder is not None:
-            s.recorder.record(s, line, events)
-        return events
+            return s.run_line(line)
+        finally:
+            s.check_progress = s.check_cancelled = None
 
     def _progress_from_thread(self, done: int, total: int) -> None:
         now = time.monotonic()
