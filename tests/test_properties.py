@@ -311,6 +311,10 @@ _STEP_CMDS = st.one_of(
     st.sampled_from([":step", ":back", ":step 300", ":back 300", ":continue", ":reset",
                      ":forward", ":backward", ":break op:mul", ":break op:tanh", ":unbreak"]),
     st.integers(0, 40).map(lambda i: f":goto #{i}"),
+    # These change what is differentiated, or an input, and restart stepping.
+    st.integers(0, 40).map(lambda i: f":output #{i}"),
+    st.sampled_from(["x", "y", "w"]).flatmap(
+        lambda n: _VALUE.map(lambda v: f":set {n} = {v!r}")),
 )
 
 
@@ -359,6 +363,14 @@ def test_stepping_invariants(text: str, commands: list[str]) -> None:
         _assert_events(events)
         note(f"{cmd} → pos {s.pos}")
         _check_invariants(s)
+        if cmd.split()[0] in (":output", ":set") and not any(isinstance(e, Error) for e in events):
+            assert s.pos == 0  # stepping restarts: new reference, new positions
+            try:
+                ref = gradcheck.reference(g, s.output)
+            except EvalError:
+                ref = None
+            seen = {0: (list(g.value), list(g.grad), None)}
+            continue
         if cmd.split()[0] == ":back" and pos0:
             backs = [e for e in events if isinstance(e, Back)]
             assert backs and s.pos == pos0 - backs[0].steps
