@@ -14,7 +14,7 @@ from collections.abc import Callable
 from textual import work
 from textual.message import Message
 from textual.widgets import Label, ProgressBar
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from ..events import Error, Event
 from ..session import Session
@@ -68,27 +68,19 @@ class WorkerMixin:
     def _work(self, line: str, source: str, is_check: bool,
               runner: Callable[[], list[Event]] | None) -> None:
         worker = get_current_worker()
+        s = self.session
+        if is_check:  # the session's hooks: the progress bar, and Esc
+            s.check_progress = self._progress_from_thread
+            s.check_cancelled = lambda: worker.is_cancelled
         try:
-            if is_check and runner is None:
-                events = self._check_with_progress(line, worker)
-            else:
-                events = runner() if runner is not None else self.session.run_line(line)
+            events = runner() if runner is not None else s.run_line(line)
         except Exception as exc:  # noqa: BLE001 — the session never raises; belt and braces
             events = [Error(f"internal error: {exc!r}")]
+        finally:
+            s.check_progress = s.check_cancelled = None
         # Posted, not returned: a cancelled worker's result is dropped, but the session is
         # only free again when this thread is really done with it.
         self.post_message(WorkDone(line, source, events))
-
-    def _check_with_progress(self, line: str, worker: Worker) -> list[Event]:
-        """:check through run_line (so it is numbered and recorded like any line), with the
-        session's hooks for progress and for Esc."""
-        s = self.session
-        s.check_progress = self._progress_from_thread
-        s.check_cancelled = lambda: worker.is_cancelled
-        try:
-            return s.run_line(line)
-        finally:
-            s.check_progress = s.check_cancelled = None
 
     def _progress_from_thread(self, done: int, total: int) -> None:
         now = time.monotonic()
