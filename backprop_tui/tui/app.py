@@ -109,7 +109,6 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
 
     # repaint=False: an app-level reactive would otherwise repaint the whole screen on
     # every step; the watchers update exactly the widgets concerned.
-    progress_text: reactive[str] = reactive("", init=False, repaint=False)
     inspected: reactive[int | None] = reactive(None, init=False, always_update=True, repaint=False)
     busy: reactive[bool] = reactive(False, init=False, repaint=False)
 
@@ -284,17 +283,13 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         s = self.session
         self.query_one("#graph", GraphView).update_view(s)
         self.query_one("#table", NodeTable).update_view(s)
-        self.progress_text = s.progress_text()
+        status = self.query_one("#status", StatusBar)  # its reactives repaint only on change
+        status.function = s.node_info(s.output).label if s.output is not None else ""
+        status.progress = s.progress_text()
         if not self._pinned:
             self.inspected = s.current()
         else:
             self.inspected = self.inspected
-
-    def watch_progress_text(self, text: str) -> None:
-        s = self.session
-        status = self.query_one("#status", StatusBar)
-        status.function = s.node_info(s.output).label if s.output is not None else ""
-        status.progress = text
 
     def watch_inspected(self, node: int | None) -> None:
         if not self.busy:

@@ -488,3 +488,13 @@ async def test_load_runs_a_file_in_a_worker(tmp_path):
         await settle(pilot)
         assert app.session.progress_text() == "forward 1/5"
         assert "from the file" in log_text(app)
+
+
+async def test_status_follows_the_function_being_differentiated():
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await enter(pilot, ":output 3xy")
+        assert app.query_one(StatusBar).function == "3xy"
+        await enter(pilot, "x*y*3 + 1")  # a new last statement, same step counts as before
+        label = app.session.node_info(app.session.output).label
+        assert label.endswith("+1") and app.query_one(StatusBar).function == label
