@@ -162,6 +162,8 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         self._focus_home()
         if problem:
             self.log_pane.note(f"keymap ignored: {problem}", "warning")
+            self.call_after_refresh(setattr, self.query_one("#status", StatusBar), "note",
+                                    "keymap ignored: see the Log tab")
         if self._record:
             self._note_events(self.session.run_line(f":record {self._record}"))
         if self._program is not None or self._replay_path is None:

@@ -498,3 +498,16 @@ async def test_status_follows_the_function_being_differentiated():
         await enter(pilot, "x*y*3 + 1")  # a new last statement, same step counts as before
         label = app.session.node_info(app.session.output).label
         assert label.endswith("+1") and app.query_one(StatusBar).function == label
+
+
+async def test_a_broken_keymap_file_is_reported_not_fatal(tmp_path):
+    conf = tmp_path / "config" / "backprop-tui"
+    conf.mkdir(parents=True)
+    (conf / "keys.toml").write_text("[keys\nstep = ", encoding="utf-8")
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "keymap ignored" in log_text(app)
+        assert "keymap ignored" in app.query_one(StatusBar).note
+        await pilot.press("n")  # the default keys still work
+        assert app.session.progress_text() == "forward 1/5"
