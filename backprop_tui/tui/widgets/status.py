@@ -1,5 +1,5 @@
-"""The header line: the app, the function being differentiated, the phase and progress,
-and a note from the last key-driven command ("at the end: both passes are done").
+"""The header line: the phase and progress, the function being differentiated, and a note
+from the last key-driven command ("at the end: both passes are done").
 
 A render() with reactives that only repaint: Textual's Header re-lays out the screen when
 its subtitle changes, which would cost a full-screen layout on every step.
@@ -27,11 +27,12 @@ class StatusBar(Widget):
         phase = progress.split(" ")[0] if progress else ""
         style = {"forward": "$text-primary", "backward": "$text-accent",
                  "done:": "$text-success"}.get(phase, "$text-muted")
-        parts = Content.from_markup("[b]∂ backprop-tui[/b]")
+        # Progress first: on a narrow terminal it is what must stay visible.
+        parts = Content.from_markup("[b]∂[/b] ")
+        if progress:
+            parts += Content.from_markup(f"[b {style}]$p[/]", p=progress)
         if function:
             parts += Content.from_markup("   f = $f", f=function)
-        if progress:
-            parts += Content.from_markup(f"   [b {style}]$p[/]", p=progress)
         if note:
             parts += Content.from_markup("   [i]$n[/i]", n=note.split("\n")[0])
         return parts
