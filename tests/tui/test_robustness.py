@@ -153,3 +153,29 @@ async def test_hostile_lines_get_a_message_in_the_tui(tmp_path) -> None:
             assert says in app.log_pane.text.split("› ")[-1], says
         assert len(app.log_pane.text) < 20_000  # nothing was echoed in full
     assert not (tmp_path / "PWNED").exists()
+
+
+HOSTILE_FILES = {  # replay files the TUI is asked to play: (bytes, what the log must say)
+    "empty": (b"", "empty"),
+    "binary": (bytes(range(256)) * 16, "binary"),
+    "invalid_utf8": (b"x = 1\nx = \xff\xfe1\n", "UTF-8"),
+    "ten_mb_line": (b"x = 1; " + b"x+" * (5 * 1024 * 1024) + b"x\n", "the limit is 1,000,000"),
+    "million_deep": (b"(" * 1_000_000 + b"x" + b")" * 1_000_000 + b"\n", "nested more than"),
+    "python": (b"__import__('os').system('echo pwned > PWNED')\n", "unexpected character"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+async def test_hostile_replay_files_get_a_message_in_the_tui(name: str, tmp_path) -> None:
+    data, says = HOSTILE_FILES[name]
+    path = tmp_path / f"{name}.bp"
+    path.write_bytes(data)
+    app = BackpropApp(replay_path=str(path), replay_delay=0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(20):
+            await settle(pilot)
+            if says in app.log_pane.text:
+                break
+        assert app.is_running
+        assert says in app.log_pane.text
+    assert not (tmp_path / "PWNED").exists()
