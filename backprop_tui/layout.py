@@ -111,13 +111,15 @@ def _crossings(upper_pos: list[int], lower: list[int], preds: list[list[int]],
 
 
 def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
-           labels: Callable[[int], str], *, pull: Container[int] = (), note_width: int = 10,
-           pitch: int = 2, sweeps: int = 4, max_items: int = 4000,
-           record_routes: bool = False) -> Layout:
+           labels: Callable[[int], str], *, pull: Container[int] = (),
+           note_width: int | Callable[[int], int] = 10, pitch: int = 2, sweeps: int = 4,
+           max_items: int = 4000, record_routes: bool = False) -> Layout:
     """Lay out `nodes` (given in topological order, operands first).
 
     Edges are (operand → node) for operands that are themselves in `nodes`; others are
-    ignored. Raises LayoutTooLarge past `max_items` nodes plus dummies.
+    ignored. `note_width` is the room for each node's note (one number for all, or per
+    node); a column is as wide as its widest label or note. Raises LayoutTooLarge past
+    `max_items` nodes plus dummies.
     """
     pitch = max(pitch, 2)
     n = len(nodes)
@@ -220,10 +222,12 @@ def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
     height = (max(row, default=-1) + 1) * pitch
 
     # 5. columns and in/out lines
+    # A column is as wide as its widest box: the chip " label " or the note, drawn one cell
+    # in with a blank after it, so the two chips of adjacent columns never touch.
+    note = note_width if callable(note_width) else lambda _: note_width
     colw = [1] * depth
     for k in range(n):
-        lab = len(labels(nodes[k])) + 2
-        colw[layer[k]] = max(colw[layer[k]], lab, note_width + 3)
+        colw[layer[k]] = max(colw[layer[k]], len(labels(nodes[k])) + 2, note(nodes[k]) + 2)
     at: list[dict[int, int]] = [{} for _ in range(depth)]  # layer -> row -> item
     for it in range(m):
         at[item_layer[it]][row[it]] = it
@@ -259,12 +263,15 @@ def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
             else:
                 track_of[it, t] = len(ends)
                 ends.append(hi)
-        ntracks[i] = max(len(ends), 1)
+        ntracks[i] = len(ends)
+    # A gap is its tracks (or one cell of plain wire) and the arrow, no more: the wire
+    # already leaves from behind the note, inside the column, so a small graph fits a
+    # narrow pane.
     xs = [0] * depth
     x = 0
     for i in range(depth):
         xs[i] = x
-        x += colw[i] + (ntracks[i] + 2 if i < depth - 1 else 0)
+        x += colw[i] + (max(ntracks[i], 1) + 1 if i < depth - 1 else 0)
     width = x
 
     # 6. draw the wires into direction bits (and, on request, each edge's cells)
@@ -337,7 +344,7 @@ def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
             if y1 == y0:
                 hline(y0, gx - 1, last + 1 if t >= n else last, r)
             else:
-                tx = gx + 1 + track_of[it, t]
+                tx = gx + track_of[it, t]
                 hline(y0, gx - 1, tx, r)
                 vline(tx, min(y0, y1), max(y0, y1), r)
                 hline(y1, tx, last + 1 if t >= n else last, r)

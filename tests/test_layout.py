@@ -94,6 +94,28 @@ def test_seed_edges_connect_the_right_nodes():
     assert sorted(lay.edges) == sorted((j, i) for i in range(len(g)) for j in g.operands(i))
 
 
+def test_seed_fits_a_narrow_pane():
+    # The graph pane at 80×24 is 46 columns (48 less its border): the seed, with each
+    # column as wide as its widest note at the end of the backward pass, fits whole.
+    from backprop_tui.labels import fmt_val
+    from backprop_tui.session import Session
+
+    s = Session(parse(SEED))
+    s.run_line(":backward")
+    g = s.prog.graph
+    rooms = {i: max(len(fmt_val(g.value[i])) + 1 + (i == s.output),
+                    len(fmt_val(g.grad[i])) + 1 if g.takes_grad(i) else 0) for i in range(len(g))}
+    nodes = list(range(len(g)))
+    pull = {i for i in nodes if g.op[i] in (LITERAL, CONST)}
+    lay = layout(nodes, g.operands, lambda i: label(g, i), pull=pull, note_width=rooms.__getitem__,
+                 record_routes=True)
+    assert lay.width <= 44
+    assert_no_overlap(lay)
+    assert_routes(lay)
+    for i, b in lay.boxes.items():
+        assert rooms[i] <= b.width - 2 and len(label(g, i)) + 2 <= b.width
+
+
 def test_tree_edges_exact():
     lay, g = lay_program("a=1; b=2; c=3; d=4; (a+b)*(c-d) + sin(a*d)/exp(b)")
     assert_no_overlap(lay)

@@ -63,12 +63,17 @@ async def test_values_after_forward_steps_then_gradients():
         await pilot.pause()
         text = "\n".join(screen_text(view))
         assert "∂1✓" in text  # final gradients are marked
-        assert "∂0→1" in text  # the latest contributions, before → after
+        assert "0→1" in text  # the latest contributions, before → after
         s.run_line(":backward")
         view.update_view(s)
         await pilot.pause()
         text = "\n".join(screen_text(view))
-        assert "∂13✓" in text and "∂6✓" in text
+        assert "∂6✓" in text
+        # x's column is as narrow as the seed allows: "∂13" whole, marked final by its style
+        final = view.canvas.get_component_rich_style("graph-view--final")
+        x_note = [seg for y in range(view.canvas.size.height)
+                  for seg in view.canvas.render_line(y) if seg.text.startswith("∂13")]
+        assert x_note and all(seg.style == final for seg in x_note)
 
 
 async def test_current_node_is_highlighted():
@@ -163,3 +168,22 @@ async def test_update_before_mount_draws_once_mounted():
     async with app.run_test(size=(120, 24)) as pilot:
         await pilot.pause()
         assert view.mode == "full" and len(view.canvas.drawing.boxes) == 9
+
+
+async def test_seed_whole_in_the_app_at_80x24_and_100x30():
+    from backprop_tui.tui.app import BackpropApp
+
+    for size in ((80, 24), (100, 30)):
+        app = BackpropApp()
+        async with app.run_test(size=size) as pilot:
+            view = app.query_one(GraphView)
+            canvas = view.canvas
+            for _ in range(15):  # start, the 5 forward steps, the 9 backward ones
+                await pilot.pause()
+                assert canvas.virtual_size.width <= canvas.scrollable_content_region.width
+                assert canvas.scroll_offset.x == 0
+                text = "\n".join(screen_text(view))
+                for lab in SEED_LABELS:
+                    assert f" {lab} " in text, (size, lab)
+                await pilot.press("n")
+            assert "∂13" in text and "∂6" in text  # x's and y's gradients, whole

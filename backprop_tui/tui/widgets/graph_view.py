@@ -5,12 +5,18 @@ graph structure; each frame only overlays the visible nodes' labels and notes, r
 session's state at render time, so a step costs O(visible) whatever the graph's size.
 Past ``FULL_LIMIT`` nodes in f's cone, the pane shows the neighbourhood of the current
 node instead of an unreadable whole.
+
+Columns are only as wide as their widest label or note, so a small graph fits a narrow
+pane. A note's room is what the node has needed so far (its value, its gradient), or a
+guess while unknown; a note that outgrows its column redraws the layout (rows and order
+stay, so only columns move), up to ``NOTE_MAX``, past which it is elided.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Iterable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,7 +30,7 @@ from textual.widgets import Static
 
 from ...labels import fmt_val, label
 from ...layout import Layout, LayoutTooLarge, layout
-from ...ops import CONST, INPUT, LITERAL
+from ...ops import CONST, INPUT, LITERAL, OP_INDEX
 from ...session import Session
 from ..messages import NodeSelected
 
@@ -33,7 +39,11 @@ RADIUS = 4  # edges from the centre node
 MAX_NEAR = 40  # nodes in a neighbourhood
 FAN = 6  # consumers followed per node (x may feed thousands)
 LABEL_MAX = 16
-NOTE_WIDTH = 9
+NOTE_MAX = 10  # widest note room: "=-0.197375" whole; wider numbers are elided
+# Ops that keep integers integral: with integer leaves their notes stay as short as the
+# leaves', so a column need not reserve room for six significant digits.
+_INT_OPS = frozenset(OP_INDEX[k] for k in ("input", "const", "literal", "add", "sub", "mul",
+                                           "neg", "powk", "relu", "abs"))
 MARGIN = 2  # blank columns left of the drawing
 
 
@@ -159,12 +169,17 @@ class GraphCanvas(ScrollView, can_focus=False):
             return _elide(f"{head}={fmt_val(g.value[i])}", room), "graph-view--value"
         grad = fmt_val(g.grad[i])
         if i in received:
+            # before → after; without the ∂ when that is what fits (the style says it is a
+            # gradient), else just the gradient, which the inspector details.
             text = f"∂{fmt_val(received[i])}→{grad}"
-            return (text if len(text) <= room else _elide("∂" + grad, room)), "graph-view--contrib"
+            if len(text) > room:
+                text = text[1:] if len(text) - 1 <= room else _elide("∂" + grad, room)
+            return text, "graph-view--contrib"
         if s.final(i):
             text = f"∂{grad}✓"
             return (text if len(text) <= room else _elide("∂" + grad, room)), "graph-view--final"
-        return _elide(f"∂{grad}…", room), "graph-view--grad"
+        text = f"∂{grad}…"  # … still accumulating; without it when short of room (the style says)
+        return (text if len(text) <= room else _elide("∂" + grad, room)), "graph-view--grad"
 
     def render_line(self, y: int) -> Strip:
         sx, sy = self.scroll_offset
@@ -246,6 +261,9 @@ class GraphView(Vertical):
         self._centre: int | None = None
         self._near: dict[int, int] = {}  # node -> distance from the centre
         self._last_current: int | None = -1
+        self._last_pos = -1
+        self._room: dict[int, int] = {}  # node -> note room it has needed (only grows)
+        self._guess = NOTE_MAX  # room for a note whose number is not known yet
         self._pending: Session | None = None
         self.mode = "empty"  # "empty", "full" or "neighbourhood"
         self.note = ""
@@ -285,16 +303,24 @@ class GraphView(Vertical):
             self._consumers = None
             self._centre = None
             self._last_current = -1
+            self._last_pos = session.pos
+            self._room = {}
             self.mode = "full" if len(session.bwd) <= FULL_LIMIT else "neighbourhood"
             if self.mode == "full":
+                self._guess = self._guess_room(session, session.bwd)
                 self._draw_full(session)
         current = session.current()
+        grew = self._outgrown(session)
+        if self.mode == "full" and grew:
+            self._draw_full(session)
         if self.mode == "neighbourhood":
             centre = out if current is None else current
             if self._centre is None or self._near.get(centre, RADIUS) > 1:
                 self._draw_near(session, centre)
+            elif grew:
+                self._draw_near(session, self._centre)
         canvas.refresh()
-        if current != self._last_current:
+        if current != self._last_current or grew:
             self._last_current = current
             # At the start, show the inputs (the top left), where the forward pass begins.
             target = self._first_leaf() if current is None else current
@@ -306,6 +332,64 @@ class GraphView(Vertical):
         if d is None or not d.layers or not d.layers[0]:
             return None
         return d.layers[0][0]
+
+    # -- note room --------------------------------------------------------------------
+    def _guess_room(self, session: Session, nodes: list[int]) -> int:
+        """Room for a number not computed yet: with integer leaves and ops that keep integers,
+        as wide as the widest leaf's note; otherwise the most a note gets."""
+        g = session.prog.graph
+        widest = 2
+        for i in nodes:
+            o = g.op[i]
+            if o not in _INT_OPS:
+                return NOTE_MAX
+            if o in (INPUT, CONST, LITERAL):
+                v = g.value[i]
+                if v != v or v != int(v) or abs(v) >= 1e16:  # nan, or not an integer
+                    return NOTE_MAX
+                widest = max(widest, len(fmt_val(v)) + 1)
+        return min(widest, NOTE_MAX)
+
+    def _need(self, s: Session, i: int) -> int:
+        """The room node i's note needs now, remembered: it never shrinks, so stepping back
+        and forth does not redraw. The value's note, and the gradient's (without the ✓ and
+        before → after, which show when the column has room)."""
+        g = s.prog.graph
+        need = self._room.get(i, 0)
+        value = 1 + len(fmt_val(g.value[i])) if s.computed(i) else self._guess
+        if i == s.output:
+            value += 1  # "f="
+        need = max(need, value)
+        if g.takes_grad(i) and i < len(s.bwd_index) and s.bwd_index[i] >= 0:
+            grad = 1 + len(fmt_val(g.grad[i])) if s.pos > len(s.fwd) else self._guess
+            need = max(need, grad)
+        need = min(need, NOTE_MAX)
+        self._room[i] = need
+        return need
+
+    def _outgrown(self, session: Session) -> bool:
+        """Whether a note changed since the last update needs a wider column.
+
+        One step forward changes one node's value, or the gradients of one node's operands;
+        one step back only shrinks notes. Anything else (a jump, or `:set x = 0.5` and a
+        restart) checks every drawn node, with a fresh guess for the numbers not known."""
+        d = self.canvas.drawing
+        pos, last = session.pos, self._last_pos
+        self._last_pos = pos
+        if d is None or pos == last - 1:
+            return False
+        if pos == last + 1:
+            cur = session.current()
+            nodes: Iterable[int] = (
+                [cur, *session.prog.graph.operands(cur)] if cur is not None else [])
+        else:
+            nodes = d.boxes
+            self._guess = max(self._guess, self._guess_room(session, list(d.boxes)))
+        for i in nodes:
+            b = d.boxes.get(i)
+            if b is not None and self._need(session, i) > b.width - 2:
+                return True
+        return False
 
     # -- drawings ---------------------------------------------------------------------
     def _labels(self, session: Session, nodes: list[int]) -> dict[int, str]:
@@ -321,8 +405,9 @@ class GraphView(Vertical):
         nodes = sorted(session.bwd)
         labels = self._labels(session, nodes)
         try:
+            rooms = {i: self._need(session, i) for i in nodes}
             drawing = layout(nodes, g.operands, labels.__getitem__, pull=self._pull(session, nodes),
-                             note_width=NOTE_WIDTH)
+                             note_width=rooms.__getitem__)
         except LayoutTooLarge:  # too many long wires: fall back to a neighbourhood
             self.mode = "neighbourhood"
             return
@@ -383,8 +468,10 @@ class GraphView(Vertical):
         hidden = {i for i in nodes if any(j not in near for j in g.operands(i))}
         # Every source sits next to its first reader here: a neighbourhood is about
         # what is near the current node, and long wires from a far left column only clutter.
-        drawing = layout(nodes, g.operands, labels.__getitem__, pull=near, note_width=NOTE_WIDTH,
-                         sweeps=2)
+        self._guess = self._guess_room(session, nodes)
+        rooms = {i: self._need(session, i) for i in nodes}
+        drawing = layout(nodes, g.operands, labels.__getitem__, pull=near,
+                         note_width=rooms.__getitem__, sweeps=2)
         self._centre = centre
         self._near = near
         self.canvas.show(drawing, labels, hidden)
