@@ -188,6 +188,9 @@ class Session:
         if name is None:
             close = difflib.get_close_matches(parts[0], list(_ALIASES), n=3)
             hint = f"; did you mean {', '.join(':' + c for c in close)}?" if close else "; try :help"
+            if any(c in text for c in "=+-*/^()"):
+                # Pressing ':' in the TUI starts a command line; a statement goes without it.
+                hint = f"; a statement is typed without the ':', as {_short(text.strip())}"
             raise CommandError(f"unknown command ':{_short(parts[0])}'{hint}")
         return COMMANDS[name].run(self, parts[1:])
 

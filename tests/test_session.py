@@ -308,3 +308,11 @@ def test_a_rebound_input_is_still_an_input_of_f():
     assert s.summary().inputs == [{"name": "c", "value": 1.0, "grad": 2.0}]
     (ev,) = s.run_line(":check")
     assert [r.node for r in ev.rows] == ["c"] and ev.all_pass
+
+
+def test_a_statement_typed_after_a_colon_gets_a_hint():
+    s = Session()
+    (err,) = s.run_line(":w = 0.5; tanh(w)")
+    assert err.message == "unknown command ':w'; a statement is typed without the ':', as w = 0.5; tanh(w)"
+    (err,) = s.run_line(":stpe")
+    assert err.message == "unknown command ':stpe'; did you mean :step?"
