@@ -59,7 +59,8 @@ _KEY_HELP = {
     "reset": "back to the start (:reset)",
     "check": "finite-difference check of every gradient (:check all; inputs on big graphs)",
     "hsweep": "error of finite differences against h, plotted (:hsweep)",
-    "repl": "type a statement or a :command",
+    "repl": "type a :command (the line starts with ':')",
+    "statement": "type a statement, e.g. w = 0.5; tanh(w*x + y)",
     "help": "this screen",
     "play": "replay: pause / resume",
     "skip": "replay: skip to the next narration",
@@ -100,6 +101,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         Binding("x", "check", "Check", id="check"),
         Binding("h", "hsweep", "h-sweep", id="hsweep"),
         Binding("colon", "focus_repl", "REPL", id="repl"),
+        Binding("e", "focus_statement", "Expression", show=False, id="statement"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("space", "toggle_play", "Pause", id="play"),
         Binding("full_stop", "skip", "Skip", id="skip"),
@@ -360,6 +362,10 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         if not repl_input.value:
             repl_input.value = ":"
             repl_input.cursor_position = 1
+
+    def action_focus_statement(self) -> None:
+        """Focus the line for a statement (no ':' put in, unlike the command key)."""
+        self.repl.input.focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self._key_help(), TUI_COMMANDS))

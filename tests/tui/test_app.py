@@ -246,6 +246,19 @@ async def test_colon_focuses_the_repl_and_escape_leaves_it():
         assert app.focused is not app.repl.input
 
 
+async def test_e_focuses_the_repl_for_a_statement():
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        assert app.focused is app.repl.input and app.repl.input.value == ""
+        for key in "w=2;w*x":
+            await pilot.press({"=": "equals_sign", ";": "semicolon", "*": "asterisk"}.get(key, key))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.session.output == app.session.resolve("w·x")
+        assert app.session.progress_text() == "forward 0/1"
+
+
 async def test_clicking_a_node_inspects_it():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
