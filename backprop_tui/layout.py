@@ -15,8 +15,9 @@ Sugiyama's recipe, kept small and iterative (no recursion anywhere, near-linear)
    out-line just below, and the wire leaves from behind that note — "values on the wires".
    In-lines and out-lines never coincide between two adjacent columns (a dummy only keeps
    its wire straight when nothing else leaves on that line), so wires that merge on a line
-   always go to the same node. Each source gets one vertical track per gap; tracks are
-   packed greedily (interval partitioning). Junctions come from per-cell direction bits.
+   always go to the same node. Each edge that changes line gets a vertical track; tracks are
+   packed greedily (interval partitioning), and a gap is just its tracks and the arrow;
+   a column is as wide as its widest label or note. Junctions come from per-cell direction bits.
 """
 
 from __future__ import annotations
