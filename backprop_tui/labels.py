@@ -2,15 +2,22 @@
 
 Labels are derived on demand from the graph and elided past a budget, so memory stays
 linear in the graph size. Rendering is iterative with an explicit stack and a depth cap,
-so a label costs O(budget) whatever the depth of the graph below the node.
+so a label costs O(budget + depth) whatever the size of the graph below the node.
+
+`render` is the one expression printer: node labels read a Graph through it, and
+symbolic.Dag.text its derivative DAG; a `Store` says where the nodes are, a `Style` what
+the two views print differently (spaced sums, associativity, letter juxtaposition, depth).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from .graph import Graph
-from .ops import CONST, INPUT, LITERAL, OPS, P_ATOM, P_POWER, P_PRODUCT, P_UNARY
+from .ops import CONST, INPUT, LITERAL, OPS, P_ATOM, P_POWER, P_SUM, P_UNARY
 
 LABEL_BUDGET = 40
 LABEL_DEPTH = 12  # deep enough to fill the budget; bounds the cost of a label
@@ -19,6 +26,8 @@ ELLIPSIS = "…"
 _SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 _MUL = OPS.index(next(op for op in OPS if op.name == "mul"))
 _POWK = OPS.index(next(op for op in OPS if op.name == "powk"))
+_NOPS = len(OPS)  # op codes from here on are a store's auxiliary ops (Style.aux)
+_PREC = tuple(op.prec for op in OPS)
 
 
 def fmt_num(x: float) -> str:
@@ -41,72 +50,118 @@ def superscript(k: float) -> str | None:
     return None
 
 
-def prec(g: Graph, i: int, root: int = -1) -> int:
+class Store(NamedTuple):
+    """What the printer reads of an expression store: a Graph's arrays or a symbolic Dag's."""
+
+    op: Sequence[int]
+    a: Sequence[int]
+    b: Sequence[int]
+    k: Sequence[float]
+    lit: Sequence[float]  # a literal's value (Graph.value, Dag.k)
+    names: Mapping[int, str]  # nodes that print as their name, the root excepted
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How one view of expressions differs from another (node labels, derivative text)."""
+
+    depth: int  # levels printed before eliding with …
+    look: int  # first-operand nodes examined to see how an operand's text starts
+    letters: bool = True  # juxtapose single-letter names: xy, 3xy
+    spaced_sums: bool = False  # "a + b" rather than "a+b"
+    associative: frozenset[int] = frozenset()  # ops whose right operand may be the same level bare
+    aux: tuple[tuple[str, str], ...] = ()  # (before, after) for op codes past the op table
+
+
+LABEL_STYLE = Style(depth=LABEL_DEPTH, look=LABEL_DEPTH)
+
+
+def _store(g: Graph) -> Store:
+    return Store(g.op, g.a, g.b, g.k, g.value, g.names)
+
+
+def _prec(s: Store, i: int) -> int:
     """Display precedence of node i as an operand."""
-    if i != root and i in g.names:
+    if i in s.names:
         return P_ATOM
-    o = g.op[i]
+    o = s.op[i]
     if o == LITERAL:
-        return P_UNARY if g.value[i] < 0 else P_ATOM
-    return OPS[o].prec
+        return P_UNARY if s.lit[i] < 0 else P_ATOM
+    return _PREC[o] if o < _NOPS else P_ATOM
 
 
-def _head(g: Graph, i: int) -> str:
-    """What node i's text starts with: 'name', 'num', 'minus' or 'paren'."""
-    for _ in range(LABEL_DEPTH):
-        if i in g.names:
-            return "e" if g.names[i][0] in "eE" else "name"
-        o = g.op[i]
-        op = OPS[o]
+def _left_parens(s: Store, o: int, x: int) -> bool:
+    p = _PREC[o]
+    return _prec(s, x) <= P_POWER if p == P_POWER else _prec(s, x) < p  # ^ is right-associative
+
+
+def _right_parens(s: Store, style: Style, o: int, y: int, look: int) -> bool:
+    # A right operand of the same level keeps its parentheses unless regrouping changes
+    # nothing: ^ (right-associative) and, in some styles, + and ·. x-(-y), not x--y.
+    p = _PREC[o]
+    same_ok = p == P_POWER or o in style.associative
+    return (_prec(s, y) < p if same_ok else _prec(s, y) <= p) or _head(s, y, look) == "minus"
+
+
+def _head(s: Store, i: int, look: int) -> str:
+    """What node i's text starts with: 'name', 'e' (a name that would read as a
+    number's exponent after a digit), 'num', 'minus', 'paren', or '?' past `look` nodes."""
+    op, names = s.op, s.names
+    while True:
+        name = names.get(i)
+        if name is not None:
+            return "e" if name[0] in "eE" else "name"
+        o = op[i]
         if o == LITERAL:
-            return "minus" if g.value[i] < 0 else "num"
-        if op.kind == "call":
+            return "minus" if s.lit[i] < 0 else "num"
+        if o >= _NOPS:  # auxiliary op: a call or a bracket, juxtaposed like a call
             return "name"
-        if op.kind == "prefix":
+        kind = OPS[o].kind
+        if kind == "call" or kind == "leaf":
+            return "name"
+        if kind == "prefix":
             return "minus"
-        if op.arity == 0:
-            return "name"
-        child = g.a[i]
-        if prec(g, child) < op.prec or (op.kind == "powk" and prec(g, child) <= P_POWER):
+        look -= 1
+        if look <= 0:
+            return "?"
+        child = s.a[i]
+        if _left_parens(s, o, child):
             return "paren"
         i = child
-    return "name"
 
 
-def _is_letter(g: Graph, i: int) -> bool:
-    name = g.names.get(i)
-    return name is not None and len(name) == 1
-
-
-def _tail_is_letter(g: Graph, i: int) -> bool:
-    for _ in range(LABEL_DEPTH):
-        if i in g.names:
-            return len(g.names[i]) == 1
-        if g.op[i] != _MUL:
+def _tail_is_letter(s: Store, i: int, depth: int) -> bool:
+    op, b, names = s.op, s.b, s.names
+    for _ in range(depth):
+        name = names.get(i)
+        if name is not None:
+            return len(name) == 1
+        if op[i] != _MUL:
             return False
-        i = g.b[i]
+        i = b[i]
     return False
 
 
-def _juxtapose(g: Graph, left: int, right: int) -> bool:
-    """Write a product as 3x, 3xy, 2(x+1) instead of with a dot."""
-    if left not in g.names and g.op[left] == LITERAL and g.value[left] >= 0:
-        return _head(g, right) in ("name", "paren") or prec(g, right) <= P_PRODUCT
-    return _is_letter(g, right) and _tail_is_letter(g, left)
+def _juxtapose(s: Store, style: Style, x: int, y: int, rparen: bool) -> bool:
+    """Write a product as 3x, 2sin(x), 2(x+1), 2(-x) (and 3xy in the letters style)
+    instead of with a dot: a number before a name, a call or a parenthesis."""
+    names = s.names
+    if x not in names and s.op[x] == LITERAL and s.lit[x] >= 0:
+        return rparen or _head(s, y, style.look) in ("name", "paren")  # not 2e, 2·3
+    name = names.get(y)
+    return (style.letters and name is not None and len(name) == 1
+            and _tail_is_letter(s, x, style.depth))
 
 
-def label(g: Graph, i: int, budget: int = LABEL_BUDGET) -> str:
-    """The node's label: its bound name, or its expression text, elided past budget."""
-    name = g.names.get(i)
-    return name if name is not None else expression(g, i, budget)
-
-
-def expression(g: Graph, root: int, budget: int = LABEL_BUDGET) -> str:
-    """The node's expression in terms of its operands' labels, minimal parentheses."""
+def render(s: Store, root: int, budget: int, style: Style) -> str:
+    """Node root's expression with minimal parentheses, elided with … past `budget`
+    characters and below `style.depth` levels. An explicit stack, no recursion: the cost
+    is O(budget + depth) whatever the size of the expression below root."""
     out: list[str] = []
     used = 0
     stack: list[tuple[int, int] | str] = [(root, 0)]
-    names, ops_, a, b, k, value = g.names, g.op, g.a, g.b, g.k, g.value
+    ops_, a, b, k, lit, names = s
+    look, max_depth, aux, spaced = style.look, style.depth, style.aux, style.spaced_sums
     while stack:
         item = stack.pop()
         if isinstance(item, str):
@@ -120,37 +175,42 @@ def expression(g: Graph, root: int, budget: int = LABEL_BUDGET) -> str:
             stack.append(names[i])
             continue
         o = ops_[i]
-        op = OPS[o]
         if o == LITERAL:
-            stack.append(fmt_num(value[i]))
+            stack.append(fmt_num(lit[i]))
             continue
-        if op.arity == 0:
+        if o < _NOPS and OPS[o].arity == 0:
             stack.append(names.get(i, "?"))
             continue
-        if depth >= LABEL_DEPTH:
+        if depth >= max_depth:
             stack.append(ELLIPSIS)
             continue
         d = depth + 1
-        pieces: list[tuple[int, int] | str] = []
         x = a[i]
+        pieces: list[tuple[int, int] | str]
+        if o >= _NOPS:
+            before, after = aux[o - _NOPS]
+            pieces = [before, (x, d), after]
+            stack.extend(reversed(pieces))
+            continue
+        op = OPS[o]
         if op.kind == "call":
             pieces = [op.symbol + "(", (x, d), ")"]
         elif op.kind == "prefix":
-            pieces = _wrap(op.symbol, (x, d), prec(g, x) < P_UNARY or _head(g, x) == "minus")
+            pieces = _wrap(op.symbol, (x, d), _prec(s, x) < P_UNARY or _head(s, x, look) == "minus")
         elif op.kind == "powk":
             sup = superscript(k[i])
-            tail = sup if sup is not None else "^" + fmt_num(k[i])
-            pieces = [*_wrap("", (x, d), prec(g, x) <= P_POWER), tail]
+            # x^(-0.5) like x^(-y): a minus right after ^ is parenthesised
+            tail = sup if sup is not None else "^" + _paren_num(k[i])
+            pieces = [*_wrap("", (x, d), _left_parens(s, o, x)), tail]
         else:
             y = b[i]
-            if op.prec == P_POWER:  # right-associative
-                lp = prec(g, x) <= P_POWER
-                rp = prec(g, y) < P_POWER or _head(g, y) == "minus"
-            else:
-                lp = prec(g, x) < op.prec
-                rp = prec(g, y) <= op.prec or _head(g, y) == "minus"
-            sym = "" if o == _MUL and _juxtapose(g, x, y) else op.symbol
-            pieces = [*_wrap("", (x, d), lp), sym, *_wrap("", (y, d), rp)]
+            rp = _right_parens(s, style, o, y, look)
+            sym = op.symbol
+            if o == _MUL and _juxtapose(s, style, x, y, rp):
+                sym = ""
+            elif spaced and op.prec == P_SUM:
+                sym = f" {sym} "
+            pieces = [*_wrap("", (x, d), _left_parens(s, o, x)), sym, *_wrap("", (y, d), rp)]
         stack.extend(reversed(pieces))
     text = "".join(out)
     if len(text) > budget:
@@ -160,6 +220,22 @@ def expression(g: Graph, root: int, budget: int = LABEL_BUDGET) -> str:
 
 def _wrap(prefix: str, item: tuple[int, int], parens: bool) -> list[tuple[int, int] | str]:
     return [prefix + "(", item, ")"] if parens else ([prefix, item] if prefix else [item])
+
+
+def _paren_num(x: float) -> str:
+    s = fmt_num(x)
+    return f"({s})" if s.startswith("-") else s
+
+
+def label(g: Graph, i: int, budget: int = LABEL_BUDGET) -> str:
+    """The node's label: its bound name, or its expression text, elided past budget."""
+    name = g.names.get(i)
+    return name if name is not None else expression(g, i, budget)
+
+
+def expression(g: Graph, root: int, budget: int = LABEL_BUDGET) -> str:
+    """The node's expression in terms of its operands' labels, minimal parentheses."""
+    return render(_store(g), root, budget, LABEL_STYLE)
 
 
 def _operand_text(text: str) -> str:

@@ -30,8 +30,8 @@ import math
 from collections.abc import Callable, Iterable
 
 from .graph import Graph
-from .labels import fmt_num, superscript
-from .ops import CONST, INPUT, LEAVES, LITERAL, OP_INDEX, OPS, P_ATOM, P_POWER, P_SUM, P_UNARY
+from .labels import Store, Style, render
+from .ops import CONST, INPUT, LEAVES, LITERAL, OP_INDEX, OPS
 
 
 def _step(a: float, b: float, k: float) -> float:
@@ -51,13 +51,18 @@ AUX: dict[str, tuple[Callable[[float, float, float], float], str]] = {
 _AUX_CODE = {name: len(OPS) + i for i, name in enumerate(AUX)}
 _FNS: tuple[Callable[[float, float, float], float], ...] = (
     tuple(op.fn for op in OPS) + tuple(fn for fn, _ in AUX.values()))
-_AUX_FMT = tuple(fmt.split("{}") for _, fmt in AUX.values())
 _ADD, _SUB, _MUL, _DIV = OP_INDEX["add"], OP_INDEX["sub"], OP_INDEX["mul"], OP_INDEX["div"]
 _NEG, _POWK, _POW = OP_INDEX["neg"], OP_INDEX["powk"], OP_INDEX["pow"]
 
 PRINT_BUDGET = 200
 PRINT_DEPTH = 400
-ELLIPSIS = "…"
+# Derivative text spaces its sums and drops parentheses that associativity makes
+# redundant (a + b - c, a·b·c); a number juxtaposes only onto an operand that visibly
+# starts with a name or a parenthesis (2x, 2sin(x), 4(1 - x)), and names never do (x·y).
+_TEXT_STYLE = Style(depth=PRINT_DEPTH, look=1, letters=False, spaced_sums=True,
+                    associative=frozenset((_ADD, _MUL)),
+                    aux=tuple((before, after) for before, _, after
+                              in (fmt.partition("{}") for _, fmt in AUX.values())))
 
 
 class Dag:
@@ -260,92 +265,11 @@ class Dag:
         return val[root]
 
     # -- printing --
-    def prec(self, i: int) -> int:
-        o = self.op[i]
-        if o == LITERAL:
-            return P_UNARY if self.k[i] < 0 else P_ATOM
-        return OPS[o].prec if o < len(OPS) else P_ATOM
-
-    def _starts_minus(self, i: int) -> bool:
-        o = self.op[i]
-        return o == _NEG or (o == LITERAL and self.k[i] < 0)
-
-    def _juxtapose(self, x: int, y: int, rparen: bool) -> bool:
-        """3x, 2sin(x), 4(1-x): a non-negative number before a name, call or parenthesis."""
-        if self.op[x] != LITERAL or self.k[x] < 0:
-            return False
-        if rparen:
-            return True
-        o = self.op[y]
-        if o == LITERAL:
-            return False
-        if o in LEAVES:
-            return self.names.get(y, "e")[:1] not in ("e", "E")  # 2e would read as a number
-        return o >= len(OPS) or OPS[o].kind == "call"
-
     def text(self, root: int, budget: int = PRINT_BUDGET) -> str:
         """The expression with minimal parentheses, elided with … past `budget` characters
         (and below PRINT_DEPTH levels), so the cost is bounded whatever the tree size."""
-        out: list[str] = []
-        used = 0
-        stack: list[tuple[int, int] | str] = [(root, 0)]
-        op, a, b, k, names = self.op, self.a, self.b, self.k, self.names
-        nops = len(OPS)
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                out.append(item)
-                used += len(item)
-                if used > budget:
-                    break
-                continue
-            i, depth = item
-            o = op[i]
-            if o == LITERAL:
-                stack.append(fmt_num(k[i]))
-                continue
-            if o in LEAVES:
-                stack.append(names.get(i, "?"))
-                continue
-            if depth >= PRINT_DEPTH:
-                stack.append(ELLIPSIS)
-                continue
-            d = depth + 1
-            x = a[i]
-            pieces: list[tuple[int, int] | str]
-            if o >= nops:
-                before, after = _AUX_FMT[o - nops]
-                pieces = [before, (x, d), after]
-            elif OPS[o].kind == "call":
-                pieces = [OPS[o].symbol + "(", (x, d), ")"]
-            elif o == _NEG:
-                pieces = _wrap("-", (x, d), self.prec(x) < P_UNARY or self._starts_minus(x))
-            elif o == _POWK:
-                sup = superscript(k[i])
-                tail = sup if sup is not None else "^" + _paren_num(k[i])
-                pieces = [*_wrap("", (x, d), self.prec(x) <= P_POWER), tail]
-            else:
-                y = b[i]
-                p = OPS[o].prec
-                if p == P_POWER:  # right-associative
-                    lp = self.prec(x) <= P_POWER
-                    rp = self.prec(y) < P_POWER
-                else:
-                    lp = self.prec(x) < p
-                    # + and · are associative: a+(b-c) prints as a+b-c, a·(b·c) as a·b·c.
-                    assoc = o in (_ADD, _MUL)
-                    rp = (self.prec(y) < p if assoc else self.prec(y) <= p) or self._starts_minus(y)
-                sym = OPS[o].symbol
-                if o == _MUL and self._juxtapose(x, y, rp):
-                    sym = ""
-                elif p == P_SUM:
-                    sym = f" {sym} "
-                pieces = [*_wrap("", (x, d), lp), sym, *_wrap("", (y, d), rp)]
-            stack.extend(reversed(pieces))
-        text = "".join(out)
-        if len(text) > budget:
-            text = text[: budget - 1] + ELLIPSIS
-        return text
+        return render(Store(self.op, self.a, self.b, self.k, self.k, self.names), root, budget,
+                      _TEXT_STYLE)
 
 
 # Tree sizes are exact ints below 2^62 and log2 floats above: a 100k-level doubling
@@ -370,15 +294,6 @@ def _as_int(v: int | float) -> int:
         return v
     e = math.floor(v)
     return round(2.0 ** (v - e) * 2**52) << (e - 52)
-
-
-def _wrap(prefix: str, item: tuple[int, int], parens: bool) -> list[tuple[int, int] | str]:
-    return [prefix + "(", item, ")"] if parens else ([prefix, item] if prefix else [item])
-
-
-def _paren_num(x: float) -> str:
-    s = fmt_num(x)
-    return f"({s})" if s.startswith("-") else s
 
 
 def graph_cone(g: Graph, output: int) -> list[int]:
