@@ -24,7 +24,7 @@ SEED = int(os.environ.get("BACKPROP_TUI_SEED", "0")) or (
 # The app's bindings, navigation and editing keys, and characters typed into whatever has
 # focus (the REPL after ':' or a click). Not q, ctrl+q or ctrl+c.
 KEYS = (
-    ["n", "right", "p", "left", "c", "f", "b", "r", "x", "h", "colon", "question_mark",
+    ["n", "right", "p", "left", "c", "f", "b", "r", "x", "h", "colon", "e", "question_mark",
      "space", "full_stop", "escape", "enter", "tab", "shift+tab", "up", "down", "pageup",
      "pagedown", "home", "end", "backspace", "delete", "ctrl+p", "1", "2", "a", "y", "#",
      "plus", "minus", "asterisk", "slash", "circumflex_accent", "left_parenthesis",
@@ -76,8 +76,12 @@ async def test_random_keys_and_lines_raise_nothing(quick_pilot) -> None:
         await pilot.pause()
         done = 0
         while done < TOTAL:
-            if rng.random() < 0.15:
+            roll = rng.random()
+            if roll < 0.15:
                 await _enter(pilot, _random_line(rng))
+                done += 1
+            elif roll < 0.18:  # a click somewhere: graph nodes, table rows, tabs, the footer
+                await pilot.click(offset=(rng.randrange(100), rng.randrange(30)))
                 done += 1
             else:
                 batch = [rng.choice(KEYS) for _ in range(rng.randrange(1, 8))]
