@@ -183,3 +183,23 @@ async def test_hostile_replay_files_get_a_message_in_the_tui(name: str, tmp_path
         assert app.is_running
         assert says in app.log_pane.text
     assert not (tmp_path / "PWNED").exists()
+
+
+async def test_the_hsweep_plot_survives_being_rendered_again() -> None:
+    """Regression: plotext log-scales its stored data in place on every build, so the second
+    render of the :hsweep plot (after :show, a resize or a tab switch) took log10 of
+    negative logs and the app died with 'math domain error'."""
+    app = BackpropApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await _enter(pilot, ":hsweep")
+        await settle(pilot)
+        await _enter(pilot, ":show x")
+        await settle(pilot)
+        for size in [(80, 20), (100, 30)]:
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+        assert app.is_running
+        plot = app.query_one("#plot")
+        text = str(plot.render())
+        assert "1e-" in text  # the decade ticks are still drawn

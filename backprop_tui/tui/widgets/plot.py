@@ -66,6 +66,16 @@ class LogLogPlot(PlotextPlot):
     figure: reactive[Figure | None] = reactive(None)
 
     def watch_figure(self, fig: Figure | None) -> None:
+        self.refresh()
+
+    def render(self):
+        # plotext applies a log scale to its stored data in place on every build, so a
+        # second render (a resize, a tab switch) took log10 of logs and raised "math domain
+        # error", which ended the app. Re-plot from the Figure before each build.
+        self._draw(self.figure)
+        return super().render()
+
+    def _draw(self, fig: Figure | None) -> None:
         plt = self.plt
         plt.clear_figure()
         if fig is None:
@@ -94,4 +104,3 @@ class LogLogPlot(PlotextPlot):
                 plt.xticks(*decade_ticks(all_x))
             if fig.ylog and all_y:
                 plt.yticks(*decade_ticks(all_y))
-        self.refresh()
