@@ -31,7 +31,10 @@ def _wants_fuzz(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    settings.load_profile("fuzz" if _wants_fuzz(config) else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+    fuzz = _wants_fuzz(config)
+    if fuzz:  # tests with their own random source (the TUI's key fuzzer) read this too
+        os.environ["BACKPROP_FUZZ"] = "1"
+    settings.load_profile("fuzz" if fuzz else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
