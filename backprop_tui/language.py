@@ -26,9 +26,10 @@ _SUPER_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+
 TYPES = ("real", "const")
 
 # Input limits, so that hostile input gets a clear error instead of minutes of parsing.
-# Parsing costs ~5-15 µs per token, so 1M characters bound one run (a file or a REPL
-# line) to seconds and a few hundred MB; a 100k-node program is ~0.8M characters.
-MAX_SOURCE_CHARS = 1_000_000
+# Parsing costs ~5-15 µs per token, so 4M characters bound one run (a file or a REPL
+# line) to well under a minute and ~1 GB; a 100k-node program is ~0.8-1.2M characters,
+# and a 10 MB line is refused at once.
+MAX_SOURCE_CHARS = 4_000_000
 MAX_NESTING = 100_000  # parenthesis depth (a 100k-deep chain ((x+1)+1)… still parses)
 MAX_NAME_LENGTH = 256
 

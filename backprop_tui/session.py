@@ -355,7 +355,8 @@ class Session:
                     if g.takes_grad(j):
                         pushes.append((j, grad[j]))
                         grad[j] += gi * d
-            self.log.append((i, seeded_old, pushes))
+            # A tuple of atomics, so the cyclic GC stops tracking it: a long log stays cheap.
+            self.log.append((i, seeded_old, tuple(pushes)))
         self.pos += 1
         return i
 

@@ -6,7 +6,7 @@ latter with bounded time and address space so that a regression shows up as a fa
 not as a stuck CI job.
 
 Decisions (documented in the README):
-- Limits in language.py: MAX_SOURCE_CHARS (1,000,000 characters per file or REPL line),
+- Limits in language.py: MAX_SOURCE_CHARS (4,000,000 characters per file or REPL line),
   MAX_NESTING (100,000 levels of parentheses), MAX_NAME_LENGTH (256 characters). Each
   gives a clear error naming the limit.
 - ``1e308*10`` overflows to inf: a warning in the REPL (issue 2); headless mode treats a

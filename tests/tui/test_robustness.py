@@ -13,6 +13,7 @@ import random
 import pytest
 from conftest import settle
 
+from backprop_tui.language import MAX_SOURCE_CHARS
 from backprop_tui.tui.app import BackpropApp
 
 pytestmark = pytest.mark.fuzz
@@ -150,7 +151,7 @@ async def test_hsweep_plot_when_nothing_is_plottable(program: str) -> None:
 HOSTILE = [  # (line typed into the REPL, what the log must then say)
     ("x = 1\x00", "NUL byte"),
     (b"x = \xff\xfe1".decode("utf-8", "surrogateescape"), "unexpected character"),
-    ("x = 1; " + "x+" * (5 * 1024 * 1024) + "x", "the limit is 1,000,000"),
+    ("x = 1; " + "x+" * (5 * 1024 * 1024) + "x", f"the limit is {MAX_SOURCE_CHARS:,}"),
     ("(" * 1_000_000 + "x" + ")" * 1_000_000, "nested more than 100,000 deep"),
     ("1e308*10", "overflow to inf"),
     ("1e999", "too large for a float64"),
@@ -177,7 +178,7 @@ HOSTILE_FILES = {  # replay files the TUI is asked to play: (bytes, what the log
     "empty": (b"", "empty"),
     "binary": (bytes(range(256)) * 16, "binary"),
     "invalid_utf8": (b"x = 1\nx = \xff\xfe1\n", "UTF-8"),
-    "ten_mb_line": (b"x = 1; " + b"x+" * (5 * 1024 * 1024) + b"x\n", "the limit is 1,000,000"),
+    "ten_mb_line": (b"x = 1; " + b"x+" * (5 * 1024 * 1024) + b"x\n", f"the limit is {MAX_SOURCE_CHARS:,}"),
     "million_deep": (b"(" * 1_000_000 + b"x" + b")" * 1_000_000 + b"\n", "nested more than"),
     "python": (b"__import__('os').system('echo pwned > PWNED')\n", "unexpected character"),
 }
