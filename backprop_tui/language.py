@@ -32,6 +32,11 @@ TYPES = ("real", "const")
 MAX_SOURCE_CHARS = 4_000_000
 MAX_NESTING = 100_000  # parenthesis depth (a 100k-deep chain ((x+1)+1)… still parses)
 MAX_NAME_LENGTH = 256
+# Parse time follows tokens, not characters: 4M characters of "1+1+…" are 4M tokens (about a
+# minute and 1 GB), while a 100k-node program has ~0.3-0.4M. Counted roughly (a word, or one
+# other character) with one regex before parsing; 1M tokens parse in seconds.
+MAX_TOKENS = 1_000_000
+_ROUGH_TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 def grammar_text() -> str:
@@ -391,6 +396,9 @@ class Program:
         if len(text) > MAX_SOURCE_CHARS:
             raise LangError(f"the input is {len(text):,} characters long; the limit is "
                             f"{MAX_SOURCE_CHARS:,} per file or line", file, first_line, 1)
+        if len(text) > MAX_TOKENS and (tokens := len(_ROUGH_TOKEN.findall(text))) > MAX_TOKENS:
+            raise LangError(f"the input has about {tokens:,} tokens; the limit is {MAX_TOKENS:,} "
+                            "per file or line", file, first_line, 1)
         g = self.graph
         n0 = len(g)
         saved = (dict(self.bindings), set(self.consts), dict(self.builtin), self.output)

@@ -25,7 +25,14 @@ from pathlib import Path
 import pytest
 
 from backprop_tui.events import Error, Statement, Warn
-from backprop_tui.language import MAX_NAME_LENGTH, MAX_NESTING, MAX_SOURCE_CHARS, LangError, Program
+from backprop_tui.language import (
+    MAX_NAME_LENGTH,
+    MAX_NESTING,
+    MAX_SOURCE_CHARS,
+    MAX_TOKENS,
+    LangError,
+    Program,
+)
 from backprop_tui.session import Session
 
 TIME_LIMIT = 30.0  # seconds per hostile input: far above what each needs (< 3 s)
@@ -43,6 +50,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     "binary_nul": (bytes(range(256)).decode("latin-1"), "unexpected NUL byte"),
     "invalid_utf8": (b"x = \xff\xfe1".decode("utf-8", "surrogateescape"), "unexpected character"),
     "ten_mb_line": (TEN_MB_LINE, f"the limit is {MAX_SOURCE_CHARS:,}"),
+    # Under the character limit but a token per character: minutes of parsing before.
+    "many_tokens": ("1+" * (MAX_TOKENS // 2 + 1000) + "1", f"the limit is {MAX_TOKENS:,}"),
+    "minus_chain": ("-" * (MAX_TOKENS + 1000) + "1", f"the limit is {MAX_TOKENS:,}"),
     "million_deep": (MILLION_DEEP, f"nested more than {MAX_NESTING:,} deep"),
     "unclosed_million": ("(" * 1_000_000, f"nested more than {MAX_NESTING:,} deep"),
     "1e999": ("1e999", "too large for a float64"),
