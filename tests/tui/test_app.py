@@ -524,3 +524,14 @@ async def test_a_broken_keymap_file_is_reported_not_fatal(tmp_path):
         assert "keymap ignored" in app.query_one(StatusBar).note
         await pilot.press("n")  # the default keys still work
         assert app.session.progress_text() == "forward 1/5"
+
+
+def test_history_skips_huge_lines(tmp_path):
+    from backprop_tui.tui.widgets.repl import MAX_HISTORY_LINE, History
+
+    history = History(tmp_path / "history")
+    history.add(":step")
+    history.add("1+" * MAX_HISTORY_LINE + "1")
+    history.add(":show x")
+    assert history.entries == [":step", ":show x"]
+    assert (tmp_path / "history").read_text(encoding="utf-8").splitlines() == [":step", ":show x"]

@@ -17,6 +17,9 @@ HISTORY_LIMIT = 1000
 Completer = Callable[[str], tuple[int, list[str]]]
 
 
+MAX_HISTORY_LINE = 10_000  # characters; longer lines run but are not kept
+
+
 class History:
     """Lines entered, oldest first, appended to a file as they come (a crash loses none)."""
 
@@ -35,6 +38,8 @@ class History:
 
     def add(self, line: str) -> None:
         if not line.strip() or "\n" in line or (self.entries and self.entries[-1] == line):
+            return
+        if len(line) > MAX_HISTORY_LINE:  # a pasted megabyte is not worth recalling
             return
         self.entries.append(line)
         del self.entries[: -self.limit]
