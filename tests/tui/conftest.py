@@ -2,33 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-
 import pytest
-
-
-def _placeholder(module: str, cls: str) -> None:
-    """A stand-in widget while a concurrently written widget module does not exist yet."""
-    try:
-        importlib.import_module(module)
-        return
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-    from textual.widgets import Static
-
-    def update_view(self, session) -> None:
-        self.update(session.progress_text())
-
-    mod = types.ModuleType(module)
-    setattr(mod, cls, type(cls, (Static,), {"update_view": update_view}))
-    sys.modules[module] = mod
-
-
-_placeholder("backprop_tui.tui.widgets.graph_view", "GraphView")
-_placeholder("backprop_tui.tui.widgets.node_table", "NodeTable")
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +18,14 @@ async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
+
+
+async def enter(pilot, line: str, pause: bool = True) -> None:
+    """Type a line into the REPL and submit it (pause=False: the caller settles later)."""
+    repl = pilot.app.repl.input
+    repl.focus()
+    repl.value = line
+    repl.cursor_position = len(line)
+    await pilot.press("enter")
+    if pause:
+        await pilot.pause()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import settle
+from conftest import enter, settle
 from textual.markup import escape
 from textual.widgets import Static, TabbedContent
 
@@ -31,16 +31,6 @@ def inspector_text(app: BackpropApp) -> str:
 
 def message_text(app: BackpropApp) -> str:
     return str(app.query_one("#repl-message", Static).render())
-
-
-async def enter(pilot, line: str) -> None:
-    """Type a line into the REPL and submit it."""
-    repl = pilot.app.repl.input
-    repl.focus()
-    repl.value = line
-    repl.cursor_position = len(line)
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 async def test_opens_on_the_seed():

@@ -11,7 +11,7 @@ import os
 import random
 
 import pytest
-from conftest import settle
+from conftest import enter, settle
 
 from backprop_tui.language import MAX_SOURCE_CHARS
 from backprop_tui.tui.app import BackpropApp
@@ -65,14 +65,6 @@ def _around_upstream_bug(app: BackpropApp, keys: list[str]) -> list[str]:
     return out
 
 
-async def _enter(pilot, line: str) -> None:
-    repl = pilot.app.repl.input
-    repl.focus()
-    repl.value = line
-    repl.cursor_position = len(line)
-    await pilot.press("enter")
-
-
 @pytest.fixture
 def quick_pilot(monkeypatch):
     """Pilot waits for the app to go idle after each key by sleeping in 20 ms slices (~70 ms
@@ -93,7 +85,7 @@ async def test_random_keys_and_lines_raise_nothing(quick_pilot) -> None:
         while done < TOTAL:
             roll = rng.random()
             if roll < 0.15:
-                await _enter(pilot, _random_line(rng))
+                await enter(pilot, pause=False, line=_random_line(rng))
                 done += 1
             elif roll < 0.18:  # a click somewhere: graph nodes, table rows, tabs, the footer
                 await pilot.click(offset=(rng.randrange(100), rng.randrange(30)))
@@ -120,11 +112,11 @@ async def test_resize_to_20x6_and_back() -> None:
             await pilot.pause()
             await pilot.press("n", "n", "p")  # stepping redraws every pane at that size
             await pilot.pause()
-        await _enter(pilot, ":check all")
+        await enter(pilot, pause=False, line=":check all")
         await pilot.resize_terminal(20, 6)
         await settle(pilot)
-        await _enter(pilot, "x = 2; y = 3; t = x*y; t^2 + sin(t) + relu(x - y)")
-        await _enter(pilot, ":backward")
+        await enter(pilot, pause=False, line="x = 2; y = 3; t = x*y; t^2 + sin(t) + relu(x - y)")
+        await enter(pilot, pause=False, line=":backward")
         await pilot.press("escape", "question_mark")  # leave the REPL; the help screen at 20×6
         await pilot.pause()
         await pilot.press("escape")
@@ -141,7 +133,7 @@ async def test_hsweep_plot_when_nothing_is_plottable(program: str) -> None:
     app = BackpropApp(program=program)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        await _enter(pilot, ":hsweep x")
+        await enter(pilot, pause=False, line=":hsweep x")
         await settle(pilot)
         await pilot.resize_terminal(20, 6)
         await settle(pilot)
@@ -166,7 +158,7 @@ async def test_hostile_lines_get_a_message_in_the_tui(tmp_path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         for line, says in HOSTILE:
-            await _enter(pilot, line)
+            await enter(pilot, pause=False, line=line)
             await settle(pilot)
             assert app.is_running
             assert says in app.log_pane.text.split("› ")[-1], says
@@ -207,9 +199,9 @@ async def test_the_hsweep_plot_survives_being_rendered_again() -> None:
     app = BackpropApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        await _enter(pilot, ":hsweep")
+        await enter(pilot, pause=False, line=":hsweep")
         await settle(pilot)
-        await _enter(pilot, ":show x")
+        await enter(pilot, pause=False, line=":show x")
         await settle(pilot)
         for size in [(80, 20), (100, 30)]:
             await pilot.resize_terminal(*size)
