@@ -50,9 +50,9 @@ class WorkerMixin:
     _last_progress: float
 
     def _needs_worker(self, line: str, name: str | None) -> bool:
-        if name in ("check", "load"):
+        if name in ("check", "load", "compare"):
             # a check: progress bar and Esc even on small graphs (one code path); a :load'ed
-            # file may build a graph of any size
+            # file may build a graph of any size; :compare times each method for up to ~2 s
             return True
         big = len(self.session.prog.graph) > self.heavy_nodes
         if name is None:

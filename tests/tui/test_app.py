@@ -525,3 +525,15 @@ def test_history_skips_huge_lines(tmp_path):
     history.add(":show x")
     assert history.entries == [":step", ":show x"]
     assert (tmp_path / "history").read_text(encoding="utf-8").splitlines() == [":step", ":show x"]
+
+
+async def test_compare_runs_in_a_worker_and_lands_in_the_log():
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        # Timing the three methods takes up to ~2 s: never on the UI thread.
+        assert app._needs_worker(":compare", "compare")
+        await enter(pilot, ":compare")
+        await settle(pilot)
+        assert not app.busy
+        text = log_text(app)
+        assert "finite differences (central)" in text and "∂f/∂x = 2x + 3y" in text
