@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+from .textutil import EXIT_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:

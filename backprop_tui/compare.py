@@ -16,86 +16,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 
+from .events import Comparison, InputRow, Timing
 from .graph import EvalError, Graph
-from .labels import fmt_val, label
+from .labels import label
 from .language import Program
 from .ops import CONST, INPUT, LEAVES, LITERAL
 from .symbolic import Symbolic, graph_cone
 
 EPS = 2.0**-52
 TEXT_BUDGET = 160  # characters of each derivative's text
-
-
-@dataclass
-class Timing:
-    seconds: float  # wall time of one run of the method (all n partial derivatives)
-    runs: int = 1  # how many runs the figure is taken over
-    estimated: bool = False  # extrapolated from a sample (the full run would exceed the budget)
-
-
-@dataclass
-class InputRow:
-    name: str
-    node: int
-    value: float
-    backprop: float
-    fd_central: float | None  # None: not computed within the time budget
-    fd_forward: float | None
-    symbolic: float | None
-    tree_size: int | None  # ∂f/∂x written out as a tree, in nodes (exact below 2^62)
-    tree_log10: float | None  # log10 of tree_size, for sizes too large to print
-    dag_size: int | None  # with shared subexpressions, in nodes
-    tree_ops: int | None  # operations only (what sympy's count_ops counts)
-    dag_ops: int | None
-    text: str | None  # the derivative, elided past TEXT_BUDGET characters
-
-
-@dataclass
-class Comparison:
-    output: int
-    label: str
-    value: float
-    n_inputs: int  # inputs in the output's cone
-    n_nodes: int  # graph nodes in the output's cone (leaves included)
-    op_nodes: int  # operation nodes in the cone: the forward pass's operations
-    fd_forward_evals: int  # n + 1
-    fd_central_evals: int  # 2n
-    fd_forward_ops: int  # evaluations × op_nodes
-    fd_central_ops: int
-    bp_forward_ops: int
-    bp_backward_derivs: int  # local-derivative evaluations: one per op node
-    bp_backward_pushes: int  # gradient pushes: edges into nodes that take a gradient
-    bp_ratio: float  # backward pushes / forward ops
-    f_tree_size: int  # f itself as a tree
-    f_dag_size: int
-    inputs: list[InputRow] = field(default_factory=list)
-    symbolic_skipped: int = 0  # inputs whose derivative was not built within the budget
-    time_forward: Timing | None = None
-    time_backward: Timing | None = None
-    time_backprop: Timing | None = None  # forward + backward
-    time_fd_forward: Timing | None = None
-    time_fd_central: Timing | None = None
-    time_symbolic: Timing | None = None  # build and evaluate all n derivatives
-    time_budget: float = 0.0
-
-    def to_dict(self) -> dict:
-        """Plain JSON data: non-finite floats become None, huge sizes floats (or None)."""
-        return _jsonable(asdict(self))
-
-
-def _jsonable(x: object) -> object:
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 62:
-        # Tree sizes reach 2^100000 on deep shared graphs: too long to print as an int.
-        return float(x) if x.bit_length() < 1000 else None
-    return x
 
 
 def subgraph(g: Graph, nodes: list[int]) -> tuple[Graph, dict[int, int]]:
@@ -299,67 +229,3 @@ def fmt_time(t: Timing | None) -> str:
     s = t.seconds
     text = (f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.2f} s")
     return ("≈" + text + " (est.)") if t.estimated else text
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
-def _opt(x: float | None) -> str:
-    return "—" if x is None else fmt_val(x)
-
-
-def render_compare(c: Comparison):
-    """A Rich renderable: the cost table, then one row per input, then the derivatives."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    n, ops = c.n_inputs, c.op_nodes
-    head = Text(f"f = {c.label} = {fmt_val(c.value)}   ·   n = {_n(n, 'input')}, "
-                f"N = {_n(c.n_nodes, 'node')} ({_n(ops, 'operation')}); f as a tree "
-                f"{fmt_size(c.f_tree_size)} nodes, as a DAG {fmt_size(c.f_dag_size)}")
-    cost = Table(title="Cost of the gradient ∂f/∂(all inputs)", title_justify="left")
-    cost.add_column("method")
-    cost.add_column("what it needs")
-    cost.add_column("operations", justify="right")
-    cost.add_column("time", justify="right")
-    cost.add_row("finite differences (forward)", f"n+1 = {c.fd_forward_evals} evaluations",
-                 f"{c.fd_forward_ops:,}", fmt_time(c.time_fd_forward))
-    cost.add_row("finite differences (central)", f"2n = {c.fd_central_evals} evaluations",
-                 f"{c.fd_central_ops:,}", fmt_time(c.time_fd_central))
-    tree = sum(r.tree_size or 0 for r in c.inputs)
-    dagn = sum(r.dag_size or 0 for r in c.inputs)
-    skipped = f", {c.symbolic_skipped} not built (time budget)" if c.symbolic_skipped else ""
-    cost.add_row("symbolic", f"{_n(n, 'expression')}: {fmt_size(tree)} nodes as trees, "
-                 f"{fmt_size(dagn)} as DAGs{skipped}", "—", fmt_time(c.time_symbolic))
-    cost.add_row("backprop", f"1 forward ({ops} ops) + 1 backward ({c.bp_backward_pushes} pushes); "
-                 f"backward/forward = {c.bp_ratio:.2f}", f"{ops + c.bp_backward_pushes:,}",
-                 fmt_time(c.time_backprop))
-    if c.time_forward and c.time_backward and c.time_forward.seconds > 0:
-        cost.caption = (f"measured: forward {fmt_time(c.time_forward)}, backward "
-                        f"{fmt_time(c.time_backward)} (ratio "
-                        f"{c.time_backward.seconds / c.time_forward.seconds:.2f})")
-    grads = Table(title="∂f/∂input by each method", title_justify="left")
-    for col in ("input", "value", "backprop", "symbolic", "FD central", "FD forward",
-                "tree size", "DAG size"):
-        grads.add_column(col, justify="left" if col == "input" else "right")
-    for r in c.inputs:
-        grads.add_row(r.name, fmt_val(r.value), fmt_val(r.backprop), _opt(r.symbolic),
-                      _opt(r.fd_central), _opt(r.fd_forward), fmt_size(r.tree_size),
-                      fmt_size(r.dag_size))
-    texts = [Text(f"∂f/∂{r.name} = {r.text}") for r in c.inputs[:20] if r.text is not None]
-    if len(c.inputs) > 20:
-        texts.append(Text(f"… and {len(c.inputs) - 20} more"))
-    return Group(head, cost, grads, *texts)
-
-
-def compare_text(c: Comparison, width: int = 100) -> str:
-    """render_compare as plain text (no colour), for transcripts and Event.text()."""
-    import io
-
-    from rich.console import Console
-
-    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
-    console.print(render_compare(c))
-    return console.export_text().rstrip() + "\n"

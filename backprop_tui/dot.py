@@ -1,4 +1,4 @@
-"""Graphviz DOT export of the node graph, and the ``:export`` command. No textual here.
+"""Graphviz DOT export of the node graph (the :export command is in commands/export.py).
 
 Node text comes from the labels module and op names from the op table, so the export
 reads exactly what every other view reads.
@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import math
 
-from .events import Event, Info
 from .gradcheck import reference
 from .graph import EvalError
 from .labels import fmt_num, fmt_val, label
 from .ops import CONST, INPUT, LITERAL, OPS
-from .session import CommandError, Session, command
+from .session import Session
 
 FORMATS = ("dot",)
 
@@ -43,7 +42,6 @@ def to_dot(session: Session, full: bool = True) -> str:
             values, grads = ref.value, ref.grad
         except EvalError:
             full = False  # the stepping state is all there is
-    bwd_index = session.bwd_index
     current = None if full else session.current()
     lines = [
         "digraph backprop {",
@@ -54,7 +52,7 @@ def to_dot(session: Session, full: bool = True) -> str:
     for i in range(n):
         o = g.op[i]
         op = OPS[o]
-        in_cone = i < len(bwd_index) and bwd_index[i] >= 0
+        in_cone = session.in_cone(i)
         kind = "input" if o == INPUT else "const" if o == CONST else (
             "literal" if o == LITERAL else f"{op.name} ^{fmt_num(g.k[i])}" if op.kind == "powk"
             else f"{op.name} {op.symbol}".rstrip())
@@ -90,31 +88,3 @@ def to_dot(session: Session, full: bool = True) -> str:
             lines.append(f"  n{j} -> n{i}{tag};")
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-@command("export", ":export dot FILE [state]", "Write the graph as Graphviz DOT (render it with "
-         "dot -Tsvg FILE): labels, op names, the values and gradients of complete passes, the "
-         "output marked. Add 'state' to export the stepping state instead.")
-def _cmd_export(s: Session, args: list[str]) -> list[Event]:
-    if not args:
-        raise CommandError("usage: :export dot FILE [state]")
-    fmt = args[0].lower()
-    if fmt not in FORMATS:
-        raise CommandError(f"cannot export as '{args[0]}': the only format is dot "
-                           "(:export dot FILE); in the TUI, :screenshot FILE.svg saves the screen")
-    if len(args) < 2:
-        raise CommandError("usage: :export dot FILE [state] (which file?)")
-    path = args[1]
-    mode = args[2] if len(args) > 2 else "full"
-    if mode not in ("full", "state") or len(args) > 3:
-        raise CommandError(f"unexpected '{' '.join(args[2:])}': :export dot FILE [state]")
-    s.require_program()
-    text = to_dot(s, full=mode == "full")
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
-    n = len(s.prog.graph)
-    return [Info(f"wrote {path}: Graphviz DOT of {n} node{'s' * (n != 1)}"
-                 f"{' (stepping state)' if mode == 'state' else ''}")]

@@ -1,27 +1,40 @@
-"""Events: what a session reports, as plain data.
+"""Events: what a session reports, as plain data. Standard library only.
 
-Every view renders these: the TUI as widgets, headless mode as a transcript, ``--json`` as
-JSON Lines (``to_dict``). ``text()`` is the one plain-text rendering of an event, shared by
-the transcript and the TUI log so that no view writes its own.
+Every view renders these: the TUI as widgets, headless mode as a transcript (render_text),
+``--json`` as JSON Lines (``to_dict``). No event knows how it is drawn.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, Literal
 
-from .labels import fmt_val
+PhaseName = Literal["forward", "backward"]
+PhaseStatus = Literal["done", "reset"]
+Verdict = Literal["pass", "fail", "kink"]
+CheckMode = Literal["central", "forward"]
+ExpectWhat = Literal["value", "grad", "check", "error"]
+# The state of a node's gradient as the stepping session has it.
+GradState = Literal["none", "not computed", "partial", "final"]
 
 
-def _json_num(x: Any) -> Any:
-    # JSON has no inf/nan: write them as strings so every line stays valid JSON.
+def json_num(x: Any) -> Any:
+    """JSON has no inf/nan: write them as strings so every line stays valid JSON."""
     if isinstance(x, float) and not math.isfinite(x):
         return "nan" if x != x else ("inf" if x > 0 else "-inf")
     if isinstance(x, dict):
-        return {k: _json_num(v) for k, v in x.items()}
+        return {k: json_num(v) for k, v in x.items()}
     if isinstance(x, list):
-        return [_json_num(v) for v in x]
+        return [json_num(v) for v in x]
+    return x
+
+
+def _plain(x: Any) -> Any:
+    if hasattr(x, "__dataclass_fields__"):
+        return {k: _plain(v) for k, v in vars(x).items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
     return x
 
 
@@ -31,22 +44,11 @@ class Event:
     line: int = field(default=0, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"event": self.kind, "line": self.line}
+        data: dict[str, Any] = {"event": self.kind, "line": self.line}
         for f in fields(self):
             if f.name != "line":
-                data[f.name] = _json_num(_plain(getattr(self, f.name)))
+                data[f.name] = json_num(_plain(getattr(self, f.name)))
         return data
-
-    def text(self) -> str:
-        return self.kind
-
-
-def _plain(x: Any) -> Any:
-    if hasattr(x, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in vars(x).items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    return x
 
 
 @dataclass
@@ -62,29 +64,13 @@ class Contribution:
     before: float
     after: float
 
-    def text(self) -> str:
-        up = fmt_val(self.upstream)
-        num = fmt_val(self.local)
-        sym = self.local_text
-        chain = f"{sym}·{up}" if sym == num else f"{sym}·{up} = {num}·{up}"
-        return (f"∂f/∂{_paren(self.to)} gets {chain} = {fmt_val(self.contribution)} "
-                f"({fmt_val(self.before)} → {fmt_val(self.after)})")
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' * (count != 1)}"
-
-
-def _paren(label: str) -> str:
-    return label if label.replace("_", "").isalnum() else f"({label})"
-
 
 @dataclass
 class Step(Event):
     """One forward or backward step."""
 
     kind: ClassVar[str] = "step"
-    phase: str
+    phase: PhaseName
     id: int
     node: str
     value: float
@@ -97,19 +83,6 @@ class Step(Event):
     final: bool = False
     kink: str = ""
 
-    def text(self) -> str:
-        head = f"{self.phase} {self.step}/{self.total}  "
-        if self.phase == "forward":
-            return head + self.formula
-        if self.grad is None:
-            return head + f"{self.node}: a constant — it gets no gradient"
-        lines = [head + f"{self.node}: ∂f/∂{_paren(self.node)} = {fmt_val(self.grad)}"
-                 + (" (seed: ∂f/∂f = 1)" if self.seeded else "") + " — final"]
-        lines += ["    " + c.text() for c in self.contributions]
-        if self.kink:
-            lines.append("    note: " + self.kink)
-        return "\n".join(lines)
-
 
 @dataclass
 class Back(Event):
@@ -117,14 +90,10 @@ class Back(Event):
 
     kind: ClassVar[str] = "back"
     steps: int
-    phase: str
+    phase: PhaseName
     position: str
     id: int | None
     node: str | None
-
-    def text(self) -> str:
-        at = f" at {self.node}" if self.node is not None else ""
-        return f"back {self.steps} step{'s' * (self.steps != 1)}: now {self.position}{at}"
 
 
 @dataclass
@@ -141,11 +110,6 @@ class Statement(Event):
     forward_steps: int
     backward_steps: int
 
-    def text(self) -> str:
-        val = " — cannot be evaluated" if self.value is None else f" = {fmt_val(self.value)}"
-        return (f"{self.node}{val}   ({_n(self.nodes, 'node')}, {_n(self.inputs, 'input')}; "
-                f"{self.forward_steps} forward and {self.backward_steps} backward steps)")
-
 
 @dataclass
 class Error(Event):
@@ -157,10 +121,6 @@ class Error(Event):
     span: str = ""
     caret: str = ""
 
-    def text(self) -> str:
-        where = f"{self.file}:{self.at_line}:{self.col}: " if self.file else ""
-        return f"{where}error: {self.message}" + (f"\n{self.caret}" if self.caret else "")
-
 
 @dataclass
 class Warn(Event):
@@ -168,9 +128,6 @@ class Warn(Event):
     message: str
     id: int | None = None
     node: str | None = None
-
-    def text(self) -> str:
-        return f"warning: {self.node + ': ' if self.node else ''}{self.message}"
 
 
 @dataclass
@@ -180,21 +137,15 @@ class Info(Event):
     kind: ClassVar[str] = "info"
     message: str
 
-    def text(self) -> str:
-        return self.message
-
 
 @dataclass
 class Phase(Event):
-    """A pass started or finished."""
+    """A pass finished, or stepping was reset."""
 
     kind: ClassVar[str] = "phase"
-    phase: str
-    status: str  # "start", "done" or "reset"
+    phase: PhaseName
+    status: PhaseStatus
     message: str = ""
-
-    def text(self) -> str:
-        return self.message or f"{self.phase} {self.status}"
 
 
 @dataclass
@@ -203,9 +154,6 @@ class BreakHit(Event):
     id: int
     node: str
     reason: str
-
-    def text(self) -> str:
-        return f"stopped at breakpoint: {self.node} ({self.reason})"
 
 
 @dataclass
@@ -222,20 +170,20 @@ class NodeInfo:
 
 
 @dataclass
+class LocalDeriv:
+    """∂node/∂operand at the stored values: symbol text and number."""
+
+    operand: int
+    operand_label: str
+    text: str
+    value: float
+
+
+@dataclass
 class ShowNode(Event):
     kind: ClassVar[str] = "node"
     info: NodeInfo
     local: list[str] = field(default_factory=list)
-
-    def text(self) -> str:
-        i = self.info
-        val = "not yet computed" if i.value is None else fmt_val(i.value)
-        grad = "—" if i.grad is None else fmt_val(i.grad) + (" (final)" if i.final else " (so far)")
-        lines = [f"#{i.id} {i.label}  [{i.op}] at {i.span}", f"  value {val}", f"  ∂f/∂node {grad}"]
-        if i.formula:
-            lines.append(f"  {i.formula}")
-        lines += [f"  {d}" for d in self.local]
-        return "\n".join(lines)
 
 
 @dataclass
@@ -243,22 +191,11 @@ class Nodes(Event):
     kind: ClassVar[str] = "nodes"
     nodes: list[NodeInfo]
 
-    def text(self) -> str:
-        rows = [f"{'id':>5}  {'label':<22} {'op':<8} {'value':>12} {'grad':>12}"]
-        for i in self.nodes:
-            val = "·" if i.value is None else fmt_val(i.value)
-            grad = "—" if i.grad is None else fmt_val(i.grad) + ("" if i.final else "…")
-            rows.append(f"{i.id:>5}  {i.label:<22} {i.op:<8} {val:>12} {grad:>12}")
-        return "\n".join(rows)
-
 
 @dataclass
 class GraphText(Event):
     kind: ClassVar[str] = "graph"
     lines: list[str]
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
 
 
 @dataclass
@@ -270,14 +207,14 @@ class CheckRow:
     abs_err: float
     rel_err: float
     h: float
-    verdict: str  # "pass", "fail", "kink"
+    verdict: Verdict
     evals: int
 
 
 @dataclass
 class Check(Event):
     kind: ClassVar[str] = "check"
-    mode: str
+    mode: CheckMode
     rows: list[CheckRow]
     evals: int
     inputs: int
@@ -285,20 +222,6 @@ class Check(Event):
     rtol: float
     all_pass: bool
     cancelled: bool = False
-
-    def text(self) -> str:
-        out = [f"finite-difference check ({self.mode}, pass when |a−n| ≤ {self.atol:g} + "
-               f"{self.rtol:g}·|n|)",
-               f"{'node':<16} {'backprop':>13} {'finite diff':>13} {'abs err':>9} {'rel err':>9} "
-               f"{'h':>8}  verdict"]
-        for r in self.rows:
-            verdict = "not differentiable here" if r.verdict == "kink" else r.verdict
-            out.append(f"{r.node[:16]:<16} {r.analytic:>13.6g} {r.numeric:>13.6g} {r.abs_err:>9.2e} "
-                       f"{r.rel_err:>9.2e} {r.h:>8.1e}  {verdict}")
-        out.append(f"cost: {self.evals} function evaluations for {len(self.rows)} node"
-                   f"{'s' * (len(self.rows) != 1)} ({_n(self.inputs, 'input')}); backprop needed one "
-                   f"forward and one backward pass" + (" — cancelled" if self.cancelled else ""))
-        return "\n".join(out)
 
 
 @dataclass
@@ -320,19 +243,10 @@ class HSweep(Event):
     best_forward: float
     best_central: float
 
-    def text(self) -> str:
-        out = [f"h sweep for ∂f/∂{_paren(self.node)} (backprop {self.analytic:.12g})",
-               f"{'h':>8} {'forward err':>12} {'central err':>12}"]
-        for r in self.rows:
-            out.append(f"{r.h:>8.0e} {r.forward_err:>12.2e} {r.central_err:>12.2e}")
-        out.append(f"best h: forward {self.best_forward:.0e}, central {self.best_central:.0e} "
-                   "(too large: truncation error; too small: round-off)")
-        return "\n".join(out)
-
 
 @dataclass
 class Summary(Event):
-    """The stable summary object (issue 2's schema): last line of a --json run."""
+    """The stable summary object: the last line of a --json run."""
 
     kind: ClassVar[str] = "summary"
     output: dict[str, Any] | None
@@ -340,19 +254,11 @@ class Summary(Event):
     nodes: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        return _json_num({"event": "summary", "output": self.output, "inputs": self.inputs,
-                          "nodes": self.nodes})
-
-    def text(self) -> str:
-        if self.output is None:
-            return "no output"
-        rows = [f"f = {self.output['label']} = {fmt_val(self.output['value'])}"]
-        rows += [f"  ∂f/∂{r['name']} = {fmt_val(r['grad'])}   ({r['name']} = {fmt_val(r['value'])})"
-                 for r in self.inputs]
-        return "\n".join(rows)
+        return json_num({"event": "summary", "output": self.output, "inputs": self.inputs,
+                         "nodes": self.nodes})
 
 
-# ---------------------------------------------------------------- replay files (script.py)
+# ---------------------------------------------------------------- replay files
 
 @dataclass
 class Say(Event):
@@ -360,9 +266,6 @@ class Say(Event):
 
     kind: ClassVar[str] = "say"
     message: str
-
-    def text(self) -> str:
-        return self.message
 
 
 @dataclass
@@ -372,9 +275,6 @@ class Pause(Event):
     kind: ClassVar[str] = "pause"
     seconds: float
 
-    def text(self) -> str:
-        return f"pause {self.seconds:g} s"
-
 
 @dataclass
 class Expect(Event):
@@ -382,7 +282,7 @@ class Expect(Event):
     expected/actual; file:at_line is where the expectation is written."""
 
     kind: ClassVar[str] = "expect"
-    what: str  # "value", "grad", "check" or "error"
+    what: ExpectWhat
     node: str | None
     expected: float | str | None
     actual: float | str | None
@@ -393,11 +293,6 @@ class Expect(Event):
     file: str = ""
     at_line: int = 0
 
-    def text(self) -> str:
-        if self.passed:
-            return f"✓ {self.claim}"
-        return f"✗ {self.file}:{self.at_line}: expected {self.claim}, got {self.got}"
-
 
 @dataclass
 class Load(Event):
@@ -406,9 +301,6 @@ class Load(Event):
     kind: ClassVar[str] = "load"
     path: str
     depth: int = 1
-
-    def text(self) -> str:
-        return f"loading {self.path}"
 
 
 @dataclass
@@ -420,8 +312,79 @@ class Echo(Event):
     file: str
     at_line: int
 
-    def text(self) -> str:
-        return f"{self.file}:{self.at_line} › {self.source}"
+
+# ---------------------------------------------------------------- :compare
+
+@dataclass
+class Timing:
+    seconds: float  # wall time of one run of the method (all n partial derivatives)
+    runs: int = 1  # how many runs the figure is taken over
+    estimated: bool = False  # extrapolated from a sample (the full run would exceed the budget)
+
+
+@dataclass
+class InputRow:
+    name: str
+    node: int
+    value: float
+    backprop: float
+    fd_central: float | None  # None: not computed within the time budget
+    fd_forward: float | None
+    symbolic: float | None
+    tree_size: int | None  # ∂f/∂x written out as a tree, in nodes (exact below 2^62)
+    tree_log10: float | None  # log10 of tree_size, for sizes too large to print
+    dag_size: int | None  # with shared subexpressions, in nodes
+    tree_ops: int | None  # operations only (what sympy's count_ops counts)
+    dag_ops: int | None
+    text: str | None  # the derivative, elided past the compare module's text budget
+
+
+@dataclass
+class Comparison:
+    output: int
+    label: str
+    value: float
+    n_inputs: int  # inputs in the output's cone
+    n_nodes: int  # graph nodes in the output's cone (leaves included)
+    op_nodes: int  # operation nodes in the cone: the forward pass's operations
+    fd_forward_evals: int  # n + 1
+    fd_central_evals: int  # 2n
+    fd_forward_ops: int  # evaluations × op_nodes
+    fd_central_ops: int
+    bp_forward_ops: int
+    bp_backward_derivs: int  # local-derivative evaluations: one per op node
+    bp_backward_pushes: int  # gradient pushes: edges into nodes that take a gradient
+    bp_ratio: float  # backward pushes / forward ops
+    f_tree_size: int  # f itself as a tree
+    f_dag_size: int
+    inputs: list[InputRow] = field(default_factory=list)
+    symbolic_skipped: int = 0  # inputs whose derivative was not built within the budget
+    time_forward: Timing | None = None
+    time_backward: Timing | None = None
+    time_backprop: Timing | None = None  # forward + backward
+    time_fd_forward: Timing | None = None
+    time_fd_central: Timing | None = None
+    time_symbolic: Timing | None = None  # build and evaluate all n derivatives
+    time_budget: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data: non-finite floats become None, huge sizes floats (or None)."""
+        out = _jsonable(asdict(self))
+        assert isinstance(out, dict)
+        return out
+
+
+def _jsonable(x: object) -> object:
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 62:
+        # Tree sizes reach 2^100000 on deep shared graphs: too long to print as an int.
+        return float(x) if x.bit_length() < 1000 else None
+    return x
 
 
 @dataclass
@@ -429,12 +392,7 @@ class Compare(Event):
     """:compare — finite differences, symbolic differentiation and backprop side by side."""
 
     kind: ClassVar[str] = "compare"
-    comparison: Any  # a compare.Comparison; kept as the object so views can render it richly
+    result: Comparison
 
     def to_dict(self) -> dict[str, Any]:
-        return {"event": self.kind, "line": self.line, **self.comparison.to_dict()}
-
-    def text(self) -> str:
-        from .compare import compare_text
-
-        return compare_text(self.comparison)
+        return {"event": self.kind, "line": self.line, **self.result.to_dict()}

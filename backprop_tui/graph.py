@@ -161,6 +161,65 @@ class Graph:
                     mark[b[i]] = 1
         return mark
 
+    def step_order(self, output: int) -> tuple[list[int], list[int]]:
+        """(forward, backward): the op nodes of output's cone in the order forward steps
+        evaluate them, and every node of the cone in the order backward steps visit them.
+
+        The backward order is Kahn's algorithm from the output, operands left to right: a
+        node is visited once every consumer has pushed to it. For the seed this visits x²
+        before 3x, so x's gradient arrives as 0 → 4 → 13. The forward order is its mirror.
+        """
+        n = len(self.op)
+        a, b, op = self.a, self.b, self.op
+        pending = [0] * n  # consumers in the cone not yet visited, one per edge
+        seen = bytearray(n)
+        seen[output] = 1
+        for i in range(output, -1, -1):
+            if seen[i] and op[i] > LITERAL:
+                pending[a[i]] += 1
+                seen[a[i]] = 1
+                if b[i] >= 0:
+                    pending[b[i]] += 1
+                    seen[b[i]] = 1
+        order = [output]
+        k = 0
+        while k < len(order):
+            i = order[k]
+            k += 1
+            if op[i] > LITERAL:
+                for j in (a[i], b[i]) if b[i] >= 0 else (a[i],):
+                    pending[j] -= 1
+                    if pending[j] == 0:
+                        order.append(j)
+        return [i for i in reversed(order) if op[i] > LITERAL], order
+
+    def consumers(self, output: int) -> tuple[list[int], list[int]]:
+        """The consumers of each node within output's cone, as CSR arrays (start, items):
+        the consumers of j are items[start[j]:start[j + 1]], in creation order, a consumer
+        listed once per edge (x·x lists its node twice). One pass, O(nodes + edges)."""
+        n = len(self.op)
+        cone = self.cone(output) if n else bytearray()
+        op, a, b = self.op, self.a, self.b
+        count = [0] * (n + 1)
+        for i in range(min(n, len(cone))):
+            if cone[i] and op[i] > LITERAL:
+                count[a[i] + 1] += 1
+                if b[i] >= 0:
+                    count[b[i] + 1] += 1
+        for j in range(n):
+            count[j + 1] += count[j]
+        start = list(count)
+        items = [0] * count[n]
+        fill = count[:n]
+        for i in range(min(n, len(cone))):
+            if cone[i] and op[i] > LITERAL:
+                items[fill[a[i]]] = i
+                fill[a[i]] += 1
+                if b[i] >= 0:
+                    items[fill[b[i]]] = i
+                    fill[b[i]] += 1
+        return start, items
+
     # -- single-node rules, shared by the stepping session and the passes below --
 
     def eval_node(self, i: int, value: list[float] | None = None) -> float:

@@ -19,14 +19,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from .commands.record import start_recording, stop_recording
 from .events import Error, Event, Expect, Pause, Phase, Say, Summary
 from .graph import EvalError
 from .labels import fmt_val
+from .registry import CommandError
+from .render_text import text as event_text
 from .replay import ReplayError, ScriptLine, Tally, iter_lines, iter_text, run_line
-from .script import start_recording, stop_recording
-from .session import CommandError, Session
-
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+from .session import Session
+from .textutil import EXIT_ERROR, EXIT_FAILED, EXIT_OK, clip_long
 
 _QUIET_ECHO = (":say", ":pause", ":expect")  # lines whose events speak for themselves
 
@@ -69,11 +70,6 @@ class _Out:
 
     def flush(self) -> None:
         self.out.flush()
-
-
-def _clip(text: str, limit: int = 300) -> str:
-    # A 10 MB line is echoed as its start and its length, not in full.
-    return text if len(text) <= limit else f"{text[:200]}… ({len(text):,} characters)"
 
 
 def _indent(text: str, prefix: str = "  ") -> str:
@@ -138,23 +134,23 @@ class Runner:
         if self.opts.quiet:
             for ev in events:
                 if isinstance(ev, Expect) and not ev.passed:
-                    self.w.line(ev.text(), "fail")
+                    self.w.line(event_text(ev), "fail")
             return
         stripped = sl.text.strip()
         if sl.error is not None or not stripped.startswith(_QUIET_ECHO):
             self._end_narration()
-            self.w.line(f"› {_clip(stripped)}", "echo")
+            self.w.line(f"› {clip_long(stripped)}", "echo")
         for ev in events:
             if isinstance(ev, Pause):
                 continue  # headless mode does not wait
             if isinstance(ev, Say):
                 if not self._narrating:  # a paragraph of narration, set off by blank lines
                     self.w.line()
-                self.w.line(_indent(ev.text(), "» "), "say")
+                self.w.line(_indent(event_text(ev), "» "), "say")
                 self._narrating = True
                 continue
             self._end_narration()
-            self.w.line(_indent(ev.text()), _style(ev))
+            self.w.line(_indent(event_text(ev)), _style(ev))
 
     def _end_narration(self) -> None:
         if self._narrating:
@@ -175,7 +171,7 @@ class Runner:
             summary = session.summary()
         except EvalError as err:  # f cannot be evaluated (its error was reported on its line)
             summary = Summary(None, [], [])
-            broken = f"f cannot be evaluated: {session._eval_error(err).message}"
+            broken = f"f cannot be evaluated: {session.eval_error(err).message}"
         out = summary.output
         if out is not None and not math.isfinite(out["value"]):
             # Overflow is a warning in the REPL (issue 2), but a headless run whose output is
@@ -217,7 +213,7 @@ class Runner:
             self.w.line(f"{t.passed} passed, {t.failed} failed")
         elif t.failures and self.opts.json:
             for ev in t.failures:
-                self.err.write(ev.text().removeprefix("✗ ") + "\n")
+                self.err.write(event_text(ev).removeprefix("✗ ") + "\n")
         self.w.flush()
         if file_error or t.unexpected:
             return EXIT_ERROR

@@ -178,7 +178,9 @@ OPS: tuple[Op, ...] = (
        lambda a, b, k, o: (1.0 - o * o,), ("1-tanh({a})²",), doc="hyperbolic tangent",
        sym=lambda S, a, b, k, o: (S.sub(S.num(1), S.powk(o, 2)),)),
     Op("sigmoid", 1, "call", "sigmoid", P_ATOM, lambda a, b, k: _sigmoid(a),
-       lambda a, b, k, o: (o * (1.0 - o),), ("σ({a})(1-σ({a}))",), doc="1/(1+e^-a)",
+       # σ(a)·σ(-a), not o·(1 - o): for large a, 1 - o cancels to a few digits (σ(20) is
+       # 1 - 2e-9), while σ(-a) is computed to full precision.
+       lambda a, b, k, o: (o * _sigmoid(-a),), ("σ({a})(1-σ({a}))",), doc="1/(1+e^-a)",
        sym=lambda S, a, b, k, o: (S.mul(o, S.sub(S.num(1), o)),)),
     Op("relu", 1, "call", "relu", P_ATOM, lambda a, b, k: a if a > 0 else 0.0,
        lambda a, b, k, o: (1.0 if a > 0 else 0.0,), ("[{a}>0]",),

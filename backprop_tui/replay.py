@@ -12,8 +12,7 @@ share:
   ``ScriptLine`` with ``error`` set, which runs as an error event at that line (so
   ``:expect error`` can assert on it).
 - ``run_line(session, script_line)`` runs one of them and returns its events.
-- ``run_script(session, lines, on_events)`` runs them all and keeps the tally of
-  expectations and of errors no ``:expect error`` accounted for (``Tally``).
+- ``Tally`` keeps the count of expectations and of errors no ``:expect error`` accounted for.
 """
 
 from __future__ import annotations
@@ -21,11 +20,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from .events import Error, Event, Expect, Load
+from .textutil import unquote
 
 if TYPE_CHECKING:
     from .session import Session
@@ -51,13 +51,6 @@ class ScriptLine:
     depth: int = 0  # :load nesting: 0 for the file given
     error: str | None = None  # this line cannot run (a :load that failed): run as an error
     load: str | None = None  # a :load marker: the lines of this file follow
-
-
-def unquote(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    return text
 
 
 def relative_to(path: str, including: str) -> str:
@@ -208,8 +201,8 @@ def run_line(session: Session, sl: ScriptLine) -> list[Event]:
     else:
         ev = Load(sl.load or "", sl.depth + 1, line=sl.line)
         session.last_error = None
-    if session.recorder is not None and sl.error is not None:
-        session.recorder.record(session, sl.text, [ev])
+    if sl.error is not None:  # the recorder records it, with its ':expect error'
+        session.publish(sl.text, [ev])
     return [ev]
 
 
@@ -260,17 +253,3 @@ class Tally:
         newly, self._pending = self._pending, []
         self.unexpected.extend(newly)
         return newly
-
-
-def run_script(session: Session, lines: Iterable[ScriptLine],
-               on_events: Callable[[ScriptLine, list[Event]], None] | None = None,
-               tally: Tally | None = None) -> Tally:
-    """Run lines in order; on_events(line, events) after each. ReplayError propagates."""
-    tally = tally if tally is not None else Tally()
-    for sl in lines:
-        events = run_line(session, sl)
-        tally.feed(sl, events)
-        if on_events is not None:
-            on_events(sl, events)
-    tally.finish()
-    return tally

@@ -1,12 +1,16 @@
-"""The step-through session: commands in, events out. No UI here.
+"""The step-through session: lines in, events out. No UI here.
 
 The TUI, replay files and headless mode all drive a Session with the same lines (a
-statement of the language, or a ``:command``) and render the events it returns.
+statement of the language, or a ``:command``) and render the events it returns. Views read
+the session through its public model (the queries below) and never its undo log.
 
 Stepping model. Forward steps evaluate the op nodes of the output's cone in topological
 order; backward steps visit every node of the cone in reverse order (the first seeds
 ∂f/∂f = 1), pushing the node's gradient to its operands. Each step appends what it changed
 to an undo log, so ``:back`` costs O(1) per step at any position.
+
+Listeners. After each line run from outside (not the lines a :load runs inside it), the
+session calls every listener with the line and its events: the recorder is one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from . import gradcheck
 from .events import (
@@ -25,7 +28,9 @@ from .events import (
     Contribution,
     Error,
     Event,
+    GradState,
     Info,
+    LocalDeriv,
     NodeInfo,
     Phase,
     Statement,
@@ -33,52 +38,29 @@ from .events import (
     Summary,
     Warn,
 )
-from .graph import EvalError
+from .graph import EvalError, Graph
 from .labels import deriv_text, fmt_val, formula, kind_name, label
 from .language import LangError, Program
-from .ops import LITERAL, OPS
-
-if TYPE_CHECKING:
-    from .script import Recorder
+from .ops import OPS
+from .registry import ALIASES, COMMANDS, MAX_COMMAND_CHARS, CommandError, unknown
+from .textutil import clip
 
 _NAN = math.nan
 
-
-class CommandError(Exception):
-    """A command's arguments are wrong: the message says what was expected."""
+Listener = Callable[[str, list[Event]], None]
 
 
-MAX_COMMAND_CHARS = 10_000  # a :command line longer than this is an error, not echoed
+@dataclass(frozen=True)
+class ChainTerm:
+    """One term of ∂f/∂node = Σ over consumers c of ∂f/∂c · ∂c/∂node."""
 
-
-def clip_text(text: str, n: int = 60) -> str:
-    """User text quoted in a message, clipped: a hostile argument is not echoed in full."""
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-@dataclass
-class Command:
-    name: str
-    aliases: tuple[str, ...]
-    usage: str
-    help: str
-    run: Callable[[Session, list[str]], list[Event]]
-
-
-COMMANDS: dict[str, Command] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def command(name: str, usage: str, help: str, aliases: tuple[str, ...] = ()):
-    """Register a :command. Every view gets it: this table is the only list."""
-
-    def deco(fn: Callable[[Session, list[str]], list[Event]]):
-        COMMANDS[name] = Command(name, aliases, usage, help, fn)
-        for alias in (name, *aliases):
-            _ALIASES[alias] = name
-        return fn
-
-    return deco
+    consumer: int
+    consumer_label: str
+    local: float  # ∂c/∂node at the stored values
+    local_text: str
+    upstream: float  # ∂f/∂c as it is now
+    product: float
+    arrived: bool  # c's backward step has pushed this term
 
 
 def _normalise(text: str) -> str:
@@ -101,17 +83,23 @@ class Session:
         # Hooks for a UI that runs :check in a worker: progress(done, total), cancelled().
         self.check_progress: Callable[[int, int], None] | None = None
         self.check_cancelled: Callable[[], bool] | None = None
-        self.recorder: Recorder | None = None  # :record (script.py) appends each line run
+        self.listeners: list[Listener] = []
         self.output: int | None = None
-        self.fwd: list[int] = []
-        self.bwd: list[int] = []
-        self.fwd_index: list[int] = []
-        self.bwd_index: list[int] = []
-        self.pos = 0
-        self.log: list[tuple] = []
+        self.fwd: list[int] = []  # forward steps' nodes, in order (read-only for views)
+        self.bwd: list[int] = []  # backward steps' nodes, in order
+        self.pos = 0  # steps taken
+        self._fwd_index: list[int] = []
+        self._bwd_index: list[int] = []
+        self._consumers: tuple[list[int], list[int]] | None = None
+        self._log: list[tuple] = []
         self._label_index: dict[str, list[int]] | None = None
+        self._depth = 0  # run_line nesting: a :load runs lines inside a line
         if self.prog.output is not None:
-            self._set_output(self.prog.output)
+            self.set_output(self.prog.output)
+
+    @property
+    def graph(self) -> Graph:
+        return self.prog.graph
 
     # ------------------------------------------------------------------ input lines
     def run_line(self, text: str, line: int | None = None, file: str | None = None) -> list[Event]:
@@ -120,6 +108,7 @@ class Session:
         if file is not None:
             self.file = file
         stripped = text.strip()
+        self._depth += 1
         try:
             if stripped.startswith(":"):
                 events = self._command(stripped[1:])
@@ -134,24 +123,32 @@ class Session:
                             caret=exc.caret())]
         except RecursionError:  # defensive: nothing here should recurse
             events = [Error("the input is nested too deeply")]
+        finally:
+            self._depth -= 1
         for ev in events:
             ev.line = self.line
         errors = [e for e in events if isinstance(e, Error)]
         # ':expect error' looks at the line before it, so expectations don't clear it.
         if not stripped.startswith(":expect"):
             self.last_error = errors[-1] if errors else None
-        if self.recorder is not None:
-            self.recorder.record(self, text, events)
+        self.publish(text, events)
         return events
+
+    def publish(self, text: str, events: list[Event]) -> None:
+        """Tell the listeners a line ran (only lines run from outside, not inside a :load)."""
+        if self._depth == 0:
+            for listener in list(self.listeners):
+                listener(text, events)
 
     def _statement(self, text: str) -> list[Event]:
         nodes = self.prog.run(text, self.file, self.line)
         if not nodes:
             return []
         self._label_index = None
-        self._set_output(self.prog.output)
-        g = self.prog.graph
         out = self.prog.output
+        assert out is not None
+        self.set_output(out)
+        g = self.prog.graph
         events: list[Event] = []
         value = None
         try:
@@ -164,7 +161,7 @@ class Session:
                 kind = "nan" if v != v else "overflow to inf"
                 events.append(Warn(f"value is {v} ({kind})", bad, label(g, bad)))
         except EvalError as err:
-            events.append(self._eval_error(err))
+            events.append(self.eval_error(err))
         ev = Statement(text.strip(), out, label(g, out), value, len(g), len(self.prog.inputs()),
                        len(self.fwd), len(self.bwd))
         return [ev, *events]
@@ -176,57 +173,25 @@ class Session:
         parts = text.split()
         if not parts:
             raise CommandError("empty command; try :help")
-        name = _ALIASES.get(parts[0])
+        name = ALIASES.get(parts[0])
         if name is None:
-            close = difflib.get_close_matches(parts[0], list(_ALIASES), n=3)
-            hint = f"; did you mean {', '.join(':' + c for c in close)}?" if close else "; try :help"
-            if any(c in text for c in "=+-*/^()"):
-                # Pressing ':' in the TUI starts a command line; a statement goes without it.
-                hint = f"; a statement is typed without the ':', as {clip_text(text.strip())}"
-            raise CommandError(f"unknown command ':{clip_text(parts[0])}'{hint}")
+            raise unknown(parts[0], text)
         return COMMANDS[name].run(self, parts[1:])
 
     # ------------------------------------------------------------------ structure
-    def _set_output(self, out: int) -> None:
-        """Make `out` the differentiated node: its cone sets the steps. Resets stepping.
-
-        The backward order is Kahn's algorithm from the output, operands left to right: a
-        node is visited once every consumer has pushed to it. For the seed this visits x²
-        before 3x, so x's gradient arrives as 0 → 4 → 13, as in the seed's walk-through.
-        The forward order is its mirror image.
-        """
+    def set_output(self, out: int) -> None:
+        """Make `out` the differentiated node: its cone sets the steps. Resets stepping."""
         g = self.prog.graph
         n = len(g)
-        a, b, op = g.a, g.b, g.op
-        pending = [0] * n  # consumers in the cone not yet visited, one per edge
-        seen = bytearray(n)
-        seen[out] = 1
-        for i in range(out, -1, -1):
-            if seen[i] and op[i] > LITERAL:
-                pending[a[i]] += 1
-                seen[a[i]] = 1
-                if b[i] >= 0:
-                    pending[b[i]] += 1
-                    seen[b[i]] = 1
-        order = [out]
-        k = 0
-        while k < len(order):
-            i = order[k]
-            k += 1
-            if op[i] > LITERAL:
-                for j in (a[i], b[i]) if b[i] >= 0 else (a[i],):
-                    pending[j] -= 1
-                    if pending[j] == 0:
-                        order.append(j)
         self.output = out
-        self.bwd = order
-        self.fwd = [i for i in reversed(order) if op[i] > LITERAL]
-        self.fwd_index = [-1] * n
-        self.bwd_index = [-1] * n
+        self.fwd, self.bwd = g.step_order(out)
+        self._fwd_index = [-1] * n
+        self._bwd_index = [-1] * n
         for k, i in enumerate(self.fwd):
-            self.fwd_index[i] = k
+            self._fwd_index[i] = k
         for k, i in enumerate(self.bwd):
-            self.bwd_index[i] = k
+            self._bwd_index[i] = k
+        self._consumers = None
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -237,7 +202,7 @@ class Session:
         for i in self.bwd:
             grad[i] = 0.0
         self.pos = 0
-        self.log.clear()
+        self._log.clear()
 
     def require_program(self) -> int:
         if self.output is None:
@@ -248,6 +213,11 @@ class Session:
     @property
     def steps_total(self) -> int:
         return len(self.fwd) + len(self.bwd)
+
+    @property
+    def in_backward(self) -> bool:
+        """A backward step has been taken."""
+        return self.pos > len(self.fwd)
 
     def progress(self) -> tuple[str, int, int]:
         """('forward', 3, 5) or ('backward', 2, 9): the phase and steps done in it."""
@@ -271,22 +241,95 @@ class Session:
         f = len(self.fwd)
         return self.fwd[self.pos - 1] if self.pos <= f else self.bwd[self.pos - 1 - f]
 
+    def forward_step_of(self, i: int) -> int:
+        """0-based index of node i's forward step, or -1 (a leaf, or not part of f)."""
+        return self._fwd_index[i] if 0 <= i < len(self._fwd_index) else -1
+
+    def backward_step_of(self, i: int) -> int:
+        """0-based index of node i's backward step, or -1 when i is not part of f."""
+        return self._bwd_index[i] if 0 <= i < len(self._bwd_index) else -1
+
+    def in_cone(self, i: int) -> bool:
+        """f depends on node i (i is part of f's graph)."""
+        return self.backward_step_of(i) >= 0
+
     def computed(self, i: int) -> bool:
-        k = self.fwd_index[i] if i < len(self.fwd_index) else -1
+        k = self.forward_step_of(i)
         return k < 0 or k < self.pos
 
     def final(self, i: int) -> bool:
-        k = self.bwd_index[i] if i < len(self.bwd_index) else -1
+        k = self.backward_step_of(i)
         return k >= 0 and k < self.pos - len(self.fwd)
+
+    def grad_state(self, i: int) -> GradState:
+        """none: no gradient (a constant, or not part of f) · not computed: the backward pass
+        has not started · partial: some contributions are in · final: its step is taken."""
+        if not self.in_cone(i) or not self.prog.graph.takes_grad(i):
+            return "none"
+        if self.final(i):
+            return "final"
+        return "partial" if self.in_backward else "not computed"
 
     def node_info(self, i: int) -> NodeInfo:
         g = self.prog.graph
         computed = self.computed(i)
-        in_cone = i < len(self.bwd_index) and self.bwd_index[i] >= 0
-        grad = g.grad[i] if g.takes_grad(i) and in_cone else None
+        grad = g.grad[i] if g.takes_grad(i) and self.in_cone(i) else None
         return NodeInfo(i, label(g, i), kind_name(g, i), g.value[i] if computed else None, grad,
                         self.final(i), list(g.operands(i)), str(self.prog.span(i)),
                         formula(g, i) if computed and not g.is_leaf(i) else "")
+
+    def local_derivatives(self, i: int) -> list[LocalDeriv]:
+        """∂i/∂operand for each operand, once i and its operands are computed (else [])."""
+        g = self.prog.graph
+        if g.is_leaf(i) or not self.computed(i) or not all(self.computed(j) for j in g.operands(i)):
+            return []
+        derivs = g.local_derivs(i)
+        return [LocalDeriv(j, label(g, j), deriv_text(g, i, slot), derivs[slot])
+                for slot, j in enumerate(g.operands(i))]
+
+    def consumers(self, i: int) -> list[int]:
+        """The nodes of f's graph that read node i, once per edge, in creation order."""
+        if self.output is None:
+            return []
+        if self._consumers is None:
+            self._consumers = self.prog.graph.consumers(self.output)
+        start, items = self._consumers
+        return items[start[i]:start[i + 1]] if i + 1 < len(start) else []
+
+    def chain_terms(self, i: int) -> list[ChainTerm]:
+        """∂f/∂i as the chain rule writes it: one term per consumer c of i in f's graph,
+        ∂f/∂c · ∂c/∂i, with the numbers as they are now and whether c has pushed it."""
+        g = self.prog.graph
+        terms = []
+        for c in dict.fromkeys(self.consumers(i)):  # x·x: one consumer, two terms
+            known = self.computed(c) and all(self.computed(j) for j in g.operands(c))
+            derivs = g.local_derivs(c) if known else ()
+            for slot, j in enumerate(g.operands(c)):
+                if j != i:
+                    continue
+                d = derivs[slot] if known else _NAN
+                up = g.grad[c] if self.in_backward else _NAN
+                terms.append(ChainTerm(c, label(g, c), d, deriv_text(g, c, slot), up, up * d,
+                                       self.final(c)))
+        return terms
+
+    def received(self) -> dict[int, float]:
+        """The nodes the backward step just taken pushed to, each with its gradient before
+        the push: O(1), for views that redraw every frame."""
+        if not self.in_backward or not self._log:
+            return {}
+        return {j: before for j, before in reversed(self._log[-1][2])}
+
+    def current_step(self) -> Step | None:
+        """The event of the step just taken (None at the start)."""
+        if self.pos == 0:
+            return None
+        return self._step_event()
+
+    def last_contributions(self) -> list[Contribution]:
+        """What the backward step just taken pushed to its operands ([] otherwise)."""
+        step = self.current_step()
+        return step.contributions if step is not None and step.phase == "backward" else []
 
     def resolve(self, ref: str) -> int:
         """A node from '#id', a name, or a label such as 3xy."""
@@ -295,7 +338,7 @@ class Session:
             try:
                 i = int(ref[1:])
             except ValueError:
-                raise CommandError(f"'{clip_text(ref)}' is not a node id; ids look like #4") from None
+                raise CommandError(f"'{clip(ref)}' is not a node id; ids look like #4") from None
             if not 0 <= i < len(g):
                 raise CommandError(f"no node {ref}; ids run from #0 to #{len(g) - 1}")
             return i
@@ -309,11 +352,11 @@ class Session:
         found = self._label_index.get(_normalise(ref))
         if found:
             # Prefer a node the current output depends on, then the newest.
-            in_cone = [i for i in found if i < len(self.bwd_index) and self.bwd_index[i] >= 0]
+            in_cone = [i for i in found if self.in_cone(i)]
             return (in_cone or found)[-1]
         close = difflib.get_close_matches(_normalise(ref), list(self._label_index), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; :nodes lists them"
-        raise CommandError(f"no node '{clip_text(ref)}'{hint}")
+        raise CommandError(f"no node '{clip(ref)}'{hint}")
 
     def summary(self) -> Summary:
         """The program's output and gradients from full passes (independent of stepping)."""
@@ -331,6 +374,15 @@ class Session:
              for i in range(len(g))],
         )
 
+    def eval_error(self, err: EvalError) -> Error:
+        """The error event for an evaluation that stopped at a node: where and why."""
+        g = self.prog.graph
+        span = self.prog.span(err.node)
+        where = self.prog.error_at(err.node, err.message)
+        return Error(f"cannot evaluate {label(g, err.node)} at {span}: {err.message}",
+                     file=span.file, at_line=span.line, col=span.col, span=str(span),
+                     caret=where.caret())
+
     # ------------------------------------------------------------------ stepping
     def _advance(self) -> int:
         """Take one step without building an event; returns the node. Raises EvalError."""
@@ -340,7 +392,7 @@ class Session:
             i = self.fwd[self.pos]
             old = g.value[i]
             g.value[i] = g.eval_node(i)
-            self.log.append((i, old))
+            self._log.append((i, old))
         else:
             i = self.bwd[self.pos - f]
             grad = g.grad
@@ -356,14 +408,14 @@ class Session:
                         pushes.append((j, grad[j]))
                         grad[j] += gi * d
             # A tuple of atomics, so the cyclic GC stops tracking it: a long log stays cheap.
-            self.log.append((i, seeded_old, tuple(pushes)))
+            self._log.append((i, seeded_old, tuple(pushes)))
         self.pos += 1
         return i
 
     def _undo(self) -> None:
         g = self.prog.graph
         self.pos -= 1
-        entry = self.log.pop()
+        entry = self._log.pop()
         if self.pos < len(self.fwd):
             i, old = entry
             g.value[i] = old
@@ -379,9 +431,10 @@ class Session:
         g = self.prog.graph
         f = len(self.fwd)
         i = self.current()
+        assert i is not None
         if self.pos <= f:
             return Step("forward", i, label(g, i), g.value[i], None, self.pos, f, formula(g, i))
-        _, seeded_old, pushes = self.log[-1]
+        _, seeded_old, pushes = self._log[-1]
         contribs = []
         if pushes:
             gi = g.grad[i]
@@ -403,14 +456,6 @@ class Session:
         return Step("backward", i, label(g, i), g.value[i], grad, self.pos - f, len(self.bwd),
                     contributions=contribs, seeded=seeded_old is not None, final=True, kink=kink)
 
-    def _eval_error(self, err: EvalError) -> Error:
-        g = self.prog.graph
-        span = self.prog.span(err.node)
-        where = self.prog.error_at(err.node, err.message)
-        return Error(f"cannot evaluate {label(g, err.node)} at {span}: {err.message}",
-                     file=span.file, at_line=span.line, col=span.col, span=str(span),
-                     caret=where.caret())
-
     def _checks_after(self, i: int) -> list[Event]:
         """Warnings and phase-end events after the step at node i."""
         g = self.prog.graph
@@ -420,17 +465,18 @@ class Session:
         if not math.isfinite(value):
             what = "value" if self.pos <= f else "gradient"
             out.append(Warn(f"{what} is {value}", i, label(g, i)))
-        if self.pos > f and self.log[-1][2]:
-            for j, _ in self.log[-1][2]:
+        if self.pos > f and self._log[-1][2]:
+            for j, _ in self._log[-1][2]:
                 if not math.isfinite(g.grad[j]):
                     out.append(Warn(f"gradient became {g.grad[j]} (from {label(g, i)})", j,
                                     label(g, j)))
         if self.pos == f:
+            assert self.output is not None
             out.append(Phase("forward", "done", f"forward pass done: f = {label(g, self.output)} = "
                              f"{fmt_val(g.value[self.output])}; next, the backward pass"))
         elif self.pos == self.steps_total:
             grads = ", ".join(f"∂f/∂{name} = {fmt_val(g.grad[n])}" for name, n in self.prog.inputs()
-                              if self.bwd_index[n] >= 0)
+                              if self.in_cone(n))
             out.append(Phase("backward", "done", "backward pass done" + (f": {grads}" if grads else "")))
         return out
 
@@ -447,7 +493,7 @@ class Session:
             try:
                 i = self._advance()
             except EvalError as err:
-                events.append(self._eval_error(err))
+                events.append(self.eval_error(err))
                 break
             taken += 1
             if verbose:
@@ -474,7 +520,7 @@ class Session:
         if steps == 0:
             return [Info("at the start: nothing to undo")]
         cur = self.current()
-        phase, _, _ = self.progress()
+        phase = "forward" if self.pos <= len(self.fwd) else "backward"
         return [Back(steps, phase, self.progress_text(), cur,
                      None if cur is None else label(self.prog.graph, cur))]
 
@@ -494,11 +540,3 @@ class Session:
     def reset(self) -> None:
         if self.output is not None:
             self._reset_state()
-
-
-# Command modules register themselves in COMMANDS on import.
-from . import (  # noqa: E402,F401
-    commands,  # :step :back … :check :hsweep :compare :help
-    dot,  # :export
-    script,  # :say :pause :expect :load :record
-)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backprop_tui import cli, headless
-from backprop_tui.session import COMMANDS
+from backprop_tui.registry import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMOS = sorted((ROOT / "demos").glob("*.bp"))
@@ -360,7 +360,7 @@ def test_a_program_that_cannot_be_evaluated_still_ends_cleanly(tmp_path, capsys)
 
 
 def test_headless_mode_never_imports_textual():
-    code = ("import sys, backprop_tui.cli as c, backprop_tui.replay, backprop_tui.script\n"
+    code = ("import sys, backprop_tui.cli as c, backprop_tui.replay, backprop_tui.commands\n"
             "rc = c.main(['--headless', '-q', 'demos/seed.bp'])\n"
             "bad = [m for m in sys.modules if m.split('.')[0] == 'textual']\n"
             "print(bad); sys.exit(3 if bad else rc)")

@@ -21,6 +21,7 @@ from backprop_tui import gradcheck, headless
 from backprop_tui.events import Back, Check, Error, Event
 from backprop_tui.graph import EvalError
 from backprop_tui.language import LangError, Program, grammar_text
+from backprop_tui.render_text import text as event_text
 from backprop_tui.session import Session
 
 pytestmark = pytest.mark.fuzz
@@ -63,7 +64,7 @@ def _assert_events(events: list[Event]) -> None:
     assert isinstance(events, list)
     for ev in events:
         assert isinstance(ev, Event)
-        ev.text()
+        event_text(ev)
         json.dumps(ev.to_dict(), ensure_ascii=False)  # every event is valid JSON
         if isinstance(ev, Error):
             assert ev.message.strip()
@@ -265,7 +266,7 @@ def test_gradients_agree_with_sympy_and_finite_differences(case) -> None:
     s = Session(prog)
     check = s.run_line(":check")[0]
     assert isinstance(check, Check)
-    note(check.text())
+    note(event_text(check))
     f0 = ref.value[out]
     for row in check.rows:
         if row.verdict != "pass" and not _fd_resolves(ref, out, row, check.atol, check.rtol, f0):
@@ -326,7 +327,7 @@ def _check_invariants(s: Session) -> None:
     g = s.prog.graph
     f = len(s.fwd)
     assert 0 <= s.pos <= s.steps_total
-    assert len(s.log) == s.pos
+    assert len(s._log) == s.pos  # one undo entry per step taken
     cur = s.current()
     if s.pos == 0:
         assert cur is None

@@ -15,9 +15,18 @@ from pathlib import Path
 import pytest
 
 from backprop_tui import cli
-from backprop_tui.replay import iter_lines, run_script
-from backprop_tui.script import start_recording, stop_recording
+from backprop_tui.commands.record import recorder_of, start_recording, stop_recording
+from backprop_tui.replay import Tally, iter_lines, run_line
 from backprop_tui.session import Session
+
+
+def run_script(session, lines):
+    """Run replay lines in order and tally them, as headless mode does."""
+    tally = Tally()
+    for sl in lines:
+        tally.feed(sl, run_line(session, sl))
+    tally.finish()
+    return tally
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,16 +100,16 @@ def test_record_to_an_unwritable_place_is_a_clear_error(tmp_path):
     s = Session()
     (ev,) = s.run_line(f":record {tmp_path}/no/such/dir/r.bp")
     assert ev.kind == "error" and "cannot record to" in ev.message
-    assert s.recorder is None
+    assert recorder_of(s) is None
 
 
 def test_a_new_recording_closes_the_old_one(tmp_path):
     s = Session()
     start_recording(s, tmp_path / "a.bp")
-    first = s.recorder
+    first = recorder_of(s)
     s.run_line("x = 1")
     s.run_line(f":record {tmp_path / 'b.bp'}")
-    assert first.fh is None and s.recorder is not first
+    assert first.fh is None and recorder_of(s) is not first
     s.run_line("x^2")
     assert stop_recording(s) == str(tmp_path / "b.bp")
     assert "x^2" not in (tmp_path / "a.bp").read_text(encoding="utf-8")

@@ -6,10 +6,21 @@ import math
 
 import pytest
 
+from backprop_tui.commands.replaying import EXPECT_ATOL, EXPECT_RTOL
 from backprop_tui.events import Error, Expect, Load, Pause, Say
-from backprop_tui.replay import ReplayError, iter_lines, iter_text, run_script
-from backprop_tui.script import EXPECT_ATOL, EXPECT_RTOL
-from backprop_tui.session import COMMANDS, Session
+from backprop_tui.registry import COMMANDS
+from backprop_tui.render_text import text as event_text
+from backprop_tui.replay import ReplayError, Tally, iter_lines, iter_text, run_line
+from backprop_tui.session import Session
+
+
+def run_script(session, lines):
+    """Run replay lines in order and tally them, as headless mode does."""
+    tally = Tally()
+    for sl in lines:
+        tally.feed(sl, run_line(session, sl))
+    tally.finish()
+    return tally
 
 SEED = ["x = 2", "y = 3", "x^2 + 3x*y + 1"]
 
@@ -163,7 +174,7 @@ def test_expect_value_before_and_after_stepping():
     assert only(ev[6], Expect).passed  # inputs hold their values from the start
     wrong = only(ev[7], Expect)
     assert not wrong.passed and wrong.expected == 7.0 and wrong.actual == 6.0
-    assert wrong.text() == "✗ t.bp:8: expected value of 3x = 7, got 6"
+    assert event_text(wrong) == "✗ t.bp:8: expected value of 3x = 7, got 6"
     assert (wrong.file, wrong.at_line) == ("t.bp", 8)
 
 
@@ -267,4 +278,4 @@ def test_load_marker_events():
     s = Session()
     tally = run_script(s, lines)
     assert len(tally.unexpected) == 1 and "no such file" in tally.unexpected[0].message
-    assert Load("a.bp").text() == "loading a.bp"
+    assert event_text(Load("a.bp")) == "loading a.bp"

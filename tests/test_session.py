@@ -12,6 +12,7 @@ import pytest
 from backprop_tui.events import BreakHit, Check, Error, HSweep, Step
 from backprop_tui.graph import Graph
 from backprop_tui.language import parse
+from backprop_tui.render_text import text as event_text
 from backprop_tui.session import Session
 
 SEED = "x = 2; y = 3; x^2 + 3x*y + 1"
@@ -67,8 +68,8 @@ def test_seed_backward_events_exact_with_x_arriving_twice():
     ]
     assert bwd[-1].node == "x" and bwd[-1].grad == 13.0
     assert bwd[2].grad is None  # a literal gets no gradient
-    assert "∂f/∂x gets 2x·1 = 4·1 = 4 (0 → 4)" in bwd[3].text()
-    assert "∂f/∂x gets 3·3 = 9 (4 → 13)" in bwd[5].text()
+    assert "∂f/∂x gets 2x·1 = 4·1 = 4 (0 → 4)" in event_text(bwd[3])
+    assert "∂f/∂x gets 3·3 = 9 (4 → 13)" in event_text(bwd[5])
 
 
 def test_state_reports_computed_and_final_at_any_moment():
@@ -133,7 +134,7 @@ def test_breakpoints_on_node_and_op():
     ev = s.run_line(":c")
     hit = [e for e in ev if isinstance(e, BreakHit)]
     assert hit[0].node == "x" and s.progress()[0] == "backward"
-    assert "x" in s.run_line(":breaks")[0].text()
+    assert "x" in event_text(s.run_line(":breaks")[0])
     s.run_line(":unbreak")
     s.run_line(":reset")
     s.run_line(":c")
@@ -144,7 +145,7 @@ def test_set_changes_an_input_and_restarts():
     s = seed_session()
     s.run_line(":backward")
     (info,) = s.run_line(":set x = 5")
-    assert "restarted" in info.text()
+    assert "restarted" in event_text(info)
     assert s.pos == 0 and s.node_info(s.output).value is None
     s.run_line(":backward")
     assert s.node_info(s.output).value == 71.0
@@ -186,7 +187,7 @@ def test_fd_check_passes_on_smooth_programs(program):
     for args in ("", "all", "mode=forward"):
         (ev,) = s.run_line(f":check {args}")
         assert isinstance(ev, Check)
-        assert ev.all_pass, ev.text()
+        assert ev.all_pass, event_text(ev)
         assert ev.evals == (2 * len(ev.rows) if ev.mode == "central" else len(ev.rows) + 1)
 
 
@@ -204,7 +205,7 @@ def test_fd_check_flags_kinks(program):
     s.run_line(program)
     (ev,) = s.run_line(":check")
     assert ev.rows[0].verdict == "kink"
-    assert "not differentiable here" in ev.text()
+    assert "not differentiable here" in event_text(ev)
     assert not ev.all_pass
 
 
@@ -265,13 +266,13 @@ def test_json_events_carry_the_documented_fields():
 
 
 def test_help_lists_every_command_and_explains_one():
-    from backprop_tui.session import COMMANDS
+    from backprop_tui.registry import COMMANDS
 
     s = Session()
-    text = s.run_line(":help")[0].text()
+    text = event_text(s.run_line(":help")[0])
     for name in COMMANDS:
         assert f":{name}" in text
-    assert "O(1)" in s.run_line(":help rs")[0].text()
+    assert "O(1)" in event_text(s.run_line(":help rs")[0])
 
 
 def test_deep_graph_steps_at_default_recursion_limit():

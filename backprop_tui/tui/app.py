@@ -20,10 +20,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, TabbedContent, TabPane
 
-from .. import dot as _dot  # noqa: F401  registers :export (headless has it too)
+from .. import commands as _commands  # noqa: F401  registers the built-in :commands
 from .. import replay as _replay  # run_app's parameter shadows the module
 from ..events import Error, Event, HSweep, Info, Say, ShowNode
-from ..session import COMMANDS, Session
+from ..registry import ALIASES, COMMANDS
+from ..render_text import text as event_text
+from ..session import Session
 from . import config
 from .completion import complete
 from .messages import NodeSelected
@@ -80,9 +82,7 @@ def _command_name(line: str) -> str | None:
     if not stripped.startswith(":"):
         return None
     word = stripped[1:].split(maxsplit=1)[0] if stripped[1:].strip() else ""
-    from ..session import _ALIASES  # the one alias table
-
-    return _ALIASES.get(word, word)
+    return ALIASES.get(word, word)
 
 
 class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
@@ -243,7 +243,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         elif errors and source in ("key", "palette"):
             self.repl.show_error(errors[-1].message)
         status = self.query_one("#status", StatusBar)
-        notes = [e.text() for e in events if e.kind in _NOTES]
+        notes = [event_text(e) for e in events if e.kind in _NOTES]
         # A key has no line to answer under: the status bar says it (one row, no layout).
         status.note = notes[-1] if notes and source in ("key", "palette") else ""
         for ev in events:
@@ -273,7 +273,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         if not answers:
             self.repl.clear_message()
             return
-        lines = "\n".join(e.text() for e in answers).split("\n")
+        lines = "\n".join(event_text(e) for e in answers).split("\n")
         if len(lines) <= ANSWER_LINES:
             self.repl.show_info("\n".join(lines))
             return

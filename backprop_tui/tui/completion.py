@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 from ..labels import label
 from ..ops import CONSTANTS, FUNCTIONS, OPS
-from ..session import COMMANDS, Session
+from ..registry import ALIASES, COMMANDS
+from ..session import Session
 
 LABEL_LIMIT = 5000  # above this many nodes, complete names only: labels would cost O(n)
 NODE_COMMANDS = {"goto", "break", "unbreak", "show", "output", "check", "hsweep"}
@@ -57,9 +58,7 @@ def complete(session: Session, text: str, extra_commands: Iterable[str] = ()) ->
         if len(parts) == 1:  # the command word itself
             start = len(text) - len(parts[0])
             return start, [c for c in command_names(extra_commands) if c.startswith(parts[0])]
-        from ..session import _ALIASES  # aliases complete like their command
-
-        cmd = _ALIASES.get(parts[0], parts[0])
+        cmd = ALIASES.get(parts[0], parts[0])
         word = parts[-1]
         pool = _args_for(cmd, session, [p for p in parts[1:-1] if p])
         return len(text) - len(word), [w for w in pool if w.startswith(word)]

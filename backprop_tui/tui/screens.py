@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..session import COMMANDS
+from ..registry import COMMANDS
 
 
 class HelpScreen(ModalScreen[None]):

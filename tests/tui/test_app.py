@@ -8,7 +8,7 @@ from conftest import enter, settle
 from textual.markup import escape
 from textual.widgets import Static, TabbedContent
 
-from backprop_tui.session import COMMANDS
+from backprop_tui.registry import COMMANDS
 from backprop_tui.tui.app import BackpropApp
 from backprop_tui.tui.messages import NodeSelected
 from backprop_tui.tui.screens import HelpScreen

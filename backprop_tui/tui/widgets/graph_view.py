@@ -164,7 +164,7 @@ class GraphCanvas(ScrollView, can_focus=False):
         head = "f" if i == s.output else ""
         if not s.computed(i):
             return f"{head}=·", "graph-view--value-pending"
-        in_cone = s.bwd_index[i] >= 0 if i < len(s.bwd_index) else False
+        in_cone = s.in_cone(i)
         if not backward or not g.takes_grad(i) or not in_cone:
             return _elide(f"{head}={fmt_val(g.value[i])}", room), "graph-view--value"
         grad = fmt_val(g.grad[i])
@@ -193,16 +193,12 @@ class GraphCanvas(ScrollView, can_focus=False):
         wire = style("graph-view--wire")
         g = s.prog.graph
         current = s.current()
-        f = len(s.fwd)
-        backward = s.pos > f
+        backward = s.in_backward
         operands: tuple[int, ...] = ()
         received: dict[int, float] = {}
         if current is not None:
             operands = g.operands(current)
-            if backward and s.log:
-                # The undo log's top entry holds what the latest step pushed: (j, before).
-                for j, before in reversed(s.log[-1][2]):
-                    received[j] = before
+            received = s.received()
         line = d.lines[vy]
         segs: list[Segment] = []
         at = 0  # position in `line` already emitted
@@ -360,8 +356,8 @@ class GraphView(Vertical):
         if i == s.output:
             value += 1  # "f="
         need = max(need, value)
-        if g.takes_grad(i) and i < len(s.bwd_index) and s.bwd_index[i] >= 0:
-            grad = 1 + len(fmt_val(g.grad[i])) if s.pos > len(s.fwd) else self._guess
+        if g.takes_grad(i) and s.in_cone(i):
+            grad = 1 + len(fmt_val(g.grad[i])) if s.in_backward else self._guess
             need = max(need, grad)
         need = min(need, NOTE_MAX)
         self._room[i] = need
@@ -445,7 +441,6 @@ class GraphView(Vertical):
     def _draw_near(self, session: Session, centre: int) -> None:
         g = session.prog.graph
         starts, ids = self._consumer_index(session)
-        in_cone = session.bwd_index
         near = {centre: 0}
         queue = deque([centre])
         while queue and len(near) < MAX_NEAR:
@@ -457,7 +452,7 @@ class GraphView(Vertical):
             if hi - lo > FAN:  # a hub (x feeding thousands): its readers nearest the centre
                 p = bisect_left(ids, centre, lo, hi)
                 lo, hi = max(lo, p - 2 * FAN), min(hi, p + 2 * FAN)
-            readers = sorted((c for c in ids[lo:hi] if in_cone[c] >= 0),
+            readers = sorted((c for c in ids[lo:hi] if session.in_cone(c)),
                              key=lambda c: abs(c - centre))[:FAN]
             for j in (*g.operands(i), *readers):
                 if j not in near and len(near) < MAX_NEAR:

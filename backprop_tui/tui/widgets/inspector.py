@@ -20,7 +20,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...labels import fmt_val
-from ...session import COMMANDS, Session
+from ...commands.inspect import local_lines
+from ...render_text import contribution_text, verdict_text
+from ...session import Session
 
 # A line is a list of (text, role) pieces; roles map to component classes in app.tcss.
 Piece = tuple[str, str]
@@ -56,30 +58,29 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
     wrt = info.label if len(info.label) <= 6 else "node"
     if info.grad is None:
         out.append([(f"∂f/∂{wrt}  ", ""), ("none (a constant, or not part of f)", "dim")])
-    elif session.pos <= len(session.fwd):
+    elif not session.in_backward:
         out.append([(f"∂f/∂{wrt}  ", ""), ("· (the backward pass computes it)", "dim")])
     else:
         state = "final" if info.final else "so far"
         out.append([(f"∂f/∂{wrt}  ", ""), (fmt_val(info.grad), "bold"), (f" ({state})", "dim")])
-    if node == session.current() and session.pos > len(session.fwd):
-        step = session._step_event()  # the step just taken, at this node (a query)
+    step = session.current_step() if node == session.current() and session.in_backward else None
+    if step is not None:
         if step.seeded:
             out.append([("seed: ∂f/∂f = 1", "dim")])
         if step.contributions:
             out.append([("contributions", "bold"), (" (before → after)", "dim")])
-            out += [[(f"  {c.text()}", "")] for c in step.contributions]
+            out += [[(f"  {contribution_text(c)}", "")] for c in step.contributions]
         if step.kink:
             out.append([(step.kink, "kink")])
     if node < len(g) and not g.is_leaf(node):
-        shown = COMMANDS["show"].run(session, [f"#{node}"])
-        local = getattr(shown[0], "local", []) if shown else []
+        local = local_lines(session, node)
         if local:
             out.append([("local derivatives", "bold")])
             out += [[(f"  {d}", "")] for d in local]
     row = _check_row(session, node)
     if row is not None:
         check = session.last_check
-        verdict = "not differentiable here" if row.verdict == "kink" else row.verdict
+        verdict = verdict_text(row.verdict)
         out.append([("finite differences", "bold"), (f" ({check.mode}, h={row.h:.1e})", "dim")])
         out.append([(f"  estimate {fmt_val(row.numeric)}  vs backprop {fmt_val(row.analytic)}", "")])
         out.append([(f"  abs err {row.abs_err:.1e}  rel err {row.rel_err:.1e}  ", ""),

@@ -1,4 +1,4 @@
-"""The log: every command echoed, then its events as ``Event.text()`` renders them.
+"""The log: every command echoed, then its events as ``render_text`` renders them.
 
 Colours come from component classes styled in app.tcss, so both themes stay readable;
 narration from replay files gets its own, louder style.
@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from ...events import Event
+from ...render_text import text as event_text
 
 MAX_EVENT_LINES = 120  # a :nodes on a 100k graph is for the node table, not the log
 
@@ -70,7 +71,7 @@ class LogPane(RichLog):
 
     def write_events(self, events: Iterable[Event]) -> None:
         for ev in events:
-            text = ev.text()
+            text = event_text(ev)
             lines = text.split("\n")
             if len(lines) > MAX_EVENT_LINES:  # keep the head and the tail (a table's totals)
                 cut = len(lines) - MAX_EVENT_LINES

@@ -223,7 +223,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         # Partial styles, so that a cell's colour keeps the row's background.
         style = self._style
         g = s.prog.graph
-        in_cone = i < len(s.bwd_index) and s.bwd_index[i] >= 0
+        in_cone = s.in_cone(i)
         computed = s.computed(i)
         plain = Style()
         row_style = style("")
@@ -236,7 +236,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         value = fmt_val(g.value[i]) if computed else "·"
         value_style = plain if computed else style("node-table--pending")
         grad, grad_style = "—", style("node-table--pending")
-        if in_cone and g.takes_grad(i) and s.pos <= len(s.fwd):
+        if in_cone and g.takes_grad(i) and not s.in_backward:
             grad = "·"  # the backward pass has not started
         elif in_cone and g.takes_grad(i):
             grad = fmt_val(g.grad[i])

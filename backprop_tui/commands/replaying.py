@@ -1,49 +1,34 @@
-"""Replay-file commands: :say :pause :expect :load :record.
-
-They are registered in the session's one COMMANDS table (session.py imports this module at
-its end), so the TUI, replay files and headless mode all have them and :help lists them.
+"""Replay-file commands: :say :pause :expect :load.
 
 :expect tolerance. Without ``± TOL`` a number matches when
 ``|actual − expected| ≤ 1e-12 + 1e-9·|expected|`` (EXPECT_ATOL, EXPECT_RTOL): tight enough
 that a wrong gradient never passes, loose enough for float64 round-off in a long sum. With
 ``± TOL`` (or ``+- TOL``) the rule is ``|actual − expected| ≤ TOL``. ``nan`` matches nan.
-
-Recording. A Recorder appends each line the session runs to a replay file and flushes it
-at once, so a killed session loses nothing. It leaves out its own :record lines (replaying
-them would start another recording), and after a line that failed it writes a matching
-``:expect error`` so that the recording replays headless with exit 0 to the same state.
 """
 
 from __future__ import annotations
 
-import datetime
 import math
-import os
 import re
-from pathlib import Path
-from typing import TextIO
 
-from . import replay
-from .events import Echo, Error, Event, Expect, Info, Pause, Say
-from .labels import fmt_val, label
-from .language import Program
-from .ops import INPUT
-from .session import CommandError, Session, command
+from .. import replay
+from ..events import Echo, Error, Event, Expect, Info, Pause, Say
+from ..labels import fmt_val, label
+from ..registry import Arg, CommandError, command
+from ..session import Session
+from ..textutil import NumberError, unquote
+from ..textutil import parse_number as _parse
 
 EXPECT_ATOL = 1e-12
 EXPECT_RTOL = 1e-9
 
-_NUMBER = re.compile(r"[-+−]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
-
 
 def parse_number(text: str) -> float:
     """A number as written in :expect: also nan, inf and -inf (for overflow demos)."""
-    t = text.strip().replace("−", "-")
-    if t.lower() in ("nan", "inf", "+inf", "-inf"):
-        return float(t)
-    if not _NUMBER.fullmatch(t):
-        raise CommandError(f"expected a number, got '{text.strip()}'")
-    return float(t)
+    try:
+        return _parse(text, special=True)
+    except NumberError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def close(actual: float, expected: float, tol: float | None) -> bool:
@@ -57,12 +42,14 @@ def close(actual: float, expected: float, tol: float | None) -> bool:
 
 # ---------------------------------------------------------------------- :say, :pause
 
-@command("say", ":say TEXT", "Narration: the TUI shows it, headless mode prints it.")
+@command("say", ":say TEXT", "Narration: the TUI shows it, headless mode prints it.",
+         args=(Arg("text"),), cost="quick")
 def _cmd_say(s: Session, args: list[str]) -> list[Event]:
     return [Say(" ".join(args))]
 
 
-@command("pause", ":pause SECONDS", "Pacing for replay in the TUI; headless mode skips it.")
+@command("pause", ":pause SECONDS", "Pacing for replay in the TUI; headless mode skips it.",
+         args=(Arg("number"),), cost="quick")
 def _cmd_pause(s: Session, args: list[str]) -> list[Event]:
     if len(args) != 1:
         raise CommandError("usage: :pause SECONDS")
@@ -81,7 +68,8 @@ _EXPECT_USAGE = ("usage: :expect value NODE = NUMBER [± TOL] | :expect grad NOD
 @command("expect", ":expect value|grad NODE = NUMBER [± TOL] | check pass | error TEXT",
          "Assert on the session's state (replay files and tests): a node's value or gradient "
          "so far (default tolerance 1e-12 + 1e-9·|expected|), that the last :check passed, "
-         "or that the previous line failed with a message containing TEXT.")
+         "or that the previous line failed with a message containing TEXT.",
+         args=(Arg("word", choices=("value", "grad", "check", "error")), Arg("node")), cost="quick")
 def _cmd_expect(s: Session, args: list[str]) -> list[Event]:
     if not args:
         raise CommandError(_EXPECT_USAGE)
@@ -137,12 +125,12 @@ def _expect_number(s: Session, what: str, rest: str) -> Expect:
     else:
         if not g.takes_grad(i):
             return fail(f"{name} is a constant: it gets no gradient", name)
-        if s.bwd_index[i] < 0:
+        if not s.in_cone(i):
             return fail(f"{name} is not part of f = {label(g, s.output)}", name)
         actual = g.grad[i]
         if s.final(i):
             got = f"{fmt_val(actual)} (final)"
-        elif s.pos <= len(s.fwd):
+        elif not s.in_backward:
             got = f"{fmt_val(actual)} (the backward pass has not started)"
         else:
             got = f"{fmt_val(actual)} (so far)"
@@ -198,11 +186,12 @@ def _expect_error(s: Session, rest: str) -> Expect:
 # ---------------------------------------------------------------------- :load
 
 @command("load", ":load FILE", "Run another replay file's lines here (a path relative to the "
-         "file that loads it). In the TUI prefer playing it: backprop-tui FILE.bp.")
+         "file that loads it). In the TUI prefer playing it: backprop-tui FILE.bp.",
+         args=(Arg("file"),), cost="slow")
 def _cmd_load(s: Session, args: list[str]) -> list[Event]:
     if not args:
         raise CommandError("usage: :load FILE")
-    arg = replay.unquote(" ".join(args))
+    arg = unquote(" ".join(args))
     if arg == "-":  # stdin would block the session
         raise CommandError(":load reads a file, not stdin")
     name = replay.relative_to(arg, s.file)
@@ -210,8 +199,9 @@ def _cmd_load(s: Session, args: list[str]) -> list[Event]:
         lines = replay.iter_lines(name)
     except replay.ReplayError as exc:
         raise CommandError(f"cannot load {arg}: {exc.reason}") from None
-    saved_file, saved_line, saved_rec = s.file, s.line, s.recorder
-    s.recorder = None  # the :load line itself is recorded, not the lines it runs
+    saved_file, saved_line = s.file, s.line
+    # The lines run here are not published to listeners (the recorder records the :load
+    # line itself): the session publishes only the lines run from outside.
     events: list[Event] = [Info(f"loading {name}")]
     try:
         for sl in lines:
@@ -221,120 +211,6 @@ def _cmd_load(s: Session, args: list[str]) -> list[Event]:
         events.append(Error(str(exc), file=name))
     finally:
         s.file, s.line = saved_file, saved_line
-        if s.recorder is None:
-            s.recorder = saved_rec
     return events
 
 
-# ---------------------------------------------------------------------- :record
-
-def _is_record(stripped: str) -> bool:
-    return re.match(r":\s*record(\s|$)", stripped) is not None
-
-
-def _location_free(message: str) -> str:
-    """The longest piece of an error message without a line:column in it: line numbers of a
-    replay differ from the interactive session's, the rest of the message does not."""
-    pieces = re.split(r"\s*\bat \d+:\d+(?:-\d+(?::\d+)?)?:?\s*", message)
-    return max(pieces, key=len).strip()
-
-
-class Recorder:
-    """Appends the lines a session runs to a replay file, flushed after every line."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        # errors="replace": a line with a lone surrogate (undecodable input) must not make
-        # Session.run_line raise (it did); it is recorded with "?" in its place.
-        self.fh: TextIO | None = open(self.path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115
-
-    def write(self, line: str) -> None:
-        if self.fh is None:
-            return
-        self.fh.write(line + "\n")
-        # Flush at once: a SIGKILLed session keeps every line handed to the OS.
-        self.fh.flush()
-
-    def record(self, s: Session, text: str, events: list[Event]) -> None:
-        """Called by Session.run_line after each line it runs."""
-        stripped = text.strip()
-        if not stripped or _is_record(stripped):
-            return
-        m = re.match(r":\s*load\s+(.+)$", stripped)
-        if m:  # rewrite the path so it resolves from the recording's folder
-            target = os.path.abspath(replay.relative_to(replay.unquote(m.group(1)), s.file))
-            stripped = f":load {os.path.relpath(target, self.path.parent.resolve())}"
-        for piece in stripped.splitlines():
-            self.write(piece)
-        errors = [e for e in events if isinstance(e, Error)]
-        if errors and not stripped.startswith(":expect"):
-            self.write(f":expect error {_location_free(errors[-1].message)}")
-
-    def close(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
-
-
-def preamble(s: Session) -> list[str]:
-    """Lines that rebuild the session's current state: its program, inputs changed with
-    :set, the output, breakpoints and the stepping position."""
-    if s.output is None:
-        return []
-    g = s.prog.graph
-    lines = [chunk.text for chunk in g.source.chunks]
-    fresh = Program()
-    for text in lines:
-        fresh.run(text)
-    for name, i in s.prog.inputs():
-        if i < len(fresh.graph) and fresh.graph.op[i] == INPUT and fresh.graph.value[i] != g.value[i]:
-            lines.append(f":set {name} = {g.value[i]!r}")
-    if s.output != s.prog.output:
-        lines.append(f":output #{s.output}")
-    lines += [f":break #{i}" for i in sorted(s.breaks)]
-    lines += [f":break op:{op}" for op in sorted(s.break_ops)]
-    if s.pos:
-        lines.append(f":step {s.pos}")
-    return lines
-
-
-def start_recording(s: Session, path: str | os.PathLike[str]) -> list[Event]:
-    """Start appending the session's lines to `path` (what :record FILE and --record do).
-    A session that already has a program starts the file with lines rebuilding it."""
-    try:
-        rec = Recorder(path)
-    except OSError as exc:
-        raise CommandError(f"cannot record to {path}: {exc.strerror or exc}") from None
-    stop_recording(s)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    rec.write(f"# recorded by backprop-tui, {stamp}")
-    pre = preamble(s)
-    if pre:
-        rec.write("# the state when recording began:")
-        for line in pre:
-            for piece in line.splitlines():
-                rec.write(piece)
-    s.recorder = rec
-    return [Info(f"recording to {path}: every line is appended and flushed (:record stop ends it)")]
-
-
-def stop_recording(s: Session) -> str | None:
-    """Stop recording; returns the file recorded to, or None if there was none."""
-    rec = s.recorder
-    if rec is None:
-        return None
-    s.recorder = None
-    rec.close()
-    return str(rec.path)
-
-
-@command("record", ":record FILE | :record stop", "Append every line you run to a replay file, "
-         "flushed after each line; replaying it reaches the same state.")
-def _cmd_record(s: Session, args: list[str]) -> list[Event]:
-    if not args:
-        where = f"recording to {s.recorder.path}" if s.recorder else "not recording"
-        return [Info(f"{where}; usage: :record FILE | :record stop")]
-    if args == ["stop"]:
-        path = stop_recording(s)
-        return [Info(f"stopped recording to {path}" if path else "not recording")]
-    return start_recording(s, replay.relative_to(replay.unquote(" ".join(args)), s.file))

@@ -1,0 +1,137 @@
+"""Stepping and breakpoints: :step :back :forward :backward :continue :reset :goto :break."""
+
+from __future__ import annotations
+
+from ..events import Event, Info, Phase
+from ..labels import label
+from ..ops import OPS
+from ..registry import Arg, CommandError, command
+from ..session import Session
+from ..textutil import clip
+
+_OP_WORDS = tuple(f"op:{op.name}" for op in OPS if op.arity > 0)
+_VERBOSE_LIMIT = 200  # more steps than this are reported as one line
+
+
+def count_arg(args: list[str], default: int = 1) -> int:
+    """The N of ':step N': a whole number of at least 1."""
+    if not args:
+        return default
+    try:
+        n = int(args[0])
+    except ValueError:
+        raise CommandError(f"expected a number of steps, got '{clip(args[0])}'") from None
+    if n < 1:
+        raise CommandError("the number of steps must be at least 1")
+    return n
+
+
+@command("step", ":step [N]", "Take N steps (default 1): forward through the nodes, then on "
+         "into the backward pass.", aliases=("s", "n", "next"), args=(Arg("count"),), cost="steps")
+def _cmd_step(s: Session, args: list[str]) -> list[Event]:
+    n = count_arg(args)
+    return s.step(n, verbose=n <= _VERBOSE_LIMIT)
+
+
+@command("back", ":back [N]", "Step back N steps (default 1), restoring exactly the state before "
+         "them. Each step back costs O(1).", aliases=("rs", "b"), args=(Arg("count"),),
+         cost="steps")
+def _cmd_back(s: Session, args: list[str]) -> list[Event]:
+    return s.back(count_arg(args))
+
+
+@command("forward", ":forward", "Run the forward pass to its end.", aliases=("fwd",))
+def _cmd_forward(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    return s.run_to(max(s.pos, len(s.fwd)))
+
+
+@command("backward", ":backward", "Run the backward pass to its end (the forward pass first if "
+         "needed).", aliases=("bwd",))
+def _cmd_backward(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    return s.run_to(s.steps_total)
+
+
+@command("continue", ":continue", "Run until a breakpoint or the end.", aliases=("c", "cont"))
+def _cmd_continue(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    return s.step(s.steps_total, verbose=False, stop_at_breaks=True)
+
+
+@command("reset", ":reset", "Return to the start: no values computed, no gradients.")
+def _cmd_reset(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    s.reset()
+    return [Phase("forward", "reset", f"reset: {s.progress_text()}")]
+
+
+@command("goto", ":goto NODE", "Run forward or back to the step at NODE (its forward step while "
+         "in the forward pass, else its backward step).", aliases=("g",), args=(Arg("node"),))
+def _cmd_goto(s: Session, args: list[str]) -> list[Event]:
+    s.require_program()
+    if not args:
+        raise CommandError("usage: :goto NODE")
+    i = s.resolve(" ".join(args))
+    fk = s.forward_step_of(i)
+    bk = s.backward_step_of(i)
+    if bk < 0:
+        raise CommandError(f"{label(s.prog.graph, i)} is not part of f = "
+                           f"{label(s.prog.graph, s.output)}")
+    in_forward = s.pos <= len(s.fwd) and s.pos < s.steps_total
+    target = fk + 1 if fk >= 0 and (in_forward or bk < 0) else len(s.fwd) + bk + 1
+    events = s.run_to(target)
+    if s.pos == target and target > 0:
+        step = s.current_step()
+        if step is not None:
+            events.append(step)
+    return events
+
+
+@command("break", ":break NODE | :break op:NAME", "Stop :continue at NODE, or at every node of "
+         "an operation: :break op:tanh.", aliases=("br",),
+         args=(Arg("node", choices=_OP_WORDS),), cost="quick")
+def _cmd_break(s: Session, args: list[str]) -> list[Event]:
+    if not args:
+        return _cmd_breaks(s, args)
+    ref = " ".join(args)
+    if ref.startswith("op:"):
+        name = ref[3:]
+        if name not in {op.name for op in OPS if op.arity > 0}:
+            ops = ", ".join(op.name for op in OPS if op.arity > 0)
+            raise CommandError(f"unknown operation '{clip(name)}'; operations are {ops}")
+        s.break_ops.add(name)
+        return [Info(f"breakpoint on every {name} node")]
+    i = s.resolve(ref)
+    s.breaks.add(i)
+    return [Info(f"breakpoint at #{i} {label(s.prog.graph, i)}")]
+
+
+@command("unbreak", ":unbreak [NODE | op:NAME]", "Remove a breakpoint, or all of them.",
+         aliases=("ub", "clear"), args=(Arg("node", choices=(*_OP_WORDS, "all")),), cost="quick")
+def _cmd_unbreak(s: Session, args: list[str]) -> list[Event]:
+    if not args or args == ["all"]:
+        n = len(s.breaks) + len(s.break_ops)
+        s.breaks.clear()
+        s.break_ops.clear()
+        return [Info(f"removed {n} breakpoint{'s' * (n != 1)}")]
+    ref = " ".join(args)
+    if ref.startswith("op:"):
+        if ref[3:] not in s.break_ops:
+            raise CommandError(f"no breakpoint on {ref}")
+        s.break_ops.discard(ref[3:])
+        return [Info(f"removed breakpoint on {ref}")]
+    i = s.resolve(ref)
+    if i not in s.breaks:
+        raise CommandError(f"no breakpoint at {label(s.prog.graph, i)}")
+    s.breaks.discard(i)
+    return [Info(f"removed breakpoint at #{i} {label(s.prog.graph, i)}")]
+
+
+@command("breaks", ":breaks", "List the breakpoints.", cost="quick")
+def _cmd_breaks(s: Session, args: list[str]) -> list[Event]:
+    g = s.prog.graph
+    items = [f"#{i} {label(g, i)}" for i in sorted(s.breaks)] + [f"op:{o}" for o in sorted(s.break_ops)]
+    return [Info("breakpoints: " + (", ".join(items) if items else "none"))]
+
+
