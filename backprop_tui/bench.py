@@ -139,10 +139,12 @@ def logistic_row(n: int) -> dict:
     prog = parse(logistic_program(n))
     g = prog.graph
     g.forward()
-    g.backward(prog.output)
+    out = prog.output
+    assert out is not None
+    g.backward(out)
     x = prog.inputs()[0][1]
     t0 = time.perf_counter()
-    sym = Symbolic(g, prog.output)
+    sym = Symbolic(g, out)
     d = sym.derivative(x)
     build = time.perf_counter() - t0
     dag = sym.dag

@@ -189,16 +189,16 @@ def compare(prog: Program, output: int | None = None, time_budget: float = 2.0) 
 
     rows = []
     for j, i in enumerate(inputs):
-        d = derivs[j] if j < built else None
+        dj = derivs[j] if j < built else None
         rows.append(InputRow(
             name=g.names.get(i, f"#{i}"), node=i, value=g.value[i], backprop=bp_grads[j],
             fd_central=fd_c[j], fd_forward=fd_f[j], symbolic=sym_vals[j],
-            tree_size=None if d is None else dag.tree_size(d),
-            dag_size=None if d is None else dag.dag_size(d),
-            tree_ops=None if d is None else dag.tree_ops_size(d),
-            tree_log10=None if d is None else dag.tree_log10(d),
-            dag_ops=None if d is None else dag.dag_ops(d),
-            text=None if d is None else dag.text(d, TEXT_BUDGET)))
+            tree_size=None if dj is None else dag.tree_size(dj),
+            dag_size=None if dj is None else dag.dag_size(dj),
+            tree_ops=None if dj is None else dag.tree_ops_size(dj),
+            tree_log10=None if dj is None else dag.tree_log10(dj),
+            dag_ops=None if dj is None else dag.dag_ops(dj),
+            text=None if dj is None else dag.text(dj, TEXT_BUDGET)))
     return Comparison(
         output=out, label=label(g, out), value=value, n_inputs=n, n_nodes=len(nodes),
         op_nodes=fwd_ops, fd_forward_evals=n + 1, fd_central_evals=2 * n,

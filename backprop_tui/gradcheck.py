@@ -17,10 +17,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .events import CheckMode, Verdict
 from .graph import EvalError, Graph
 
 EPS = sys.float_info.epsilon
-TOLERANCES = {"central": (1e-7, 1e-5), "forward": (1e-5, 1e-3)}
+TOLERANCES: dict[CheckMode, tuple[float, float]] = {"central": (1e-7, 1e-5),
+                                                    "forward": (1e-5, 1e-3)}
 SWEEP_H = [10.0 ** -p for p in range(1, 14)]
 
 
@@ -114,11 +116,11 @@ class Row:
     abs_err: float
     rel_err: float
     h: float
-    verdict: str
+    verdict: Verdict
     evals: int
 
 
-def check(g: Graph, output: int, nodes: list[int], mode: str = "central", h: float | None = None,
+def check(g: Graph, output: int, nodes: list[int], mode: CheckMode = "central", h: float | None = None,
           progress: Callable[[int, int], None] | None = None,
           cancelled: Callable[[], bool] | None = None) -> tuple[list[Row], int, bool]:
     """Check each node's gradient; returns (rows, function evaluations, was_cancelled)."""
@@ -142,6 +144,7 @@ def check(g: Graph, output: int, nodes: list[int], mode: str = "central", h: flo
         analytic = ref.grad[j]
         err = abs(analytic - numeric)
         rel = err / abs(numeric) if numeric else (0.0 if err == 0 else math.inf)
+        verdict: Verdict
         if f.down.kink:
             verdict = "kink"
         else:

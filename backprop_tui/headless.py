@@ -176,7 +176,7 @@ class Runner:
         if out is not None and not math.isfinite(out["value"]):
             # Overflow is a warning in the REPL (issue 2), but a headless run whose output is
             # not a finite number failed (issue 7: exit 2), e.g. 1e308*10.
-            span = session.prog.span(session.output)
+            span = session.prog.span(session.require_program())
             bad = Error(f"the output f = {out['label']} is {out['value']}, not a finite number "
                         "(headless mode treats a non-finite output as an error)",
                         file=span.file, at_line=span.line, col=span.col)

@@ -155,9 +155,9 @@ def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
     for k in range(n):
         for s in succs[k]:
             prev = k
-            for lay in range(layer[k] + 1, layer[s]):
+            for level in range(layer[k] + 1, layer[s]):
                 d = len(item_layer)
-                item_layer.append(lay)
+                item_layer.append(level)
                 ipreds.append([prev])
                 isuccs.append([])
                 isuccs[prev].append(d)
@@ -356,8 +356,8 @@ def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
     for y in range(height):
         lines.append("".join(map(_CHAR_LIST.__getitem__, bits[y])))
     for y, xx in arrows:
-        s = lines[y]
-        lines[y] = s[:xx] + ARROW + s[xx + 1:]
+        row_text = lines[y]
+        lines[y] = row_text[:xx] + ARROW + row_text[xx + 1:]
 
     boxes: dict[int, Box] = {}
     line_boxes: list[list[int]] = [[] for _ in range(height)]

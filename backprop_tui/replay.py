@@ -195,9 +195,11 @@ def run_line(session: Session, sl: ScriptLine) -> list[Event]:
     if sl.error is None and sl.load is None:
         return session.run_line(sl.text, line=sl.line, file=sl.file)
     session.file, session.line = sl.file, sl.line
+    ev: Event
     if sl.error is not None:
-        ev: Event = Error(sl.error, file=sl.file, at_line=sl.line, col=1, line=sl.line)
-        session.last_error = ev  # so that ':expect error' can account for it
+        err = Error(sl.error, file=sl.file, at_line=sl.line, col=1, line=sl.line)
+        session.last_error = err  # so that ':expect error' can account for it
+        ev = err
     else:
         ev = Load(sl.load or "", sl.depth + 1, line=sl.line)
         session.last_error = None

@@ -520,8 +520,7 @@ class Session:
         if steps == 0:
             return [Info("at the start: nothing to undo")]
         cur = self.current()
-        phase = "forward" if self.pos <= len(self.fwd) else "backward"
-        return [Back(steps, phase, self.progress_text(), cur,
+        return [Back(steps, "backward" if self.in_backward else "forward", self.progress_text(), cur,
                      None if cur is None else label(self.prog.graph, cur))]
 
     def run_to(self, target: int, verbose: bool = False) -> list[Event]:

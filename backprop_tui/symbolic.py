@@ -347,7 +347,9 @@ class Symbolic:
             if da == zero and db == zero:
                 d[i] = zero
                 continue
-            local = OPS[o].sym(dag, expr[ai], expr[bi] if bi >= 0 else -1, k[i], expr[i])
+            rule = OPS[o].sym
+            assert rule is not None  # every op node's op has a symbolic rule
+            local = rule(dag, expr[ai], expr[bi] if bi >= 0 else -1, k[i], expr[i])
             total = zero
             for loc, dx in zip(local, (da, db), strict=False):
                 if dx != zero:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from .. import gradcheck
 from ..compare import compare
-from ..events import Check, CheckRow, Compare, Event, HSweep, HSweepRow
+from ..events import Check, CheckMode, CheckRow, Compare, Event, HSweep, HSweepRow
 from ..graph import EvalError
 from ..labels import label
 from ..registry import Arg, CommandError, command
@@ -16,13 +16,15 @@ from ..textutil import clip
 from .inspect import number_arg
 
 
-def _check_options(args: list[str]) -> tuple[list[str], str, float | None]:
-    mode, h, rest = "central", None, []
+def _check_options(args: list[str]) -> tuple[list[str], CheckMode, float | None]:
+    mode: CheckMode = "central"
+    h, rest = None, []
     for arg in args:
         if arg.startswith("mode="):
-            mode = arg[5:]
-            if mode not in gradcheck.TOLERANCES:
-                raise CommandError(f"unknown mode '{clip(mode)}': expected central or forward")
+            word = arg[5:]
+            if word not in ("central", "forward"):
+                raise CommandError(f"unknown mode '{clip(word)}': expected central or forward")
+            mode = "central" if word == "central" else "forward"
         elif arg.startswith("h="):
             h = number_arg(arg[2:])
             if h <= 0:
@@ -45,7 +47,7 @@ def check_nodes(s: Session, which: str) -> list[int]:
     return [i]
 
 
-def run_check(s: Session, nodes: list[int], mode: str, h: float | None,
+def run_check(s: Session, nodes: list[int], mode: CheckMode, h: float | None,
               progress: Callable[[int, int], None] | None = None,
               cancelled: Callable[[], bool] | None = None) -> Check:
     """The FD check as an event; the TUI calls this from a worker with progress/cancel."""

@@ -21,8 +21,9 @@ def number_arg(text: str) -> float:
 @command("show", ":show NODE", "Show a node: value, gradient so far, formula, local derivatives.",
          aliases=("p", "print"), args=(Arg("node"),), cost="quick")
 def _cmd_show(s: Session, args: list[str]) -> list[Event]:
-    s.require_program()
-    i = s.resolve(" ".join(args)) if args else (s.current() if s.current() is not None else s.output)
+    out = s.require_program()
+    cur = s.current()
+    i = s.resolve(" ".join(args)) if args else (cur if cur is not None else out)
     return [ShowNode(s.node_info(i), local_lines(s, i))]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Literal
 
 from .. import replay
 from ..events import Echo, Error, Event, Expect, Info, Pause, Say
@@ -74,8 +75,10 @@ def _cmd_expect(s: Session, args: list[str]) -> list[Event]:
     if not args:
         raise CommandError(_EXPECT_USAGE)
     what, rest = args[0], " ".join(args[1:])
-    if what in ("value", "grad"):
-        ev = _expect_number(s, what, rest)
+    if what == "value":
+        ev = _expect_number(s, "value", rest)
+    elif what == "grad":
+        ev = _expect_number(s, "grad", rest)
     elif what == "check":
         ev = _expect_check(s, rest)
     elif what == "error":
@@ -86,7 +89,7 @@ def _cmd_expect(s: Session, args: list[str]) -> list[Event]:
     return [ev]
 
 
-def _expect_number(s: Session, what: str, rest: str) -> Expect:
+def _expect_number(s: Session, what: Literal["value", "grad"], rest: str) -> Expect:
     ref, eq, rhs = rest.rpartition("=")
     ref = ref.strip()
     if not eq or not ref:

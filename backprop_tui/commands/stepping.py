@@ -77,7 +77,7 @@ def _cmd_goto(s: Session, args: list[str]) -> list[Event]:
     bk = s.backward_step_of(i)
     if bk < 0:
         raise CommandError(f"{label(s.prog.graph, i)} is not part of f = "
-                           f"{label(s.prog.graph, s.output)}")
+                           f"{label(s.prog.graph, s.require_program())}")
     in_forward = s.pos <= len(s.fwd) and s.pos < s.steps_total
     target = fk + 1 if fk >= 0 and (in_forward or bk < 0) else len(s.fwd) + bk + 1
     events = s.run_to(target)

@@ -6,7 +6,7 @@ import difflib
 import math
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lark import Lark, Token, Transformer
 
@@ -17,6 +17,19 @@ from .grammar import MAX_NAME_LENGTH, grammar_text
 
 if TYPE_CHECKING:
     from .program import Program
+
+
+
+class Tok(Protocol):
+    """What the rules read of a lark Token. Lark types positions as optional; the LALR
+    lexer always sets them, and this annotation says so at no runtime cost."""
+
+    start_pos: int
+    end_pos: int
+    type: str
+
+    def __len__(self) -> int: ...
+
 
 _SUPER_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 TYPES = ("real", "const")
@@ -54,7 +67,8 @@ class Builder(Transformer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.prog: Program | None = None
+        # The program being built: set by build() for the length of one parse.
+        self.prog: Program = None  # type: ignore[assignment]
         self.base = 0
         self.text = ""
 
@@ -71,7 +85,7 @@ class Builder(Transformer):
         i = g.add(OP_INDEX[opname], a, b, k, start=self.base + start, end=self.base + end)
         return E(i, start, end)
 
-    def _lookup(self, tok: Token) -> E:
+    def _lookup(self, tok: Tok) -> E:
         name = str(tok)
         prog = self.prog
         start, end = tok.start_pos, tok.end_pos
@@ -90,32 +104,32 @@ class Builder(Transformer):
 
     # -- rules --
     @_rule
-    def number(self, tok: Token) -> E:
+    def number(self, tok: Tok) -> E:
         value = float(str(tok))
         if math.isinf(value):
             raise Pending(f"the number {_clip30(str(tok))} is too large for a float64 "
                            f"(largest is about 1.8e308)", tok.start_pos, tok.end_pos)
         return E(-1, tok.start_pos, tok.end_pos, value)
 
-    _number = number.__wrapped__  # for implicit()
+    _number = number.__wrapped__  # type: ignore[attr-defined]  # for implicit()
 
     @_rule
-    def var(self, tok: Token) -> E:
+    def var(self, tok: Tok) -> E:
         return self._lookup(tok)
 
     @_rule
-    def paren(self, lpar: Token, e: E, rpar: Token) -> E:
+    def paren(self, lpar: Tok, e: E, rpar: Tok) -> E:
         e.start, e.end = lpar.start_pos, rpar.end_pos  # e is this reduction's own value
         return e
 
     @_rule
-    def neg(self, minus: Token, e: E) -> E:
+    def neg(self, minus: Tok, e: E) -> E:
         if e.node < 0:
             return E(-1, minus.start_pos, e.end, -e.lit)
         return self._make("neg", minus.start_pos, e.end, e.node)
 
     @_rule
-    def binop(self, left: E, optok: Token, right: E) -> E:
+    def binop(self, left: E, optok: Tok, right: E) -> E:
         opname = INFIX_TOKENS[str(optok)]
         if opname == "pow" and right.node < 0:
             return self._make("powk", left.start, right.end, self._node(left), k=right.lit)
@@ -125,24 +139,24 @@ class Builder(Transformer):
     power = binop
 
     @_rule
-    def suppower(self, base: E, sup: Token) -> E:
+    def suppower(self, base: E, sup: Tok) -> E:
         text = str(sup).translate(_SUPER_DIGITS)
         if text in ("-", "+") or not text.lstrip("+-").isdigit():
             raise Pending(f"'{sup}' is not a power", sup.start_pos, sup.end_pos)
         return self._make("powk", base.start, sup.end_pos, self._node(base), k=float(int(text)))
 
     @_rule
-    def implicit(self, tok: Token, right: E) -> E:
+    def implicit(self, tok: Tok, right: E) -> E:
         left = self._number(tok)
         a = self._node(left)
         return self._make("mul", left.start, right.end, a, self._node(right))
 
     @_rule
-    def args(self, *items: E | Token) -> list[E]:
+    def args(self, *items: E | Tok) -> list[E]:
         return [x for x in items if isinstance(x, E)]
 
     @_rule
-    def call(self, name_tok: Token, lpar: Token, args: list[E], rpar: Token) -> E:
+    def call(self, name_tok: Tok, lpar: Tok, args: list[E], rpar: Tok) -> E:
         name = str(name_tok)
         prog = self.prog
         start, end = name_tok.start_pos, rpar.end_pos
@@ -168,11 +182,11 @@ class Builder(Transformer):
         return self._make(opname, start, end, self._node(args[0]))
 
     @_rule
-    def assign(self, name_tok: Token, eq: Token, e: E) -> int:
+    def assign(self, name_tok: Tok, eq: Tok, e: E) -> int:
         return self.prog.bind(self, name_tok, e, "real" if e.node < 0 else None)
 
     @_rule
-    def declare(self, name_tok: Token, colon: Token, type_tok: Token, eq: Token, e: E) -> int:
+    def declare(self, name_tok: Tok, colon: Tok, type_tok: Tok, eq: Tok, e: E) -> int:
         kind = str(type_tok)
         if kind not in TYPES:
             raise Pending(f"unknown type '{_clip30(kind)}': expected real or const",
@@ -189,7 +203,7 @@ class Builder(Transformer):
 def _check_name(tok: Token) -> Token:
     if len(tok) > MAX_NAME_LENGTH:
         raise Pending(f"a name of {len(tok):,} characters is too long; names have at most "
-                      f"{MAX_NAME_LENGTH} characters", tok.start_pos, tok.end_pos)
+                      f"{MAX_NAME_LENGTH} characters", tok.start_pos or 0, tok.end_pos or 0)
     return tok
 
 
@@ -216,7 +230,7 @@ def build(prog: Program, text: str, base: int) -> list[int]:
         try:
             nodes: list[int] = _parser().parse(text)  # type: ignore[assignment]
         finally:
-            _BUILDER.prog = None
+            _BUILDER.prog = None  # type: ignore[assignment]
     return nodes
 
 

@@ -123,8 +123,9 @@ def split_name(name: str, known: set[str]) -> list[str] | None:
             continue
         for j in range(i + 1, n + 1):
             part = name[i:j]
-            if part in known and (best[j] is None or len(best[j]) > len(best[i]) + 1):
-                best[j] = best[i] + [part]
+            here, there = best[i], best[j]
+            if part in known and here is not None and (there is None or len(there) > len(here) + 1):
+                best[j] = here + [part]
     found = best[n]
     return found if found and len(found) > 1 else None
 

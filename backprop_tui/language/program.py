@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import difflib
 
-from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ..graph import Graph
 from ..ops import CONST, CONSTANTS, FUNCTIONS, INPUT
 from ..textutil import clip, join_or
 from . import builder
-from .builder import Builder, E
+from .builder import Builder, E, Tok
 from .errors import LangError, Pending, Span, describe, expected_words, in_context, split_name
 from .grammar import MAX_NESTING, MAX_SOURCE_CHARS, MAX_TOKENS, ROUGH_TOKEN, too_deep
 
@@ -55,7 +54,7 @@ class Program:
             self.output = nodes[-1]
         return nodes
 
-    def bind(self, b: Builder, name_tok: Token, e: E, kind: str | None) -> int:
+    def bind(self, b: Builder, name_tok: Tok, e: E, kind: str | None) -> int:
         """name = e. kind 'real'/'const' with a number makes a leaf; None names a node."""
         name = str(name_tok)
         if name in self.consts:
@@ -103,17 +102,18 @@ class Program:
         if isinstance(exc, UnexpectedToken):
             tok = exc.token
             msg = f"unexpected {describe(tok)}; expected {expected_words(set(exc.accepts))}"
-            return self._at(msg, text, file, first_line, tok.start_pos, len(str(tok)))
+            return self._at(msg, text, file, first_line, tok.start_pos or 0, len(str(tok)))
         if isinstance(exc, UnexpectedCharacters):
-            ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+            at = exc.pos_in_stream or 0
+            ch = text[at] if at < len(text) else "?"
             shown = repr(ch)[1:-1] if not ch.isprintable() else ch
             msg = f"unexpected character '{shown}'"
             if ch == "\x00":
                 msg = "unexpected NUL byte"
-            allowed = in_context(set(exc.allowed or ()), text, exc.pos_in_stream)
+            allowed = in_context(set(exc.allowed or ()), text, at)
             if allowed:
                 msg += f"; expected {expected_words(allowed)}"
-            return self._at(msg, text, file, first_line, exc.pos_in_stream, 1)
+            return self._at(msg, text, file, first_line, at, 1)
         return LangError(str(exc), file, first_line, 1)
 
     @staticmethod

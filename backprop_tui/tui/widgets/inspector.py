@@ -19,8 +19,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...labels import fmt_val
 from ...commands.inspect import local_lines
+from ...labels import fmt_val
 from ...render_text import contribution_text, verdict_text
 from ...session import Session
 
