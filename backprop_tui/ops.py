@@ -148,7 +148,8 @@ OPS: tuple[Op, ...] = (
        lambda a, b, k, o: (-1.0,), ("-1",), doc="-a",
        sym=lambda S, a, b, k, o: (S.num(-1),)),
     Op("powk", 1, "powk", "^", P_POWER, lambda a, b, k: _pow(a, k),
-       lambda a, b, k, o: (_pow_da(a, k),), ("{k}·{a}^{k-1}",),
+       # deriv_text stays empty: labels.deriv_text writes powk's 2x, 3x² itself.
+       lambda a, b, k, o: (_pow_da(a, k),), (),
        domain=_powk_domain, doc="a^k for a number k written in the program",
        sym=lambda S, a, b, k, o: (S.mul(S.num(k), S.powk(a, k - 1)),)),
     Op("pow", 2, "infix", "^", P_POWER, lambda a, b, k: _pow(a, b),
