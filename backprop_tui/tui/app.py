@@ -190,8 +190,8 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
         self._pinned = False
         for ev in events:
             row = reaction(ev)
-            if row.update is not None:
-                row.update(self, ev)
+            if row.apply is not None:
+                row.apply(self, ev)
             if row.tab:
                 self.query_one("#lower", TabbedContent).active = row.tab
         self._refresh_views()

@@ -35,7 +35,7 @@ class Reaction:
     line: UnderLine = ""
     note: bool = False  # the status bar says it after a key or a palette command
     tab: Tab = ""  # the lower tab it brings forward
-    update: Callable[[AppBase, Any], None] | None = None  # another widget it updates
+    apply: Callable[[AppBase, Any], None] | None = None  # another widget it updates
     restyle: Callable[[Any], str] | None = None  # a style that depends on the event
     line_text: Callable[[Any], str] = text  # its text under the line
 
@@ -70,13 +70,13 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
     ev.Info: Reaction(line="answer", note=True),
     ev.Phase: Reaction(style="phase", line="answer", note=True),
     ev.BreakHit: Reaction(style="break", line="answer", note=True),
-    ev.ShowNode: Reaction(line="pointer", update=_inspect, line_text=_shown_where),
+    ev.ShowNode: Reaction(line="pointer", apply=_inspect, line_text=_shown_where),
     ev.Nodes: Reaction(table=True, tab="tab-nodes"),
     ev.GraphText: Reaction(table=True, line="answer"),
     ev.Check: Reaction(style="check", table=True),
-    ev.HSweep: Reaction(style="check", table=True, tab="tab-plot", update=_plot),
+    ev.HSweep: Reaction(style="check", table=True, tab="tab-plot", apply=_plot),
     ev.Summary: Reaction(),
-    ev.Say: Reaction(style="say", update=_narrate),
+    ev.Say: Reaction(style="say", apply=_narrate),
     ev.Pause: Reaction(),
     ev.Expect: Reaction(style="expect", line="answer",
                         restyle=lambda e: "expect" if e.passed else "fail"),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,12 +20,12 @@ from ..completion import common_prefix
 HISTORY_LIMIT = 1000
 Completer = Callable[[str], tuple[int, list[str]]]
 
-# Textual's Input re-renders the whole line per character typed: an unbracketed paste of
-# 20k characters froze it for ~18 s. Well above anything typed, and the session's own limit
-# for a :command; a longer program belongs in a file.
+# Well above anything typed, and the session's own limit for a :command; a longer program
+# belongs in a file. (Textual's Input does ~1 ms of work per character inserted, and an
+# unbracketed paste arrives as one key per character: see ReplInput._on_key.)
 MAX_LINE = MAX_COMMAND_CHARS
-TOO_LONG = (f"the line is limited to {MAX_LINE:,} characters: put a longer program in a file "
-            "and run it with :load FILE (or backprop-tui FILE.bp)")
+TOO_LONG = (f"the line is limited to {MAX_LINE:,} characters; the rest was not taken: put a "
+            "longer program in a file and run it with :load FILE (or backprop-tui FILE.bp)")
 MAX_HISTORY_LINE = MAX_LINE  # characters; longer lines (set by code, not typed) are not kept
 
 
@@ -87,10 +88,48 @@ class ReplInput(Input):
         self.completer = completer
         self._pos = len(history.entries)  # == len(entries): editing a new line
         self._draft = ""
+        self._typed: list[str] = []  # characters typed, not yet inserted (see _on_key)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Characters are inserted a burst at a time: the keys already queued (an
+        unbracketed paste sends one per character) go in as one insertion, not one each
+        with its own re-render (a 12k-character paste took 15 s). Any other key first
+        inserts what is pending, so editing keys see the text typed before them.
+
+        Textual calls each class's _on_key in turn: prevent_default stops Input's."""
+        if event.is_printable and event.character is not None:
+            event.stop()
+            event.prevent_default()
+            if not self._typed:
+                self.call_later(self.insert_typed)
+            if len(self._typed) <= MAX_LINE:  # past that it is refused anyway: hold no more
+                self._typed.append(event.character)
+            return
+        self.insert_typed()
+
+    def insert_typed(self) -> None:
+        """Insert the characters typed since the last insertion, up to MAX_LINE in the line.
+
+        A paste arrives in bursts of any size, so what does not fit is dropped, whatever
+        the bursts: the line holds the paste's first characters, and the message says so.
+        """
+        if not self._typed:
+            return
+        text = "".join(self._typed)
+        self._typed.clear()
+        self._restart_blink()
+        start, end = sorted(self.selection)
+        room = MAX_LINE - (len(self.value) - (end - start))
+        if len(text) > room:
+            text = text[:max(room, 0)]
+            self.restricted()
+        if text:
+            self.replace(text, start, end)
 
     def restricted(self) -> None:
-        """An insertion would pass MAX_LINE: Input refuses it (a paste, whole); say why, once
-        per line (not a bell per character of a long unbracketed paste)."""
+        """An insertion would pass MAX_LINE (a bracketed paste is refused whole, by Input;
+        typed or unbracketed characters past it are dropped): say why, once per line, not
+        with a bell per character."""
         pane = self._pane()
         if pane is not None and pane.message != TOO_LONG:
             self.app.bell()
