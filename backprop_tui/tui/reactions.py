@@ -61,6 +61,10 @@ def _shown_where(e: ev.ShowNode) -> str:
     return f"#{e.info.id} {e.info.label}: in the inspector"
 
 
+def _compared_where(e: ev.Compare) -> str:
+    return "the comparison of finite differences, symbolic and backprop: in the Log tab"
+
+
 REACTIONS: dict[type[ev.Event], Reaction] = {
     ev.Step: Reaction(),
     ev.Back: Reaction(line="answer", note=True),
@@ -82,7 +86,7 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
                         restyle=lambda e: "expect" if e.passed else "fail"),
     ev.Load: Reaction(),
     ev.Echo: Reaction(),
-    ev.Compare: Reaction(),
+    ev.Compare: Reaction(table=True, line="pointer", tab="tab-log", line_text=_compared_where),
 }
 _PLAIN = Reaction()
 

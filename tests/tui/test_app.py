@@ -539,3 +539,6 @@ async def test_compare_runs_in_a_worker_and_lands_in_the_log():
         assert not app.busy
         text = log_text(app)
         assert "finite differences (central)" in text and "∂f/∂x = 2x + 3y" in text
+        # its tables are wide: the Log comes forward, and the line says where to look
+        assert app.query_one("#lower", TabbedContent).active == "tab-log"
+        assert "in the Log tab" in message_text(app)

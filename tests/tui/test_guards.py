@@ -74,6 +74,8 @@ async def test_an_unbracketed_paste_past_the_cap_is_cut_with_a_message():
         keys(app, "2")  # the line is full
         await pilot.pause()
         assert len(repl.value) == MAX_LINE
+        await pilot.press("backspace")  # shorter again: the warning goes
+        assert not message(app).display
         repl.value = ""
         await pilot.press(*"x = 2", "enter")  # typing works as before
         assert app.session.prog.bindings.get("x") is not None and repl.value == ""
@@ -86,6 +88,7 @@ async def test_a_bracketed_paste_past_the_cap_is_refused_whole():
         repl = app.repl.input
         repl.focus()
         repl.value, repl.cursor_position = "x = ", 4
+        await pilot.pause()
         repl.post_message(events.Paste("1" * (MAX_LINE + 1)))
         await pilot.pause()
         assert repl.value == "x = "

@@ -219,6 +219,10 @@ class ReplPane(Vertical):
     def on_mount(self) -> None:
         self._render_message()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.message == TOO_LONG and len(event.value) < MAX_LINE:
+            self.clear_message()  # the line was shortened: the warning is old news
+
     def _render_message(self) -> None:
         text = self.hint or self.message
         msg = self.query_one("#repl-message", Static)
