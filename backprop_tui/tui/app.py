@@ -2,117 +2,63 @@
 and state are rendered. No autodiff logic lives here.
 
 Every key-driven action is sent as its command text (``:step`` …) through
-``Session.run_line``, so recording captures it and the log teaches the command.
+``Session.run_line``, so recording captures it and the log teaches the command. The app's
+halves live beside it: keys.py (bindings, help text), reactions.py (what each event
+updates), running.py (workers), playback.py (replays), palette.py, own_commands.py.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
-from functools import partial
 from pathlib import Path
 
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.markup import escape
 from textual.reactive import reactive
-from textual.screen import Screen
-from textual.widgets import Footer, Label, ProgressBar, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Label, ProgressBar, TabbedContent, TabPane
 
 from .. import commands as _commands  # noqa: F401  registers the built-in :commands
 from .. import replay as _replay  # run_app's parameter shadows the module
-from ..events import Error, Event, HSweep, Info, Say, ShowNode
-from ..registry import ALIASES, COMMANDS
+from ..events import Event
+from ..registry import COMMANDS
 from ..render_text import text as event_text
 from ..session import Session
 from . import config
+from .base import Runner
 from .completion import complete
+from .keys import BINDINGS, key_help
 from .messages import NodeSelected
+from .own_commands import command_word, help_of, lookup, own_commands, run_own
+from .palette import PaletteMixin
 from .playback import PlaybackMixin
-from .player import Player
-from .running import HEAVY_NODES, WorkerMixin
+from .reactions import log_style, reaction, status_note, under_line
+from .running import HEAVY_NODES, WorkerMixin, needs_worker
 from .screens import HelpScreen
 from .widgets.banner import NarrationBanner
 from .widgets.graph_view import GraphView
 from .widgets.inspector import Inspector
 from .widgets.log_pane import LogPane
 from .widgets.node_table import NodeTable
-from .widgets.plot import LogLogPlot, hsweep_figure
+from .widgets.plot import LogLogPlot
 from .widgets.repl import History, ReplPane
 from .widgets.status import StatusBar
 
 SEED = "x = 2; y = 3; x^2 + 3x*y + 1"
 SMALL_CHECK_ALL = 2000  # the x key checks every node below this size, else the inputs
-
-# Events that answer a typed command (shown under the REPL line); steps show in the panes.
-_ANSWERS = {"info", "graph", "expect", "break", "back", "phase", "statement"}
-ANSWER_LINES = 3
-# ... and those worth a note in the status bar after a key.
-_NOTES = {"info", "phase", "break", "back", "warning"}
-
-# What each key does, for the help screen (the footer's labels are one word).
-_KEY_HELP = {
-    "step": "step: through the forward pass, then on into the backward pass (:step)",
-    "back": "step back, restoring exactly the state before (:back)",
-    "continue": "continue to a breakpoint or the end (:continue; :break NODE sets one)",
-    "forward": "finish the forward pass (:forward)",
-    "backward": "finish the backward pass (:backward)",
-    "reset": "back to the start (:reset)",
-    "check": "finite-difference check of every gradient (:check all; inputs on big graphs)",
-    "hsweep": "error of finite differences against h, plotted (:hsweep)",
-    "repl": "type a :command (the line starts with ':')",
-    "statement": "type a statement, e.g. w = 0.5; tanh(w*x + y)",
-    "help": "this screen",
-    "play": "replay: pause / resume",
-    "skip": "replay: skip to the next narration",
-    "cancel": "cancel a running check; leave the command line",
-    "quit": "quit",
-}
-
-# Commands of the TUI itself (the session has no screen to capture).
-TUI_COMMANDS: dict[str, tuple[str, str]] = {
-    "screenshot": (":screenshot FILE.svg", "Save an SVG screenshot of the screen."),
-}
+ANSWER_LINES = 3  # a longer answer to a typed command goes to the Log tab
 
 
-def _command_name(line: str) -> str | None:
-    """The canonical command of a ':cmd args' line, None for a statement."""
-    stripped = line.strip()
-    if not stripped.startswith(":"):
-        return None
-    word = stripped[1:].split(maxsplit=1)[0] if stripped[1:].strip() else ""
-    return ALIASES.get(word, word)
-
-
-class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
+class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "backprop-tui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-tiny"), (16, "-short"), (24, "-tall")]
-
-    BINDINGS = [
-        Binding("n,right", "run(':step')", "Step", id="step"),
-        Binding("p,left", "run(':back')", "Back", id="back"),
-        Binding("c", "run(':continue')", "Cont", id="continue"),
-        Binding("f", "run(':forward')", "Fwd", id="forward"),
-        Binding("b", "run(':backward')", "Bwd", id="backward"),
-        Binding("r", "run(':reset')", "Reset", id="reset"),
-        Binding("x", "check", "Check", id="check"),
-        Binding("h", "hsweep", "h-sweep", id="hsweep"),
-        Binding("colon", "focus_repl", "REPL", id="repl"),
-        Binding("e", "focus_statement", "Expression", show=False, id="statement"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("space", "toggle_play", "Pause", id="play"),
-        Binding("full_stop", "skip", "Skip", id="skip"),
-        Binding("escape", "escape", "Cancel", show=False, id="cancel"),
-        Binding("q", "quit", "Quit", id="quit"),
-    ]
+    BINDINGS = BINDINGS
 
     # repaint=False: an app-level reactive would otherwise repaint the whole screen on
     # every step; the watchers update exactly the widgets concerned.
     inspected: reactive[int | None] = reactive(None, init=False, always_update=True, repaint=False)
-    busy: reactive[bool] = reactive(False, init=False, repaint=False)
 
     def __init__(self, program: str | None = None, replay_path: str | None = None,
                  record: str | None = None, *, history_path: Path | None = None,
@@ -120,6 +66,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
                  heavy_nodes: int = HEAVY_NODES) -> None:
         super().__init__()
         self.session = Session()
+        self.own = own_commands(self)
         self._program = program
         self._replay_path = replay_path
         self._record = record
@@ -127,13 +74,10 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         self._keymap_path = keymap_path
         self._replay_delay = replay_delay
         self.heavy_nodes = heavy_nodes
-        self.player: Player | None = None
+        self.player = None
         self._play_timer = None
         self._pinned = False  # the user clicked a node: keep inspecting it until the next step
         self._last_command: str | None = None
-        self._work_line = ""
-        self._work_source = ""
-        self._last_progress = 0.0
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -167,7 +111,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
             self.call_after_refresh(setattr, self.query_one("#status", StatusBar), "note",
                                     "keymap ignored: see the Log tab")
         if self._record:
-            self._note_events(self.session.run_line(f":record {self._record}"))
+            self._log_events(self.session.run_line(f":record {self._record}"))
         if self._program is not None or self._replay_path is None:
             self.run_line(self._program if self._program is not None else SEED, source="program")
         if self._replay_path is not None:
@@ -182,23 +126,13 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
                 return
         self.set_focus(None)
 
-    # ------------------------------------------------------------------ widgets
-    @property
-    def log_pane(self) -> LogPane:
-        return self.query_one("#log", LogPane)
-
-    @property
-    def repl(self) -> ReplPane:
-        return self.query_one("#repl", ReplPane)
-
     def _complete(self, text: str) -> tuple[int, list[str]]:
         if self.busy:
             return len(text), []
-        return complete(self.session, text, TUI_COMMANDS)
+        return complete(self.session, text, self.own)
 
     # ------------------------------------------------------------------ running lines
-    def run_line(self, line: str, source: str = "repl",
-                 runner: Callable[[], list[Event]] | None = None) -> bool:
+    def run_line(self, line: str, source: str = "repl", runner: Runner | None = None) -> bool:
         """Send one line to the session (or the TUI's own commands) and render the result.
 
         Returns False when refused because a worker is still busy with the session.
@@ -208,80 +142,77 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
             self.log_pane.note(busy, "warning")
             self.query_one("#status", StatusBar).note = busy
             return False
-        name = _command_name(line)
-        if name is not None and source in ("repl", "key", "palette"):
+        word = command_word(line)
+        command = lookup(word, self.own) if word else None
+        if word is not None and source in ("repl", "key", "palette"):
             self._last_command = line.strip()
-        if name in TUI_COMMANDS and name not in COMMANDS:
-            self.log_pane.echo(line, source)
-            self._after(line, source, self._tui_command(name, line))
-            return True
-        if self._needs_worker(line, name):
-            self.log_pane.echo(line, source)
-            self._work_line, self._work_source = line, source
-            self.busy = True
-            self._work(line, source, name == "check", runner)
-            return True
         self.log_pane.echo(line, source)
-        events = runner() if runner is not None else self.session.run_line(line)
-        self._after(line, source, events)
+        if command is not None and command.name in self.own:
+            self.show_events(line, source, run_own(command, self.session, line))
+            return True
+        own_help = self._own_help(line) if command is not None and command.name == "help" else None
+        if own_help is not None:
+            self.show_events(line, source, [own_help])
+        elif needs_worker(self.session, line, command, self.heavy_nodes):
+            self.start_work(line, source, runner)
+        else:
+            self.show_events(line, source, runner() if runner is not None else self.session.run_line(line))
         return True
 
-    def _after(self, line: str, source: str, events: list[Event]) -> None:
-        """Render a line's events, then bring every pane up to date."""
-        self._note_events(events)
-        errors = [e for e in events if isinstance(e, Error)]
-        bare_help = _command_name(line) == "help" and len(line.split()) == 1
+    def _own_help(self, line: str) -> Event | None:
+        """`:help NAME` of a TUI command: the session does not know it."""
+        words = line.split()
+        own = self.own.get(words[1].lstrip(":")) if len(words) == 2 else None
+        return help_of(own) if own is not None else None
+
+    def show_events(self, line: str, source: str, events: list[Event]) -> None:
+        """Render a line's events (each as its row in reactions.REACTIONS says), then bring
+        every pane up to date."""
+        self._log_events(events)
+        text, is_error = under_line(events)
+        word = command_word(line)
+        command = lookup(word, self.own) if word else None
+        bare_help = command is not None and command.name == "help" and len(line.split()) == 1
         if source == "repl":
-            if errors:
-                self.repl.show_error(errors[-1].message, errors[-1].caret)
+            if is_error:
+                self.repl.show(text, error=True)
             elif bare_help:
                 self.repl.clear_message()
             else:
-                self._answer_under_line(events)
+                self._answer_under_line(text)
         if bare_help and source != "replay":
             self.action_help()  # :help's list, as a screen rather than 30 lines of log
-        elif errors and source in ("key", "palette"):
-            self.repl.show_error(errors[-1].message)
-        status = self.query_one("#status", StatusBar)
-        notes = [event_text(e) for e in events if e.kind in _NOTES]
+        elif is_error and source in ("key", "palette"):
+            self.repl.show(text, error=True)
         # A key has no line to answer under: the status bar says it (one row, no layout).
-        status.note = notes[-1] if notes and source in ("key", "palette") else ""
-        for ev in events:
-            if isinstance(ev, HSweep):
-                self.query_one("#plot", LogLogPlot).figure = hsweep_figure(ev)
-                self.query_one("#lower", TabbedContent).active = "tab-plot"
-            elif isinstance(ev, Say):
-                self.query_one("#banner", NarrationBanner).narration = ev.message
+        note = status_note(events) if source in ("key", "palette") else ""
+        self.query_one("#status", StatusBar).note = note
         self._pinned = False
+        for ev in events:
+            row = reaction(ev)
+            if row.apply is not None:
+                row.apply(self, ev)
+            if row.tab:
+                self.query_one("#lower", TabbedContent).active = row.tab
         self._refresh_views()
-        shown = [e for e in events if isinstance(e, ShowNode)]
-        if shown:  # :show NODE is answered by the inspector
-            self._pinned = True
-            self.inspected = shown[-1].info.id
-        if any(e.kind == "nodes" for e in events):  # ... and :nodes by the node table
-            self.query_one("#lower", TabbedContent).active = "tab-nodes"
         if source == "replay" and self.player is not None:
             self._schedule_play(self.player.delay_after(events))
 
-    def _answer_under_line(self, events: list[Event]) -> None:
+    def _log_events(self, events: list[Event]) -> None:
+        for ev in events:
+            self.log_pane.write_entry(event_text(ev), log_style(ev), reaction(ev).table)
+
+    def _answer_under_line(self, text: str) -> None:
         """A typed command's answer shows under the line, as in pdb; long ones in the Log tab."""
-        answers = [e for e in events if e.kind in _ANSWERS]
-        shown = [e for e in events if isinstance(e, ShowNode)]
-        if shown and not answers:
-            self.repl.show_info(f"#{shown[-1].info.id} {shown[-1].info.label}: in the inspector")
-            return
-        if not answers:
+        if not text:
             self.repl.clear_message()
             return
-        lines = "\n".join(event_text(e) for e in answers).split("\n")
+        lines = text.split("\n")
         if len(lines) <= ANSWER_LINES:
-            self.repl.show_info("\n".join(lines))
+            self.repl.show_info(text)
             return
         self.repl.show_info(lines[0] + f"   … {len(lines) - 1} more lines in the Log tab")
         self.query_one("#lower", TabbedContent).active = "tab-log"
-
-    def _note_events(self, events: Iterable[Event]) -> None:
-        self.log_pane.write_events(events)
 
     def _refresh_views(self) -> None:
         s = self.session
@@ -295,40 +226,21 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         else:
             self.inspected = self.inspected
 
+    def inspect_node(self, node: int) -> None:
+        self._pinned = True
+        self.inspected = node
+
     def watch_inspected(self, node: int | None) -> None:
         if not self.busy:
             self.query_one("#inspector", Inspector).update_view(self.session, node)
 
     def on_node_selected(self, message: NodeSelected) -> None:
-        if self.busy or not 0 <= message.node_id < len(self.session.prog.graph):
+        if self.busy or not 0 <= message.node_id < len(self.session.graph):
             return
-        self._pinned = True
-        self.inspected = message.node_id
-
-    # ------------------------------------------------------------------ TUI commands
-    def _tui_command(self, name: str, line: str) -> list[Event]:
-        args = line.strip().split()[1:]
-        usage = TUI_COMMANDS[name][0]
-        if name == "screenshot":
-            if len(args) != 1 or not args[0].endswith(".svg"):
-                return [Error(f"usage: {usage}")]
-            path = Path(args[0]).expanduser()
-            if not path.parent.is_dir():
-                return [Error(f"cannot write {path}: no such folder {path.parent}")]
-            # After the next refresh, so the picture shows the screen, not the typed command.
-            self.call_after_refresh(self._save_screenshot, path)
-            return [Info(f"screenshot: {path}")]
-        return [Error(f"unknown TUI command :{name}")]
-
-    def _save_screenshot(self, path: Path) -> None:
-        try:
-            self.save_screenshot(path.name, str(path.parent))
-        except OSError as exc:
-            self.log_pane.note(f"error: cannot write {path}: {exc.strerror or exc}", "error")
-            self.repl.show_error(f"cannot write {path}: {exc.strerror or exc}")
+        self.inspect_node(message.node_id)
 
     # ------------------------------------------------------------------ REPL
-    def on_input_submitted(self, event) -> None:
+    def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "repl-input":
             return
         text = event.value
@@ -348,7 +260,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         self.run_line(line, source="key")
 
     def action_check(self) -> None:
-        small = len(self.session.prog.graph) <= SMALL_CHECK_ALL
+        small = len(self.session.graph) <= SMALL_CHECK_ALL
         self.run_line(":check all" if small else ":check", source="key")
 
     def action_hsweep(self) -> None:
@@ -368,19 +280,8 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         self.repl.input.focus()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self._key_help(), TUI_COMMANDS))
-
-    def _key_help(self) -> list[tuple[str, str]]:
-        keys = []
-        keymap = self._keymap
-        for b in self.BINDINGS:
-            assert isinstance(b, Binding)
-            key = keymap.get(b.id, b.key) if b.id else b.key
-            shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in key.split(","))
-            keys.append((shown, _KEY_HELP.get(b.id or "", b.description)))
-        keys.append(("ctrl+p", "command palette: every command"))
-        keys.append(("↑ ↓ Tab Enter", "in the REPL: history, completion, repeat the last command"))
-        return keys
+        keys = key_help(self._keymap, lambda k: self.get_key_display(Binding(k, "")))
+        self.push_screen(HelpScreen(keys, [*COMMANDS.values(), *self.own.values()]))
 
     def action_escape(self) -> None:
         if self.busy:
@@ -396,30 +297,6 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         if action in ("toggle_play", "skip"):
             return self.player is not None and self.player.active
         return True
-
-    # ------------------------------------------------------------------ palette
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for c in COMMANDS.values():
-            # Titles are markup: usages such as [h=…] must be escaped.
-            yield SystemCommand(escape(c.usage), escape(c.help),
-                                partial(self._palette_command, c.name, c.usage))
-        for name, (usage, text) in TUI_COMMANDS.items():
-            if name not in COMMANDS:
-                yield SystemCommand(escape(usage), escape(text),
-                                    partial(self._palette_command, name, usage))
-
-    def _palette_command(self, name: str, usage: str) -> None:
-        """Run a command that needs no arguments; otherwise put it in the REPL to finish."""
-        needs_args = any(not w.startswith("[") for w in usage.split()[1:2])
-        if needs_args or name == "unbreak":  # a bare :unbreak removes every breakpoint
-            repl_input = self.repl.input
-            repl_input.value = f":{name} "
-            repl_input.cursor_position = len(repl_input.value)
-            repl_input.focus()
-            self.repl.show_info(usage)
-        else:
-            self.run_line(f":{name}", source="palette")
 
 
 def run_app(program: str | None = None, replay: str | None = None, record: str | None = None) -> int:

@@ -6,17 +6,13 @@ from __future__ import annotations
 from functools import partial
 
 from .. import replay
-from ..session import Session
+from .base import AppBase
 from .player import Player
 from .widgets.banner import NarrationBanner
 
 
-class PlaybackMixin:
-    """The BackpropApp's replay half (a mixin: it needs the app's run_line and widgets)."""
-
-    session: Session
-    player: Player | None
-    _replay_delay: float
+class PlaybackMixin(AppBase):
+    """The BackpropApp's replay half."""
 
     def action_toggle_play(self) -> None:
         if self.player is None or not self.player.active:

@@ -1,30 +1,60 @@
 """Long work off the main thread: a worker runs session lines that walk a big graph, and
-every FD check, with a progress bar; Esc cancels a check. The UI never waits on them.
+every slow command (a check, a :load, timings), with a progress bar; Esc cancels a check.
+The UI never waits on them.
 
-While a worker has the session, the app refuses other lines (the session is not shared
-between threads), and only the worker's own WorkDone message frees it: a cancelled worker's
-thread may still be finishing with the session.
+Which lines go to a worker is read from the command declarations (``Command.cost``), so a
+new command is routed without an edit here. While a worker has the session, the app
+refuses other lines (the session is not shared between threads), and only the worker's
+own WorkDone message frees it: a cancelled worker's thread may still be finishing with it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from textual import work
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, ProgressBar
 from textual.worker import get_current_worker
 
 from ..events import Error, Event
+from ..registry import Command
 from ..session import Session
+from .base import AppBase, Runner
 
 HEAVY_NODES = 5000  # above this, commands that walk the graph run in a worker
 LONG_LINE = 5000  # a statement longer than this is parsed in a worker
+MANY_STEPS = 1000  # a "steps" command taking more steps than this walks the graph
 PROGRESS_EVERY = 0.05  # seconds between progress messages from a worker
+BUSY_SHOWN = 40  # characters of the running line shown in the busy bar
 
-# Commands that touch O(1) nodes whatever the graph size: always run on the main thread.
-_QUICK = {"show", "break", "unbreak", "breaks", "help", "say", "pause", "expect", "record"}
+
+def needs_worker(session: Session, line: str, command: Command | None,
+                 heavy_nodes: int = HEAVY_NODES) -> bool:
+    """Whether `line` (its command, None for a statement) runs in a worker."""
+    big = len(session.graph) > heavy_nodes
+    if command is None:
+        # a statement may build or re-evaluate the whole graph; an unknown :command is
+        # refused at once
+        return not line.lstrip().startswith(":") and (big or len(line) > LONG_LINE)
+    if command.cost == "slow":
+        return True
+    if command.cost == "quick" or not big:
+        return False
+    if command.cost == "steps":
+        return _count(command, line) > MANY_STEPS
+    return True
+
+
+def _count(command: Command, line: str) -> int:
+    """The number its count argument was given (1 when absent or not a whole number)."""
+    kinds = [a.kind for a in command.args]
+    if "count" not in kinds:
+        return 1
+    words = line.split()[1:]
+    at = kinds.index("count")
+    return int(words[at]) if at < len(words) and words[at].isdigit() else 1
 
 
 class WorkProgress(Message):
@@ -41,37 +71,24 @@ class WorkDone(Message):
         self.line, self.source, self.events = line, source, events
 
 
-class WorkerMixin:
-    """The BackpropApp's worker half (a mixin: it needs the app's session and _after)."""
+class WorkerMixin(AppBase):
+    """The BackpropApp's worker half."""
 
-    session: Session
-    heavy_nodes: int
-    _work_line: str
-    _last_progress: float
+    _work_line: str = ""
+    _last_progress: float = 0.0
 
-    def _needs_worker(self, line: str, name: str | None) -> bool:
-        if name in ("check", "load", "compare"):
-            # a check: progress bar and Esc even on small graphs (one code path); a :load'ed
-            # file may build a graph of any size; :compare times each method for up to ~2 s
-            return True
-        big = len(self.session.prog.graph) > self.heavy_nodes
-        if name is None:
-            return big or len(line) > LONG_LINE
-        if name in _QUICK or not big:
-            return False
-        if name in ("step", "back"):
-            args = line.split()[1:]
-            return bool(args) and args[0].isdigit() and int(args[0]) > 1000
-        return True
+    def start_work(self, line: str, source: str, runner: Runner | None) -> None:
+        self._work_line = line
+        self.busy = True
+        self._work(line, source, runner)
 
     @work(thread=True, exclusive=True, group="session", exit_on_error=False)
-    def _work(self, line: str, source: str, is_check: bool,
-              runner: Callable[[], list[Event]] | None) -> None:
+    def _work(self, line: str, source: str, runner: Runner | None) -> None:
         worker = get_current_worker()
         s = self.session
-        if is_check:  # the session's hooks: the progress bar, and Esc
-            s.check_progress = self._progress_from_thread
-            s.check_cancelled = lambda: worker.is_cancelled
+        # The session's hooks, used by :check (also inside a :load): the progress bar, and Esc.
+        s.check_progress = self._progress_from_thread
+        s.check_cancelled = lambda: worker.is_cancelled
         try:
             events = runner() if runner is not None else s.run_line(line)
         except Exception as exc:  # noqa: BLE001 — the session never raises; belt and braces
@@ -94,12 +111,14 @@ class WorkerMixin:
 
     def on_work_done(self, message: WorkDone) -> None:
         self.busy = False
-        self._after(message.line, message.source, message.events)
+        self.show_events(message.line, message.source, message.events)
 
     def watch_busy(self, busy: bool) -> None:
         self.query_one("#busy").display = busy
         if busy:
             self.query_one("#busy-bar", ProgressBar).update(total=None, progress=0)
-            what = self._work_line.strip().splitlines()[0][:40] if self._work_line.strip() else ""
-            self.query_one("#busy-label", Label).update(f"running {what}  (Esc cancels a check) ")
-
+            line = self._work_line.strip()
+            what = line.splitlines()[0][:BUSY_SHOWN] if line else ""
+            # Content, not a str: the line is the user's text, never markup (`:check [/]`).
+            self.query_one("#busy-label", Label).update(
+                Content(f"running {what}  (Esc cancels a check) "))

@@ -1,6 +1,9 @@
-"""The help screen: every key (as currently mapped) and every command with its usage."""
+"""The help screen: every key (as currently mapped) and every command with its usage, read
+from the command declarations (the registry's and the TUI's own)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..registry import COMMANDS
+from ..registry import Command
 
 
 class HelpScreen(ModalScreen[None]):
@@ -17,10 +20,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close", show=True),
     ]
 
-    def __init__(self, keys: list[tuple[str, str]], extra: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, keys: list[tuple[str, str]], commands: Iterable[Command]) -> None:
         super().__init__()
         self._keys = keys
-        self._extra = extra
+        self._commands = list(commands)
 
     def compose(self) -> ComposeResult:
         lines = [Content.from_markup("[b]backprop-tui[/b] — step through backpropagation, node by node"),
@@ -28,12 +31,10 @@ class HelpScreen(ModalScreen[None]):
         lines += [Content.from_markup("  [b]$k[/b]  $d", k=f"{k:<14}", d=d) for k, d in self._keys]
         lines += [Content(""), Content.from_markup("[b]Commands[/b] (type them in the REPL; NODE is "
                                                    "a name, a label such as 3xy, or #id)")]
-        usages = [(c.usage, c.help, c.aliases) for c in COMMANDS.values()]
-        usages += [(usage, text, ()) for usage, text in self._extra.values()]
-        for usage, text, aliases in usages:
-            alias = f"  (also {', '.join(':' + a for a in aliases)})" if aliases else ""
-            lines.append(Content.from_markup("  [b]$u[/b][dim]$a[/dim]", u=usage, a=alias))
-            lines.append(Content.from_markup("      $h", h=text))
+        for c in self._commands:
+            alias = f"  (also {', '.join(':' + a for a in c.aliases)})" if c.aliases else ""
+            lines.append(Content.from_markup("  [b]$u[/b][dim]$a[/dim]", u=c.usage, a=alias))
+            lines.append(Content.from_markup("      $h", h=c.help))
         lines += [Content(""), Content.from_markup("[dim]Esc, q or ? closes this screen.[/dim]")]
         with VerticalScroll(id="help-body"):
             yield Static(Content("\n").join(lines))

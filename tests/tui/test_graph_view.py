@@ -130,10 +130,10 @@ async def test_neighbourhood_for_a_100k_graph():
             await pilot.pause()
         cur = s.current()
         assert cur in view.canvas.drawing.boxes
-        assert view._near[cur] <= 1  # re-centred once it strayed from the centre
+        assert view.near[cur] <= 1  # re-centred once it strayed from the centre
         assert any(line.strip() for line in screen_text(view))
         label_segment(view, cur)  # on screen
-        centre = view._centre
+        centre = view.centre
         x = s.prog.bindings["x"]
         # only nodes near the centre (x feeds all 100k: just its readers nearest the centre)
         assert all(i == x or abs(i - centre) <= RADIUS + FAN for i in view.canvas.drawing.boxes)

@@ -30,5 +30,9 @@ class NarrationBanner(Static):
         keys = _KEYS.get(self.status, "")
         icon = {"playing": "▶", "paused": "‖"}.get(self.status, "■")
         state = f"{icon} replay {self.status} — {keys}" if self.status else ""
-        lines = (["[b]$n[/b]"] if self.narration else []) + (["[dim]$k[/dim]"] if state else [])
-        self.update(Content.from_markup("\n".join(lines), n=self.narration, k=state))
+        lines = []  # the narration is the replay file's text: a $ substitution, never markup
+        if self.narration:
+            lines.append(Content.from_markup("[b]$n[/b]", n=self.narration))
+        if state:
+            lines.append(Content.from_markup("[dim]$k[/dim]", k=state))
+        self.update(Content("\n").join(lines))

@@ -30,19 +30,12 @@ Line = list[Piece]
 _VERDICT_ROLE = {"pass": "pass", "fail": "fail", "kink": "kink"}
 
 
-def _check_row(session: Session, i: int):
-    check = session.last_check
-    if check is None:
-        return None
-    return next((r for r in check.rows if r.id == i), None)
-
-
 def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
     """The inspector's lines for `node` (None: the overview at the start)."""
     if session.output is None:
         return [[("No program yet.", "bold")],
                 [("Type an expression below, e.g. ", ""), ("x = 2; x^2 + 1", "bold")]]
-    g = session.prog.graph
+    g = session.graph
     if node is None:
         f = session.node_info(session.output)
         return [[(f"f = {f.label}", "title")],
@@ -77,9 +70,9 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
         if local:
             out.append([("local derivatives", "bold")])
             out += [[(f"  {d}", "")] for d in local]
-    row = _check_row(session, node)
-    if row is not None:
-        check = session.last_check
+    check = session.last_check
+    row = next((r for r in check.rows if r.id == node), None) if check is not None else None
+    if check is not None and row is not None:
         verdict = verdict_text(row.verdict)
         out.append([("finite differences", "bold"), (f" ({check.mode}, h={row.h:.1e})", "dim")])
         out.append([(f"  estimate {fmt_val(row.numeric)}  vs backprop {fmt_val(row.analytic)}", "")])

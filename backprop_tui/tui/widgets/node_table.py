@@ -19,6 +19,7 @@ from textual.strip import Strip
 from ...events import Check, CheckRow
 from ...labels import fmt_val, kind_name, label
 from ...session import Session
+from ...textutil import clip
 from ..messages import NodeSelected
 
 # (title, width, right-aligned). The label column takes what the pane leaves (LABEL_MIN to
@@ -40,8 +41,7 @@ VERDICTS = {"pass": "pass", "fail": "FAIL", "kink": "kink"}
 
 
 def _cell(text: str, width: int, right: bool) -> str:
-    if len(text) > width:
-        text = text[: width - 1] + "…"
+    text = clip(text, width)
     return text.rjust(width) if right else text.ljust(width)
 
 
@@ -119,7 +119,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _label(self, s: Session, i: int) -> str:
         """Labels are cached: deep ones cost ~0.2 ms each. They only change when nodes or
         names are added."""
-        g = s.prog.graph
+        g = s.graph
         key = (id(g), len(g), len(g.names))
         if key != self._labels_key or len(self._labels) > 10_000:
             self._labels_key = key
@@ -132,7 +132,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
     # -- the contract ---------------------------------------------------------------
     def update_view(self, session: Session) -> None:
         self.session = session
-        n = len(session.prog.graph)
+        n = len(session.graph)
         if n != self.rows:
             self.rows = n
             self._size_columns()
@@ -222,7 +222,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _row(self, s: Session, i: int) -> Strip:
         # Partial styles, so that a cell's colour keeps the row's background.
         style = self._style
-        g = s.prog.graph
+        g = s.graph
         in_cone = s.in_cone(i)
         computed = s.computed(i)
         plain = Style()

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
+from ...registry import MAX_COMMAND_CHARS
 from ..completion import common_prefix
 
 HISTORY_LIMIT = 1000
 Completer = Callable[[str], tuple[int, list[str]]]
 
-
-MAX_HISTORY_LINE = 10_000  # characters; longer lines run but are not kept
+# Well above anything typed, and the session's own limit for a :command; a longer program
+# belongs in a file. (Textual's Input does ~1 ms of work per character inserted, and an
+# unbracketed paste arrives as one key per character: see ReplInput._on_key.)
+MAX_LINE = MAX_COMMAND_CHARS
+TOO_LONG = (f"the line is limited to {MAX_LINE:,} characters; the rest was not taken: put a "
+            "longer program in a file and run it with :load FILE (or backprop-tui FILE.bp)")
+MAX_HISTORY_LINE = MAX_LINE  # characters; longer lines (set by code, not typed) are not kept
 
 
 class History:
@@ -71,13 +80,66 @@ class ReplInput(Input):
         Binding("tab", "complete", "Complete", show=False),
     ]
 
-    def __init__(self, history: History, completer: Completer | None = None, **kwargs) -> None:
+    def __init__(self, history: History, completer: Completer | None = None,
+                 **kwargs: Any) -> None:
         # select_on_focus off: ':' puts a colon in the line, and typing must not replace it.
-        super().__init__(select_on_focus=False, **kwargs)
+        super().__init__(select_on_focus=False, max_length=MAX_LINE, **kwargs)
         self.history = history
         self.completer = completer
         self._pos = len(history.entries)  # == len(entries): editing a new line
         self._draft = ""
+        self._typed: list[str] = []  # characters typed, not yet inserted (see _on_key)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Characters are inserted a burst at a time: the keys already queued (an
+        unbracketed paste sends one per character) go in as one insertion, not one each
+        with its own re-render (a 12k-character paste took 15 s). Any other key first
+        inserts what is pending, so editing keys see the text typed before them.
+
+        Textual calls each class's _on_key in turn: prevent_default stops Input's."""
+        if event.is_printable and event.character is not None:
+            event.stop()
+            event.prevent_default()
+            if not self._typed:
+                self.call_later(self.insert_typed)
+            if len(self._typed) <= MAX_LINE:  # past that it is refused anyway: hold no more
+                self._typed.append(event.character)
+            return
+        self.insert_typed()
+
+    def insert_typed(self) -> None:
+        """Insert the characters typed since the last insertion, up to MAX_LINE in the line.
+
+        A paste arrives in bursts of any size, so what does not fit is dropped, whatever
+        the bursts: the line holds the paste's first characters, and the message says so.
+        """
+        if not self._typed:
+            return
+        text = "".join(self._typed)
+        self._typed.clear()
+        self._restart_blink()
+        start, end = sorted(self.selection)
+        room = MAX_LINE - (len(self.value) - (end - start))
+        if len(text) > room:
+            text = text[:max(room, 0)]
+            self.restricted()
+        if text:
+            self.replace(text, start, end)
+
+    def restricted(self) -> None:
+        """An insertion would pass MAX_LINE (a bracketed paste is refused whole, by Input;
+        typed or unbracketed characters past it are dropped): say why, once per line, not
+        with a bell per character."""
+        pane = self._pane()
+        if pane is not None and pane.message != TOO_LONG:
+            self.app.bell()
+            pane.show(TOO_LONG, error=True)
+
+    def _pane(self) -> ReplPane | None:
+        for pane in self.ancestors:
+            if isinstance(pane, ReplPane):
+                return pane
+        return None
 
     def action_history(self, delta: int) -> None:
         entries = self.history.entries
@@ -103,15 +165,15 @@ class ReplInput(Input):
             self.app.bell()
             return
         word = self.value[start:cursor]
-        new = words[0] + ("" if words[0].endswith(("=", ":", "(")) else " ") if len(words) == 1 \
+        new = words[0] + ("" if words[0].endswith(("=", ":", "(", "/")) else " ") if len(words) == 1 \
             else common_prefix(words)
         if len(new) > len(word):
             self.value = self.value[:start] + new + self.value[cursor:]
             self.cursor_position = start + len(new)
         shown = "  ".join(words[:40]) + (" …" if len(words) > 40 else "")
-        for pane in self.ancestors:
-            if isinstance(pane, ReplPane):
-                pane.hint = "" if len(words) == 1 else shown
+        pane = self._pane()
+        if pane is not None:
+            pane.hint = "" if len(words) == 1 else shown
 
 
 class ReplPane(Vertical):
@@ -122,7 +184,8 @@ class ReplPane(Vertical):
     hint: reactive[str] = reactive("", init=False)
     is_error: reactive[bool] = reactive(False, init=False)
 
-    def __init__(self, history: History, completer: Completer | None = None, **kwargs) -> None:
+    def __init__(self, history: History, completer: Completer | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._history = history
         self._completer = completer
@@ -138,15 +201,16 @@ class ReplPane(Vertical):
     def input(self) -> ReplInput:
         return self.query_one(ReplInput)
 
-    def show_error(self, message: str, caret: str = "") -> None:
+    def show(self, text: str, error: bool = False) -> None:
         self.hint = ""
-        self.is_error = True
-        self.message = f"error: {message}" + (f"\n{caret}" if caret else "")
+        self.is_error = error
+        self.message = text
+
+    def show_error(self, message: str, caret: str = "") -> None:
+        self.show(f"error: {message}" + (f"\n{caret}" if caret else ""), error=True)
 
     def show_info(self, text: str) -> None:
-        self.hint = ""
-        self.is_error = False
-        self.message = text
+        self.show(text)
 
     def clear_message(self) -> None:
         self.message = ""
@@ -155,10 +219,14 @@ class ReplPane(Vertical):
     def on_mount(self) -> None:
         self._render_message()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.message == TOO_LONG and len(event.value) < MAX_LINE:
+            self.clear_message()  # the line was shortened: the warning is old news
+
     def _render_message(self) -> None:
         text = self.hint or self.message
         msg = self.query_one("#repl-message", Static)
-        msg.update(text)
+        msg.update(Content(text))  # the user's text: never markup
         msg.display = bool(text)
         msg.set_class(self.is_error and not self.hint, "-error")
 

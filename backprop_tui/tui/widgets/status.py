@@ -30,7 +30,7 @@ class StatusBar(Widget):
         # Progress first: on a narrow terminal it is what must stay visible.
         parts = Content.from_markup("[b]∂[/b] ")
         if progress:
-            parts += Content.from_markup(f"[b {style}]$p[/]", p=progress)
+            parts += Content.styled(progress, f"b {style}")  # plain text, styled: no markup
         if function:
             parts += Content.from_markup("   f = $f", f=function)
         if note:
