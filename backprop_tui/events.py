@@ -98,7 +98,8 @@ class Back(Event):
 
 @dataclass
 class Statement(Event):
-    """A statement was added to the program."""
+    """A statement was added to the program: it is f now. `nodes` and `inputs` count f's
+    graph; `outside` the nodes of the program that f does not use."""
 
     kind: ClassVar[str] = "statement"
     source: str
@@ -109,6 +110,16 @@ class Statement(Event):
     inputs: int
     forward_steps: int
     backward_steps: int
+    name: str = ""  # the name the statement bound (x2 = 3x), "" for an expression
+    outside: int = 0
+
+
+@dataclass
+class NewSession(Event):
+    """:new — the program, breakpoints and check are gone; nothing is differentiated."""
+
+    kind: ClassVar[str] = "new"
+    message: str
 
 
 @dataclass
@@ -157,16 +168,66 @@ class BreakHit(Event):
 
 
 @dataclass
+class CheckVerdict:
+    """The last :check's verdict on one node, and whether it is about the gradient shown
+    now. The check compares the FINAL gradient (full passes): before the node's backward
+    step the gradient on screen is still partial, and the verdict is pending."""
+
+    verdict: Verdict
+    numeric: float  # the finite-difference estimate
+    analytic: float  # the final gradient it was compared with
+    applies: bool  # the gradient shown now is that final gradient
+    mode: CheckMode
+    h: float
+
+
+@dataclass
 class NodeInfo:
     id: int
     label: str
     op: str
-    value: float | None
-    grad: float | None
+    value: float | None  # None: not yet computed (or an operation outside f's graph)
+    grad: float | None  # None: no gradient (a constant, or outside f's graph)
     final: bool
     operands: list[int]
-    span: str
+    span: str  # line:column in its file ("7:7-8")
     formula: str = ""
+    in_f: bool = True  # part of f's graph
+    shadowed: bool = False  # its name has since been bound to another node
+    # The statement the node comes from, for a line typed in a session (REPL_FILE): there a
+    # line:column points into a buffer the user never sees, so views show this instead.
+    statement: str = ""
+    grad_state: GradState = "none"
+    verdict: CheckVerdict | None = None
+
+
+@dataclass
+class ChainTerm:
+    """One term of ∂f/∂node = Σ over the node's consumers c in f's graph of ∂f/∂c · ∂c/∂node.
+    None: not known yet (local before the forward pass computed c, upstream before the
+    backward pass started)."""
+
+    consumer: int
+    consumer_label: str
+    local: float | None  # ∂c/∂node at the stored values
+    local_text: str  # the same in symbols: 2x, 3, 1-tanh(u)²
+    upstream: float | None  # ∂f/∂c as it is now (final once arrived)
+    product: float | None
+    arrived: bool  # c's backward step has pushed this term
+
+
+@dataclass
+class OutputInfo:
+    """Which node f is and why: for a status line."""
+
+    id: int
+    label: str
+    name: str  # the name bound to it, or ""
+    chosen: bool  # picked with :output (else: the last statement)
+    reason: str
+    nodes: int  # in f's graph
+    inputs: int
+    outside: int  # nodes of the program that f does not use
 
 
 @dataclass
@@ -184,12 +245,16 @@ class ShowNode(Event):
     kind: ClassVar[str] = "node"
     info: NodeInfo
     local: list[str] = field(default_factory=list)
+    terms: list[ChainTerm] = field(default_factory=list)  # the chain rule at this node
+    is_output: bool = False  # the node is f: its gradient is the seed, 1
 
 
 @dataclass
 class Nodes(Event):
     kind: ClassVar[str] = "nodes"
     nodes: list[NodeInfo]
+    outside: int = 0  # nodes not listed: outside f's graph
+    all: bool = False  # :nodes all: those are listed too, marked
 
 
 @dataclass
@@ -250,12 +315,13 @@ class Summary(Event):
 
     kind: ClassVar[str] = "summary"
     output: dict[str, Any] | None
-    inputs: list[dict[str, Any]]
-    nodes: list[dict[str, Any]]
+    inputs: list[dict[str, Any]]  # f's inputs
+    nodes: list[dict[str, Any]]  # f's graph
+    outside: int = 0  # nodes of the program that f does not use
 
     def to_dict(self) -> dict[str, Any]:
         return json_num({"event": "summary", "output": self.output, "inputs": self.inputs,
-                         "nodes": self.nodes})
+                         "nodes": self.nodes, "outside": self.outside})
 
 
 # ---------------------------------------------------------------- replay files
