@@ -161,7 +161,7 @@ class Graph:
                     mark[b[i]] = 1
         return mark
 
-    def step_order(self, output: int) -> tuple[list[int], list[int]]:
+    def step_order(self, output: int, cone: bytearray | None = None) -> tuple[list[int], list[int]]:
         """(forward, backward): the steps of output's graph, as the textbook's evaluation
         trace (Baydin et al. 2018, Tables 2-3).
 
@@ -172,9 +172,10 @@ class Graph:
         the trace that holds its value from the start: every node that takes a gradient,
         in reverse creation order. Each consumer of a node was created after it, so it has
         pushed by the node's own step: the gradient is final there. Literals and constants
-        take no gradient and get no step.
+        take no gradient and get no step. `cone`: self.cone(output), if the caller has it.
         """
-        cone = self.cone(output)
+        if cone is None:
+            cone = self.cone(output)
         op = self.op
         rows = [i for i in compress(range(len(cone)), cone) if op[i] > LITERAL or op[i] == INPUT]
         return [i for i in rows if op[i] > LITERAL], rows[::-1]

@@ -182,8 +182,8 @@ class Session(Stepping):
         n = len(g)
         self.output = out
         self.output_chosen = chosen
-        self.fwd, self.bwd = g.step_order(out)
         self._cone = g.cone(out)
+        self.fwd, self.bwd = g.step_order(out, self._cone)
         self._cone.extend(bytes(n - len(self._cone)))  # nodes after f: outside it
         self._cone_size = sum(self._cone)
         op = g.op
