@@ -198,6 +198,7 @@ class NodeInfo:
     # line:column points into a buffer the user never sees, so views show this instead.
     statement: str = ""
     grad_state: GradState = "none"
+    complete: bool = False  # every term of the gradient is in (final may come later)
     verdict: CheckVerdict | None = None
 
 

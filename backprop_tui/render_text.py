@@ -214,12 +214,12 @@ def verdict_cell(v: ev.CheckVerdict | None) -> str:
 
 
 def grad_cell(i: ev.NodeInfo) -> str:
-    """—: no gradient · ·: not computed yet · 4…: partial · 13: final."""
+    """—: no gradient · ·: not computed yet · 4…: some terms still to come · 13: complete."""
     if i.grad is None:
         return "—"
     if i.grad_state == "not computed":
         return "·"
-    return fmt_val(i.grad) + ("" if i.final else "…")
+    return fmt_val(i.grad) + ("" if i.complete else "…")
 
 
 @text.register

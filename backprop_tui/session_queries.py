@@ -186,7 +186,8 @@ class Queries:
                         in_f=in_f,
                         shadowed=name is not None and self.prog.bindings.get(name) != i,
                         statement=self.prog.statement_text(i) if repl else "",
-                        grad_state=self.grad_state(i), verdict=self.check_verdict(i))
+                        grad_state=self.grad_state(i), complete=self.grad_complete(i),
+                        verdict=self.check_verdict(i))
 
     def check_verdict(self, i: int) -> CheckVerdict | None:
         """The last :check's verdict on node i, saying whether it applies to the gradient
