@@ -35,6 +35,7 @@ class Chunk:
     file: str
     first_line: int
     line_starts: list[int] = field(default_factory=list)
+    separators: list[int] | None = None  # offsets of ';' and newlines, found on first use
 
 
 class Source:
@@ -75,6 +76,20 @@ class Source:
         start = chunk.line_starts[li]
         end = chunk.text.find("\n", start)
         return chunk.text[start:] if end == -1 else chunk.text[start:end]
+
+    def statement_at(self, offset: int, limit: int) -> str:
+        """The statement holding a global offset (between ';' or line ends, before any
+        comment), its first `limit` characters: O(log n) after one scan of the chunk."""
+        chunk = self.chunks[bisect_right(self._bases, offset) - 1]
+        text = chunk.text
+        if chunk.separators is None:
+            chunk.separators = [k for k, ch in enumerate(text) if ch == ";" or ch == "\n"]
+        seps = chunk.separators
+        k = bisect_right(seps, offset - chunk.base)
+        start = seps[k - 1] + 1 if k else 0
+        end = seps[k] if k < len(seps) else len(text)
+        # The language has no strings: '#' always starts a comment.
+        return text[start:min(end, start + limit)].split("#", 1)[0]
 
     def text(self, start: int, end: int) -> str:
         chunk = self.chunks[bisect_right(self._bases, start) - 1]

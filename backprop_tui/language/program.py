@@ -150,12 +150,7 @@ class Program:
         """The statement node i comes from, as typed (clipped): for lines typed in a session,
         whose line:column point into a buffer the user never sees."""
         g = self.graph
-        chunk, line, col = g.source.locate(g.start[i])
-        text = g.source.line_text(chunk, line)
-        code = text.split("#", 1)[0]  # the language has no strings: # always starts a comment
-        start = code.rfind(";", 0, col - 1) + 1
-        end = code.find(";", col - 1)
-        return clip((code[start:] if end == -1 else code[start:end]).strip(), limit)
+        return clip(g.source.statement_at(g.start[i], limit + 1).strip(), limit)
 
     def inputs(self) -> list[tuple[str, int]]:
         """(name, node) for each input in creation order: those bound to a name now, and
