@@ -246,7 +246,9 @@ class ShowNode(Event):
     kind: ClassVar[str] = "node"
     info: NodeInfo
     local: list[str] = field(default_factory=list)
-    terms: list[ChainTerm] = field(default_factory=list)  # the chain rule at this node
+    terms: list[ChainTerm] = field(default_factory=list)  # the chain rule at this node: the
+    more_terms: int = 0  # first terms, and how many more there are (a hub feeds thousands)
+    more_pending: int = 0  # of those, not yet arrived
     is_output: bool = False  # the node is f: its gradient is the seed, 1
 
 

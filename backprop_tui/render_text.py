@@ -14,7 +14,6 @@ from .labels import f_is, fmt_val, wrt
 from .textutil import REPL_FILE, plural
 
 _n = plural
-MAX_TERMS = 8  # chain-rule terms written out in :show; the rest are counted
 PENDING = "?"  # a chain-rule term whose consumer has not pushed yet
 
 
@@ -136,17 +135,20 @@ def _(e: ev.ShowNode) -> str:
                  if i.in_f or i.value is not None else "  value — (not part of f: not computed)")
     if i.formula:
         lines.append(f"  {i.formula}")
-    lines += ["  " + t for t in gradient_lines(i, e.terms, e.is_output)]
+    lines += ["  " + t for t in gradient_lines(i, e.terms, e.is_output, e.more_terms,
+                                               e.more_pending)]
     lines += [f"  {d}" for d in e.local]
     if i.verdict is not None:
         lines.append("  " + verdict_line(i.verdict, i))
     return "\n".join(lines)
 
 
-def gradient_lines(i: ev.NodeInfo, terms: list[ev.ChainTerm], is_output: bool) -> list[str]:
+def gradient_lines(i: ev.NodeInfo, terms: list[ev.ChainTerm], is_output: bool, more: int = 0,
+                   more_pending: int = 0) -> list[str]:
     """∂f/∂node as the chain rule writes it, in symbols and numbers, then one line per term
     marked arrived (✓) or pending (·):
-    ∂f/∂x = ∂f/∂x²·2x + ∂f/∂3x·3 = 1·4 + 3·3 = 4 + 9 = 13 (final)."""
+    ∂f/∂x = ∂f/∂x²·2x + ∂f/∂3x·3 = 1·4 + 3·3 = 4 + 9 = 13 (final).
+    `terms` are the first terms; `more` others (`more_pending` of them pending) are counted."""
     lhs = f"∂f/∂{paren(i.label)}"
     if i.grad is None:
         why = "not part of f" if not i.in_f else (
@@ -158,7 +160,7 @@ def gradient_lines(i: ev.NodeInfo, terms: list[ev.ChainTerm], is_output: bool) -
         return [f"{lhs} = 1: it is f, the seed ∂f/∂f = 1 (final)"]
     if not terms:
         return [f"{lhs} = {fmt_val(i.grad)}"]
-    shown, more = terms[:MAX_TERMS], len(terms) - MAX_TERMS
+    shown = terms
     tail = f" + … ({_n(more, 'more term')})" if more > 0 else ""
     symbols = " + ".join(f"∂f/∂{paren(t.consumer_label)}·{factor(t.local_text)}"
                          for t in shown) + tail
@@ -169,7 +171,7 @@ def gradient_lines(i: ev.NodeInfo, terms: list[ev.ChainTerm], is_output: bool) -
         f"{PENDING if t.local is None else num(t.local)}" for t in shown) + tail
     products = " + ".join(PENDING if t.product is None else fmt_val(t.product) if k == 0
                           else num(t.product) for k, t in enumerate(shown)) + tail
-    pending = [t for t in terms if not t.arrived]
+    pending = more_pending + sum(not t.arrived for t in shown)
     total = fmt_val(i.grad)
     parts = [lhs, symbols, numbers, products]
     if pending:
@@ -188,8 +190,7 @@ def gradient_lines(i: ev.NodeInfo, terms: list[ev.ChainTerm], is_output: bool) -
             out.append(f"  · from {t.consumer_label}: {term} (pending: {t.consumer_label}'s "
                        "backward step comes later)")
     if more > 0:
-        waiting = sum(not t.arrived for t in terms[MAX_TERMS:])
-        out.append(f"  … and {_n(more, 'more term')} ({waiting} pending)")
+        out.append(f"  … and {_n(more, 'more term')} ({more_pending} pending)")
     return out
 
 

@@ -225,14 +225,16 @@ class Queries:
         start, items = self._consumers
         return items[start[i]:start[i + 1]] if i + 1 < len(start) else []
 
-    def chain_terms(self, i: int) -> list[ChainTerm]:
+    def chain_terms(self, i: int, limit: int | None = None) -> list[ChainTerm]:
         """∂f/∂i as the chain rule writes it: one term per consumer c of i in f's graph,
         ∂f/∂c · ∂c/∂i, in creation order, with the numbers as they are now and whether c
-        has pushed it (its backward step is taken). x·x: one consumer, two terms."""
+        has pushed it (its backward step is taken). x·x: one consumer, two terms. `limit`:
+        the first terms only (chain_count counts them all)."""
         g = self.prog.graph
-        terms = []
+        terms: list[ChainTerm] = []
         started = self.in_backward
-        for c in dict.fromkeys(self.consumers(i)):
+        consumers = self.consumers(i)
+        for c in dict.fromkeys(consumers if limit is None else consumers[:limit]):
             known = self.computed(c) and all(self.computed(j) for j in g.operands(c))
             derivs = g.local_derivs(c) if known else ()
             arrived = self.final(c)
@@ -244,7 +246,12 @@ class Queries:
                 product = up * d if up is not None and d is not None and arrived else None
                 terms.append(ChainTerm(c, label(g, c), d, deriv_text(g, c, slot), up, product,
                                        arrived))
-        return terms
+        return terms if limit is None else terms[:limit]
+
+    def chain_count(self, i: int) -> tuple[int, int]:
+        """(terms, pending) of ∂f/∂i's chain rule, without building them: O(consumers)."""
+        consumers = self.consumers(i)
+        return len(consumers), sum(not self.final(c) for c in consumers)
 
     def received(self) -> dict[int, float]:
         """The nodes the backward step just taken pushed to, each with its gradient before

@@ -266,6 +266,15 @@ def test_chain_terms_with_two_edges_a_negative_local_and_many_consumers():
     assert lines[2].count("∂f/∂") == 9 and "+ … (4 more terms)" in lines[2]
     assert lines[2].endswith("= 78 (final)")
     assert lines[-1] == "    … and 4 more terms (0 pending)"
+    node = one(s.run_line(":show x"), ShowNode)
+    assert (len(node.terms), node.more_terms, node.more_pending) == (8, 4, 0)
+    s.run_line(":reset")
+    s.run_line(":forward")
+    s.run_line(":step 3")  # the last sum, x*12, the sum before: only x*12 has pushed to x
+    node = one(s.run_line(":show x"), ShowNode)
+    assert [t.arrived for t in node.terms] == [False] * 8
+    assert (node.more_terms, node.more_pending) == (4, 3)
+    assert text(node).splitlines()[-1] == "    … and 4 more terms (3 pending)"
 
 
 def test_chain_sum_matches_the_gradient_for_every_node():

@@ -25,7 +25,13 @@ def _cmd_show(s: Session, args: list[str]) -> list[Event]:
     out = s.require_program()
     cur = s.current()
     i = s.resolve(" ".join(args)) if args else (cur if cur is not None else out)
-    return [ShowNode(s.node_info(i), local_lines(s, i), s.chain_terms(i), is_output=i == out)]
+    terms = s.chain_terms(i, SHOW_TERMS)
+    total, pending = s.chain_count(i)
+    return [ShowNode(s.node_info(i), local_lines(s, i), terms, total - len(terms),
+                     pending - sum(not t.arrived for t in terms), is_output=i == out)]
+
+
+SHOW_TERMS = 8  # chain-rule terms :show writes out; the rest are counted (O(1) each)
 
 
 def local_lines(s: Session, i: int) -> list[str]:
