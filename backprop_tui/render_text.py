@@ -10,6 +10,7 @@ from typing import Any
 
 from . import events as ev
 from .compare import fmt_size, fmt_time
+from .comparison import Compare, Comparison
 from .labels import f_is, fmt_val, wrt
 from .textutil import REPL_FILE, plural
 
@@ -320,7 +321,7 @@ def _(e: ev.Echo) -> str:
 
 
 @text.register
-def _(e: ev.Compare) -> str:
+def _(e: Compare) -> str:
     return compare_text(e.result)
 
 
@@ -330,7 +331,7 @@ def _opt(x: float | None) -> str:
     return "—" if x is None else fmt_val(x)
 
 
-def render_compare(c: ev.Comparison) -> Any:
+def render_compare(c: Comparison) -> Any:
     """A Rich renderable: the cost table, then one row per input, then the derivatives."""
     from rich.console import Group
     from rich.table import Table
@@ -375,7 +376,7 @@ def render_compare(c: ev.Comparison) -> Any:
     return Group(head, cost, grads, *texts)
 
 
-def compare_text(c: ev.Comparison, width: int = 100) -> str:
+def compare_text(c: Comparison, width: int = 100) -> str:
     """render_compare as plain text (no colour), for transcripts and the TUI log."""
     from rich.console import Console
 

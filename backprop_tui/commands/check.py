@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from .. import gradcheck
 from ..compare import compare
-from ..events import Check, CheckMode, CheckRow, Compare, Event, HSweep, HSweepRow
+from ..comparison import Compare
+from ..events import Check, CheckMode, CheckRow, Event, HSweep, HSweepRow
 from ..graph import EvalError
 from ..labels import label
 from ..registry import Arg, CommandError, command
