@@ -17,7 +17,7 @@ import math
 import time
 from collections.abc import Callable
 
-from .events import Comparison, InputRow, Timing
+from .comparison import Comparison, InputRow, Timing
 from .graph import EvalError, Graph
 from .labels import label
 from .language import Program

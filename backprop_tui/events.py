@@ -7,7 +7,7 @@ Every view renders these: the TUI as widgets, headless mode as a transcript (ren
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 PhaseName = Literal["forward", "backward"]
@@ -98,7 +98,8 @@ class Back(Event):
 
 @dataclass
 class Statement(Event):
-    """A statement was added to the program."""
+    """A statement was added to the program: it is f now. `nodes` and `inputs` count f's
+    graph; `outside` the nodes of the program that f does not use."""
 
     kind: ClassVar[str] = "statement"
     source: str
@@ -109,6 +110,16 @@ class Statement(Event):
     inputs: int
     forward_steps: int
     backward_steps: int
+    name: str = ""  # the name the statement bound (x2 = 3x), "" for an expression
+    outside: int = 0
+
+
+@dataclass
+class NewSession(Event):
+    """:new — the program, breakpoints and check are gone; nothing is differentiated."""
+
+    kind: ClassVar[str] = "new"
+    message: str
 
 
 @dataclass
@@ -157,16 +168,67 @@ class BreakHit(Event):
 
 
 @dataclass
+class CheckVerdict:
+    """The last :check's verdict on one node, and whether it is about the gradient shown
+    now. The check compares the FINAL gradient (full passes): before the node's backward
+    step the gradient on screen is still partial, and the verdict is pending."""
+
+    verdict: Verdict
+    numeric: float  # the finite-difference estimate
+    analytic: float  # the final gradient it was compared with
+    applies: bool  # the gradient shown now is that final gradient
+    mode: CheckMode
+    h: float
+
+
+@dataclass
 class NodeInfo:
     id: int
     label: str
     op: str
-    value: float | None
-    grad: float | None
+    value: float | None  # None: not yet computed (or an operation outside f's graph)
+    grad: float | None  # None: no gradient (a constant, or outside f's graph)
     final: bool
     operands: list[int]
-    span: str
+    span: str  # line:column in its file ("7:7-8")
     formula: str = ""
+    in_f: bool = True  # part of f's graph
+    shadowed: bool = False  # its name has since been bound to another node
+    # The statement the node comes from, for a line typed in a session (REPL_FILE): there a
+    # line:column points into a buffer the user never sees, so views show this instead.
+    statement: str = ""
+    grad_state: GradState = "none"
+    complete: bool = False  # every term of the gradient is in (final may come later)
+    verdict: CheckVerdict | None = None
+
+
+@dataclass
+class ChainTerm:
+    """One term of ∂f/∂node = Σ over the node's consumers c in f's graph of ∂f/∂c · ∂c/∂node.
+    None: not known yet (local before the forward pass computed c, upstream before the
+    backward pass started)."""
+
+    consumer: int
+    consumer_label: str
+    local: float | None  # ∂c/∂node at the stored values
+    local_text: str  # the same in symbols: 2x, 3, 1-tanh(u)²
+    upstream: float | None  # ∂f/∂c as it is now (final once arrived)
+    product: float | None
+    arrived: bool  # c's backward step has pushed this term
+
+
+@dataclass
+class OutputInfo:
+    """Which node f is and why: for a status line."""
+
+    id: int
+    label: str
+    name: str  # the name bound to it, or ""
+    chosen: bool  # picked with :output (else: the last statement)
+    reason: str
+    nodes: int  # in f's graph
+    inputs: int
+    outside: int  # nodes of the program that f does not use
 
 
 @dataclass
@@ -184,12 +246,18 @@ class ShowNode(Event):
     kind: ClassVar[str] = "node"
     info: NodeInfo
     local: list[str] = field(default_factory=list)
+    terms: list[ChainTerm] = field(default_factory=list)  # the chain rule at this node: the
+    more_terms: int = 0  # first terms, and how many more there are (a hub feeds thousands)
+    more_pending: int = 0  # of those, not yet arrived
+    is_output: bool = False  # the node is f: its gradient is the seed, 1
 
 
 @dataclass
 class Nodes(Event):
     kind: ClassVar[str] = "nodes"
     nodes: list[NodeInfo]
+    outside: int = 0  # nodes not listed: outside f's graph
+    all: bool = False  # :nodes all: those are listed too, marked
 
 
 @dataclass
@@ -250,12 +318,13 @@ class Summary(Event):
 
     kind: ClassVar[str] = "summary"
     output: dict[str, Any] | None
-    inputs: list[dict[str, Any]]
-    nodes: list[dict[str, Any]]
+    inputs: list[dict[str, Any]]  # f's inputs
+    nodes: list[dict[str, Any]]  # f's graph
+    outside: int = 0  # nodes of the program that f does not use
 
     def to_dict(self) -> dict[str, Any]:
         return json_num({"event": "summary", "output": self.output, "inputs": self.inputs,
-                         "nodes": self.nodes})
+                         "nodes": self.nodes, "outside": self.outside})
 
 
 # ---------------------------------------------------------------- replay files
@@ -311,88 +380,3 @@ class Echo(Event):
     source: str
     file: str
     at_line: int
-
-
-# ---------------------------------------------------------------- :compare
-
-@dataclass
-class Timing:
-    seconds: float  # wall time of one run of the method (all n partial derivatives)
-    runs: int = 1  # how many runs the figure is taken over
-    estimated: bool = False  # extrapolated from a sample (the full run would exceed the budget)
-
-
-@dataclass
-class InputRow:
-    name: str
-    node: int
-    value: float
-    backprop: float
-    fd_central: float | None  # None: not computed within the time budget
-    fd_forward: float | None
-    symbolic: float | None
-    tree_size: int | None  # ∂f/∂x written out as a tree, in nodes (exact below 2^62)
-    tree_log10: float | None  # log10 of tree_size, for sizes too large to print
-    dag_size: int | None  # with shared subexpressions, in nodes
-    tree_ops: int | None  # operations only (what sympy's count_ops counts)
-    dag_ops: int | None
-    text: str | None  # the derivative, elided past the compare module's text budget
-
-
-@dataclass
-class Comparison:
-    output: int
-    label: str
-    value: float
-    n_inputs: int  # inputs in the output's cone
-    n_nodes: int  # graph nodes in the output's cone (leaves included)
-    op_nodes: int  # operation nodes in the cone: the forward pass's operations
-    fd_forward_evals: int  # n + 1
-    fd_central_evals: int  # 2n
-    fd_forward_ops: int  # evaluations × op_nodes
-    fd_central_ops: int
-    bp_forward_ops: int
-    bp_backward_derivs: int  # local-derivative evaluations: one per op node
-    bp_backward_pushes: int  # gradient pushes: edges into nodes that take a gradient
-    bp_ratio: float  # backward pushes / forward ops
-    f_tree_size: int  # f itself as a tree
-    f_dag_size: int
-    inputs: list[InputRow] = field(default_factory=list)
-    symbolic_skipped: int = 0  # inputs whose derivative was not built within the budget
-    time_forward: Timing | None = None
-    time_backward: Timing | None = None
-    time_backprop: Timing | None = None  # forward + backward
-    time_fd_forward: Timing | None = None
-    time_fd_central: Timing | None = None
-    time_symbolic: Timing | None = None  # build and evaluate all n derivatives
-    time_budget: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data: non-finite floats become None, huge sizes floats (or None)."""
-        out = _jsonable(asdict(self))
-        assert isinstance(out, dict)
-        return out
-
-
-def _jsonable(x: object) -> object:
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 62:
-        # Tree sizes reach 2^100000 on deep shared graphs: too long to print as an int.
-        return float(x) if x.bit_length() < 1000 else None
-    return x
-
-
-@dataclass
-class Compare(Event):
-    """:compare — finite differences, symbolic differentiation and backprop side by side."""
-
-    kind: ClassVar[str] = "compare"
-    result: Comparison
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"event": self.kind, "line": self.line, **self.result.to_dict()}

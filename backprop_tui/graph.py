@@ -35,6 +35,7 @@ class Chunk:
     file: str
     first_line: int
     line_starts: list[int] = field(default_factory=list)
+    separators: list[int] | None = None  # offsets of ';' and newlines, found on first use
 
 
 class Source:
@@ -75,6 +76,20 @@ class Source:
         start = chunk.line_starts[li]
         end = chunk.text.find("\n", start)
         return chunk.text[start:] if end == -1 else chunk.text[start:end]
+
+    def statement_at(self, offset: int, limit: int) -> str:
+        """The statement holding a global offset (between ';' or line ends, before any
+        comment), its first `limit` characters: O(log n) after one scan of the chunk."""
+        chunk = self.chunks[bisect_right(self._bases, offset) - 1]
+        text = chunk.text
+        if chunk.separators is None:
+            chunk.separators = [k for k, ch in enumerate(text) if ch == ";" or ch == "\n"]
+        seps = chunk.separators
+        k = bisect_right(seps, offset - chunk.base)
+        start = seps[k - 1] + 1 if k else 0
+        end = seps[k] if k < len(seps) else len(text)
+        # The language has no strings: '#' always starts a comment.
+        return text[start:min(end, start + limit)].split("#", 1)[0]
 
     def text(self, start: int, end: int) -> str:
         chunk = self.chunks[bisect_right(self._bases, start) - 1]
@@ -161,37 +176,24 @@ class Graph:
                     mark[b[i]] = 1
         return mark
 
-    def step_order(self, output: int) -> tuple[list[int], list[int]]:
-        """(forward, backward): the op nodes of output's cone in the order forward steps
-        evaluate them, and every node of the cone in the order backward steps visit them.
+    def step_order(self, output: int, cone: bytearray | None = None) -> tuple[list[int], list[int]]:
+        """(forward, backward): the steps of output's graph, as the textbook's evaluation
+        trace (Baydin et al. 2018, Tables 2-3).
 
-        The backward order is Kahn's algorithm from the output, operands left to right: a
-        node is visited once every consumer has pushed to it. For the seed this visits x²
-        before 3x, so x's gradient arrives as 0 → 4 → 13. The forward order is its mirror.
+        Forward: the op nodes of the cone in creation order, which is the order the program
+        computes them: statement by statement, and within one, operands before the
+        operation, left to right (the seed computes x² before 3x). Backward: exactly the
+        reverse, with the inputs' rows (x̄ = v̄) in their place, since an input is a row of
+        the trace that holds its value from the start: every node that takes a gradient,
+        in reverse creation order. Each consumer of a node was created after it, so it has
+        pushed by the node's own step: the gradient is final there. Literals and constants
+        take no gradient and get no step. `cone`: self.cone(output), if the caller has it.
         """
-        n = len(self.op)
-        a, b, op = self.a, self.b, self.op
-        pending = [0] * n  # consumers in the cone not yet visited, one per edge
-        seen = bytearray(n)
-        seen[output] = 1
-        for i in range(output, -1, -1):
-            if seen[i] and op[i] > LITERAL:
-                pending[a[i]] += 1
-                seen[a[i]] = 1
-                if b[i] >= 0:
-                    pending[b[i]] += 1
-                    seen[b[i]] = 1
-        order = [output]
-        k = 0
-        while k < len(order):
-            i = order[k]
-            k += 1
-            if op[i] > LITERAL:
-                for j in (a[i], b[i]) if b[i] >= 0 else (a[i],):
-                    pending[j] -= 1
-                    if pending[j] == 0:
-                        order.append(j)
-        return [i for i in reversed(order) if op[i] > LITERAL], order
+        if cone is None:
+            cone = self.cone(output)
+        op = self.op
+        rows = [i for i in compress(range(len(cone)), cone) if op[i] > LITERAL or op[i] == INPUT]
+        return [i for i in rows if op[i] > LITERAL], rows[::-1]
 
     def consumers(self, output: int) -> tuple[list[int], list[int]]:
         """The consumers of each node within output's cone, as CSR arrays (start, items):

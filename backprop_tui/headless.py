@@ -22,12 +22,12 @@ from typing import TextIO
 from .commands.record import start_recording, stop_recording
 from .events import Error, Event, Expect, Pause, Phase, Say, Summary
 from .graph import EvalError
-from .labels import fmt_val
+from .labels import f_is, fmt_val
 from .registry import CommandError
 from .render_text import text as event_text
 from .replay import ReplayError, ScriptLine, Tally, iter_lines, iter_text, run_line
 from .session import Session
-from .textutil import EXIT_ERROR, EXIT_FAILED, EXIT_OK, clip_long
+from .textutil import EXIT_ERROR, EXIT_FAILED, EXIT_OK, clip_long, plural
 
 _QUIET_ECHO = (":say", ":pause", ":expect")  # lines whose events speak for themselves
 
@@ -228,12 +228,14 @@ def summary_table(summary: Summary) -> list[str]:
     rows = [("input", "value", "∂f/∂input")]
     rows += [(r["name"], fmt_val(r["value"]), fmt_val(r["grad"])) for r in summary.inputs]
     widths = [max(len(r[k]) for r in rows) for k in range(3)]
-    lines = [f"f = {out['label']} = {fmt_val(out['value'])}"]
+    lines = [f"{f_is(out['label'])} = {fmt_val(out['value'])}"]
     if summary.inputs:
         for k, r in enumerate(rows):
             lines.append(f"  {r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}")
             if k == 0:
                 lines.append("  " + "  ".join("─" * w for w in widths))
+    if summary.outside:
+        lines.append(f"  ({plural(summary.outside, 'node')} of the program outside f: not shown)")
     return lines
 
 

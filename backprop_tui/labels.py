@@ -238,6 +238,32 @@ def expression(g: Graph, root: int, budget: int = LABEL_BUDGET) -> str:
     return render(_store(g), root, budget, LABEL_STYLE)
 
 
+def wrt(text: str) -> str:
+    """A label after ∂ (∂f/∂x², ∂f/∂(x²+3xy), ∂f/∂tanh(u)): bare when it reads as one
+    symbol, a name or a call, else in parentheses."""
+    if text.replace("_", "").isalnum() or _is_call(text):
+        return text
+    return f"({text})"
+
+
+def _is_call(text: str) -> bool:
+    """name(...) whose first parenthesis closes at the end: tanh(u), not exp(x)·sin(x)."""
+    head = text.find("(")
+    if head <= 0 or not text.endswith(")") or not text[:head].isalnum():
+        return False
+    depth = 0
+    for k in range(head, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[k], 0)
+        if depth == 0:
+            return k == len(text) - 1
+    return False
+
+
+def f_is(text: str) -> str:
+    """'f = x²+1', or just 'f' when the output's label is f (not 'f = f')."""
+    return "f" if text == "f" else f"f = {text}"
+
+
 def _operand_text(text: str) -> str:
     """An operand label inside a formula, parenthesised unless it is atomic."""
     if text.replace(".", "").replace("_", "").isalnum() or text.startswith("(") and text.endswith(")"):
@@ -289,8 +315,13 @@ def deriv_text(g: Graph, i: int, slot: int) -> str:
         sup = superscript(kk - 1)
         power = a + (sup if sup is not None else f"^{fmt_num(kk - 1)}")
         return f"{fmt_num(kk)}{power}" if kk != 1 else "1"
-    b = _operand_text(label(g, g.b[i])) if op.arity == 2 else ""
-    return op.deriv_text[slot].format(a=a, b=b)
+    raw_b = label(g, g.b[i]) if op.arity == 2 else ""
+    b = _operand_text(raw_b) if op.arity == 2 else ""
+    # An operand already inside the template's parentheses, tanh({a}), is not wrapped
+    # again: 1-tanh(w·x+b)², not 1-tanh((w·x+b))².
+    raw_a = label(g, g.a[i])
+    template = op.deriv_text[slot].replace("({a})", "({A})").replace("({b})", "({B})")
+    return template.format(a=a, b=b, A=raw_a, B=raw_b)
 
 
 def kind_name(g: Graph, i: int) -> str:

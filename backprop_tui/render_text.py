@@ -10,15 +10,36 @@ from typing import Any
 
 from . import events as ev
 from .compare import fmt_size, fmt_time
-from .labels import fmt_val
-from .textutil import plural
+from .comparison import Compare, Comparison
+from .labels import f_is, fmt_val, wrt
+from .textutil import REPL_FILE, plural
 
 _n = plural
+PENDING = "?"  # a chain-rule term whose consumer has not pushed yet
 
 
 def paren(label: str) -> str:
-    """A label as the operand of ∂f/∂…: bare when it is a name, else in parentheses."""
-    return label if label.replace("_", "").isalnum() else f"({label})"
+    """A label as the operand of ∂f/∂…: bare when it reads as one symbol, else in parentheses."""
+    return wrt(label)
+
+
+def factor(text: str) -> str:
+    """Text as a factor of a product: a negative number or a sum in parentheses
+    (h1·(-0.189129), (1-tanh(u)²)·0.5), anything else bare."""
+    depth = 0
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and ch in "+-−":
+            return f"({text})"
+    return text
+
+
+def num(x: float) -> str:
+    """A number as a factor: fmt_val, in parentheses when negative."""
+    return factor(fmt_val(x))
 
 
 @singledispatch
@@ -27,12 +48,16 @@ def text(event: ev.Event) -> str:
 
 
 def contribution_text(c: ev.Contribution) -> str:
-    up = fmt_val(c.upstream)
-    num = fmt_val(c.local)
-    sym = c.local_text
-    chain = f"{sym}·{up}" if sym == num else f"{sym}·{up} = {num}·{up}"
+    up = num(c.upstream)
+    local = num(c.local)
+    sym = factor(c.local_text)
+    chain = f"{sym}·{up}" if c.local_text == fmt_val(c.local) else f"{sym}·{up} = {local}·{up}"
     return (f"∂f/∂{paren(c.to)} gets {chain} = {fmt_val(c.contribution)} "
             f"({fmt_val(c.before)} → {fmt_val(c.after)})")
+
+
+def verdict_text(verdict: str) -> str:
+    return "not differentiable here" if verdict == "kink" else verdict
 
 
 @text.register
@@ -40,9 +65,7 @@ def _(e: ev.Step) -> str:
     head = f"{e.phase} {e.step}/{e.total}  "
     if e.phase == "forward":
         return head + e.formula
-    if e.grad is None:
-        return head + f"{e.node}: a constant — it gets no gradient"
-    lines = [head + f"{e.node}: ∂f/∂{paren(e.node)} = {fmt_val(e.grad)}"
+    lines = [head + f"{e.node}: ∂f/∂{paren(e.node)} = {fmt_val(e.grad or 0.0)}"
              + (" (seed: ∂f/∂f = 1)" if e.seeded else "") + " — final"]
     lines += ["    " + contribution_text(c) for c in e.contributions]
     if e.kink:
@@ -59,13 +82,27 @@ def _(e: ev.Back) -> str:
 @text.register
 def _(e: ev.Statement) -> str:
     val = " — cannot be evaluated" if e.value is None else f" = {fmt_val(e.value)}"
-    return (f"{e.node}{val}   ({_n(e.nodes, 'node')}, {_n(e.inputs, 'input')}; "
-            f"{e.forward_steps} forward and {e.backward_steps} backward steps)")
+    if not e.name:
+        head = f"{f_is(e.node)}{val}"
+    elif e.name == "f":
+        head = f"f{val} (the last statement)"
+    else:
+        head = f"{e.name}{val}; f = {e.name} (the last statement)"
+    outside = f"; {_n(e.outside, 'node')} outside f" if e.outside else ""
+    return (f"{head}   ({_n(e.nodes, 'node')}, {_n(e.inputs, 'input')}; "
+            f"{_n(e.forward_steps, 'forward step')} and {_n(e.backward_steps, 'backward step')}"
+            f"{outside})")
+
+
+@text.register
+def _(e: ev.NewSession) -> str:
+    return e.message
 
 
 @text.register
 def _(e: ev.Error) -> str:
-    where = f"{e.file}:{e.at_line}:{e.col}: " if e.file else ""
+    # A line typed in a session has no file a line:column could point into.
+    where = f"{e.file}:{e.at_line}:{e.col}: " if e.file and e.file != REPL_FILE else ""
     return f"{where}error: {e.message}" + (f"\n{e.caret}" if e.caret else "")
 
 
@@ -93,32 +130,119 @@ def _(e: ev.BreakHit) -> str:
 @text.register
 def _(e: ev.ShowNode) -> str:
     i = e.info
-    val = "not yet computed" if i.value is None else fmt_val(i.value)
-    grad = "—" if i.grad is None else fmt_val(i.grad) + (" (final)" if i.final else " (so far)")
-    lines = [f"#{i.id} {i.label}  [{i.op}] at {i.span}", f"  value {val}", f"  ∂f/∂node {grad}"]
+    where = f" in {i.statement}" if i.statement else f" at {i.span}"
+    lines = [f"#{i.id} {i.label}  [{i.op}]{where}" + ("" if i.in_f else "  (not part of f)")]
+    lines.append(f"  value {'not yet computed' if i.value is None else fmt_val(i.value)}"
+                 if i.in_f or i.value is not None else "  value — (not part of f: not computed)")
     if i.formula:
         lines.append(f"  {i.formula}")
+    lines += ["  " + t for t in gradient_lines(i, e.terms, e.is_output, e.more_terms,
+                                               e.more_pending)]
     lines += [f"  {d}" for d in e.local]
+    if i.verdict is not None:
+        lines.append("  " + verdict_line(i.verdict, i))
     return "\n".join(lines)
+
+
+def gradient_lines(i: ev.NodeInfo, terms: list[ev.ChainTerm], is_output: bool, more: int = 0,
+                   more_pending: int = 0) -> list[str]:
+    """∂f/∂node as the chain rule writes it, in symbols and numbers, then one line per term
+    marked arrived (✓) or pending (·):
+    ∂f/∂x = ∂f/∂x²·2x + ∂f/∂3x·3 = 1·4 + 3·3 = 4 + 9 = 13 (final).
+    `terms` are the first terms; `more` others (`more_pending` of them pending) are counted."""
+    lhs = f"∂f/∂{paren(i.label)}"
+    if i.grad is None:
+        why = "not part of f" if not i.in_f else (
+            "a number in the program" if i.op == "literal" else "a constant")
+        return [f"{lhs}: no gradient ({why})"]
+    if is_output:
+        if i.grad_state == "not computed":
+            return [f"{lhs} = 1 once the backward pass starts: it is f, the seed ∂f/∂f = 1"]
+        return [f"{lhs} = 1: it is f, the seed ∂f/∂f = 1 (final)"]
+    if not terms:
+        return [f"{lhs} = {fmt_val(i.grad)}"]
+    shown = terms
+    tail = f" + … ({_n(more, 'more term')})" if more > 0 else ""
+    symbols = " + ".join(f"∂f/∂{paren(t.consumer_label)}·{factor(t.local_text)}"
+                         for t in shown) + tail
+    if i.grad_state == "not computed":
+        return [f"{lhs} = {symbols}: the backward pass computes each term"]
+    numbers = " + ".join(
+        f"{num(t.upstream) if t.arrived and t.upstream is not None else PENDING}·"
+        f"{PENDING if t.local is None else num(t.local)}" for t in shown) + tail
+    products = " + ".join(PENDING if t.product is None else fmt_val(t.product) if k == 0
+                          else num(t.product) for k, t in enumerate(shown)) + tail
+    pending = more_pending + sum(not t.arrived for t in shown)
+    total = fmt_val(i.grad)
+    parts = [lhs, symbols, numbers, products]
+    if pending:
+        parts[-1] += f": {total} so far"
+    else:
+        parts.append(total)
+    chain = " = ".join(p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1])
+    state = " (final)" if i.final else "" if pending else " (every term is in)"
+    out = [chain + state]
+    for t in shown:
+        term = f"∂f/∂{paren(t.consumer_label)}·{factor(t.local_text)}"
+        if t.arrived and t.product is not None and t.upstream is not None and t.local is not None:
+            out.append(f"  ✓ from {t.consumer_label}: {term} = {num(t.upstream)}·{num(t.local)} "
+                       f"= {fmt_val(t.product)} (arrived)")
+        else:
+            out.append(f"  · from {t.consumer_label}: {term} (pending: {t.consumer_label}'s "
+                       "backward step comes later)")
+    if more > 0:
+        out.append(f"  … and {_n(more, 'more term')} ({more_pending} pending)")
+    return out
+
+
+def verdict_line(v: ev.CheckVerdict, i: ev.NodeInfo) -> str:
+    """The last check's verdict on a node, said about the gradient it judged."""
+    how = f"{v.mode}, h = {v.h:.1e}"
+    if v.applies:
+        return (f"check: {verdict_text(v.verdict)} (finite differences {fmt_val(v.numeric)} vs "
+                f"backprop {fmt_val(v.analytic)}; {how})")
+    now = "" if i.grad is None or i.grad_state == "not computed" else f"; now {fmt_val(i.grad)} so far"
+    return (f"check: pending here — it judged the final gradient {fmt_val(v.analytic)}: "
+            f"{verdict_text(v.verdict)} (finite differences {fmt_val(v.numeric)}; {how}){now}")
+
+
+def verdict_cell(v: ev.CheckVerdict | None) -> str:
+    """The verdict as a table cell: 'pass', or 'pending (pass at 13)' before the gradient
+    it judged is on screen."""
+    if v is None:
+        return ""
+    word = verdict_text(v.verdict)
+    return word if v.applies else f"pending ({word} at {fmt_val(v.analytic)})"
+
+
+def grad_cell(i: ev.NodeInfo) -> str:
+    """—: no gradient · ·: not computed yet · 4…: some terms still to come · 13: complete."""
+    if i.grad is None:
+        return "—"
+    if i.grad_state == "not computed":
+        return "·"
+    return fmt_val(i.grad) + ("" if i.complete else "…")
 
 
 @text.register
 def _(e: ev.Nodes) -> str:
-    rows = [f"{'id':>5}  {'label':<22} {'op':<8} {'value':>12} {'grad':>12}"]
+    rows = [f"{'id':>5}  {'label':<22} {'op':<8} {'value':>12} {'grad':>12}  check"]
     for i in e.nodes:
-        val = "·" if i.value is None else fmt_val(i.value)
-        grad = "—" if i.grad is None else fmt_val(i.grad) + ("" if i.final else "…")
-        rows.append(f"{i.id:>5}  {i.label:<22} {i.op:<8} {val:>12} {grad:>12}")
+        name = i.label + (" (earlier)" if i.shadowed else "")
+        val = "·" if i.value is None and i.in_f else "—" if i.value is None else fmt_val(i.value)
+        mark = "" if i.in_f else "  (outside f)"
+        rows.append(f"{i.id:>5}  {name:<22} {i.op:<8} {val:>12} {grad_cell(i):>12}  "
+                    f"{verdict_cell(i.verdict)}{mark}".rstrip())
+    if e.outside and not e.all:
+        rows.append(f"{_n(e.outside, 'node')} outside f (:nodes all lists them)")
+    elif e.outside:
+        rows.append(f"{_n(e.outside, 'node')} outside f, marked: f does not use them")
     return "\n".join(rows)
 
 
 @text.register
 def _(e: ev.GraphText) -> str:
     return "\n".join(e.lines)
-
-
-def verdict_text(verdict: str) -> str:
-    return "not differentiable here" if verdict == "kink" else verdict
 
 
 @text.register
@@ -142,18 +266,35 @@ def _(e: ev.HSweep) -> str:
            f"{'h':>8} {'forward err':>12} {'central err':>12}"]
     for r in e.rows:
         out.append(f"{r.h:>8.0e} {r.forward_err:>12.2e} {r.central_err:>12.2e}")
-    out.append(f"best h: forward {e.best_forward:.0e}, central {e.best_central:.0e} "
-               "(too large: truncation error; too small: round-off)")
+    out.append(hsweep_best(e) + "; too large an h: truncation error, too small: round-off")
     return "\n".join(out)
+
+
+def hsweep_best(e: ev.HSweep) -> str:
+    """The best step sizes, said as step sizes (with their errors), not as bare numbers
+    that read like errors."""
+    def best(h: float, err: float) -> str:
+        return "no finite h" if h != h else f"h = {h:.0e} (error {err:.1e})"
+
+    def err_at(h: float, central: bool) -> float:
+        row = next((r for r in e.rows if r.h == h), None)
+        if row is None:
+            return float("nan")
+        return row.central_err if central else row.forward_err
+
+    return (f"best step size: {best(e.best_forward, err_at(e.best_forward, False))} for forward "
+            f"differences, {best(e.best_central, err_at(e.best_central, True))} for central ones")
 
 
 @text.register
 def _(e: ev.Summary) -> str:
     if e.output is None:
         return "no output"
-    rows = [f"f = {e.output['label']} = {fmt_val(e.output['value'])}"]
+    rows = [f"{f_is(e.output['label'])} = {fmt_val(e.output['value'])}"]
     rows += [f"  ∂f/∂{r['name']} = {fmt_val(r['grad'])}   ({r['name']} = {fmt_val(r['value'])})"
              for r in e.inputs]
+    if e.outside:
+        rows.append(f"  ({_n(e.outside, 'node')} outside f)")
     return "\n".join(rows)
 
 
@@ -180,7 +321,7 @@ def _(e: ev.Echo) -> str:
 
 
 @text.register
-def _(e: ev.Compare) -> str:
+def _(e: Compare) -> str:
     return compare_text(e.result)
 
 
@@ -190,7 +331,7 @@ def _opt(x: float | None) -> str:
     return "—" if x is None else fmt_val(x)
 
 
-def render_compare(c: ev.Comparison) -> Any:
+def render_compare(c: Comparison) -> Any:
     """A Rich renderable: the cost table, then one row per input, then the derivatives."""
     from rich.console import Group
     from rich.table import Table
@@ -235,7 +376,7 @@ def render_compare(c: ev.Comparison) -> Any:
     return Group(head, cost, grads, *texts)
 
 
-def compare_text(c: ev.Comparison, width: int = 100) -> str:
+def compare_text(c: Comparison, width: int = 100) -> str:
     """render_compare as plain text (no colour), for transcripts and the TUI log."""
     from rich.console import Console
 

@@ -9,6 +9,9 @@ import re
 # minus sign anywhere in it (also in the exponent), as in the language.
 _NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+# The file name of lines typed in a session (the TUI's line, Session.run_line without a
+# file): their line:column point into a buffer the user never sees, so messages omit them.
+REPL_FILE = "<input>"
 
 
 def clip(text: str, n: int = 60) -> str:

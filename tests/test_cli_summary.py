@@ -57,7 +57,8 @@ def test_json_ends_with_the_summary_object(seed_file):
     lines = proc.stdout.decode().splitlines()
     events = [strict_json(line) for line in lines]  # every line is one JSON value
     summary = events[-1]
-    assert list(summary) == ["event", "output", "inputs", "nodes"]
+    assert list(summary) == ["event", "output", "inputs", "nodes", "outside"]
+    assert summary["outside"] == 0
     assert summary["event"] == "summary"
     assert summary["output"] == {"label": "x²+3xy+1", "value": 23.0}
     assert summary["inputs"] == [{"name": "x", "value": 2.0, "grad": 13.0},

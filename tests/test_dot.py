@@ -52,7 +52,7 @@ def test_state_export_follows_stepping():
     s = Session(parse(SEED))
     dot = to_dot(s, full=False)
     assert "value ·" in dot and "∂f 0…" in dot
-    s.run_line(":step 2")
+    s.run_line(":step 3")  # x², 3x, 3xy
     dot = to_dot(s, full=False)
     cur = node_lines(dot)[s.current()]
     assert "filled" in cur and "value 18" in cur

@@ -56,7 +56,8 @@ def test_transcript_shape(capsys):
     assert "› x^2 + 3x*y + 1" in lines
     assert "» Inputs are leaves of the graph; they hold their values from the start." in lines
     assert not any(line.startswith("› :say") or line.startswith("› :expect") for line in lines)
-    assert "      ∂f/∂x gets 3·3 = 9 (4 → 13)" in lines
+    assert "      ∂f/∂x gets 3·3 = 9 (0 → 9)" in lines
+    assert "      ∂f/∂x gets 2x·1 = 4·1 = 4 (9 → 13)" in lines
     assert "\x1b[" not in out  # plain text when not a terminal
     # ends with the summary table: output value, each input's value and gradient
     tail = [line for line in lines if line.strip()][-5:]
@@ -96,12 +97,12 @@ def test_json_lines_schema(capsys):
         assert rec["event"] in known, rec
         assert isinstance(rec["line"], int) and rec["line"] >= 1
     steps = [r for r in events if r["event"] == "step"]
-    assert len(steps) >= 14
+    assert len(steps) >= 13  # 5 forward, 7 backward, 1 after :back
     for r in steps:
         assert set(r) >= {"phase", "node", "id", "value", "grad"}
         assert r["phase"] in ("forward", "backward")
     x_grads = [c["after"] for r in steps for c in r["contributions"] if c["to"] == "x"]
-    assert x_grads[:2] == [4.0, 13.0]
+    assert x_grads[:2] == [9.0, 13.0]  # 3x pushes 9, then x² pushes 4
     expects = [r for r in events if r["event"] == "expect"]
     assert expects and all(r["passed"] for r in expects)
     for r in expects:
@@ -109,8 +110,9 @@ def test_json_lines_schema(capsys):
         assert r["file"] == "demos/seed.bp"
     says = [r for r in events if r["event"] == "say"]
     assert says[0]["message"].startswith("Backpropagation")
-    # the summary keeps issue 2's shape exactly, and is the last line
-    assert list(summary) == ["event", "output", "inputs", "nodes"]
+    # the summary keeps issue 2's shape, plus the count of nodes outside f (issue 11)
+    assert list(summary) == ["event", "output", "inputs", "nodes", "outside"]
+    assert summary["outside"] == 0
     assert summary["event"] == "summary"
     assert summary["output"] == {"label": "x²+3xy+1", "value": 23.0}
     assert summary["inputs"] == [{"name": "x", "value": 2.0, "grad": 13.0},
@@ -356,7 +358,8 @@ def test_a_program_that_cannot_be_evaluated_still_ends_cleanly(tmp_path, capsys)
     assert out.rstrip().splitlines()[-1].startswith("f cannot be evaluated: cannot evaluate log(x)")
     code, out, _ = main(["--json", path], capsys)
     last = json.loads(out.splitlines()[-1])
-    assert code == 2 and last == {"event": "summary", "output": None, "inputs": [], "nodes": []}
+    assert code == 2 and last == {"event": "summary", "output": None, "inputs": [], "nodes": [],
+                                  "outside": 0}
 
 
 def test_headless_mode_never_imports_textual():

@@ -166,7 +166,7 @@ def test_say_and_pause():
 
 
 def test_expect_value_before_and_after_stepping():
-    s, ev = run([*SEED, ":expect value 3x = 6", ":step", ":expect value 3x = 6",
+    s, ev = run([*SEED, ":expect value 3x = 6", ":step 2", ":expect value 3x = 6",
                  ":expect value x = 2", ":expect value 3x = 7"])
     before = only(ev[3], Expect)
     assert not before.passed and "not yet computed" in before.got
@@ -179,8 +179,9 @@ def test_expect_value_before_and_after_stepping():
 
 
 def test_expect_grad_follows_accumulation():
-    s, ev = run([*SEED, ":forward", ":expect grad x = 0", ":step 4", ":expect grad x = 4",
-                 ":step 2", ":expect grad x = 13", ":expect grad 3 = 0", ":expect grad y = 6"])
+    # Backward: f, x²+3xy, 3xy, 3x (x gets 9), x² (x gets 4 more), y, x.
+    s, ev = run([*SEED, ":forward", ":expect grad x = 0", ":step 4", ":expect grad x = 9",
+                 ":step 3", ":expect grad x = 13", ":expect grad 3 = 0", ":expect grad y = 6"])
     e0 = only(ev[4], Expect)
     assert e0.passed and "backward pass has not started" in e0.got
     e4 = only(ev[6], Expect)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import subprocess
@@ -31,28 +32,31 @@ def steps(events):
 
 def state(s: Session):
     g = s.prog.graph
-    # nan != nan, so compare values through repr to treat "not computed" as equal.
+    # nan != nan, so compare values through repr to treat "not computed" as equal. The
+    # check's verdicts are not stepping state: a :check adds them and changes nothing else.
     return ([repr(v) for v in g.value], list(g.grad), s.pos, s.current(),
-            [s.node_info(i) for i in range(len(g))])
+            [dataclasses.replace(s.node_info(i), verdict=None) for i in range(len(g))])
 
 
 def test_seed_forward_events_exact():
+    # Program order: x² is written (and computed) before 3x.
     s = seed_session()
     fwd = [steps(s.run_line(":step"))[0] for _ in range(5)]
     assert [(e.phase, e.node, e.step, e.total) for e in fwd] == [
-        ("forward", "3x", 1, 5), ("forward", "3xy", 2, 5), ("forward", "x²", 3, 5),
+        ("forward", "x²", 1, 5), ("forward", "3x", 2, 5), ("forward", "3xy", 3, 5),
         ("forward", "x²+3xy", 4, 5), ("forward", "x²+3xy+1", 5, 5)]
     assert [e.formula for e in fwd] == [
-        "3x = 3 × 2 = 6", "3xy = 6 × 3 = 18", "x² = 2² = 4", "x²+3xy = 4 + 18 = 22",
+        "x² = 2² = 4", "3x = 3 × 2 = 6", "3xy = 6 × 3 = 18", "x²+3xy = 4 + 18 = 22",
         "x²+3xy+1 = 22 + 1 = 23"]
-    assert [e.value for e in fwd] == [6.0, 18.0, 4.0, 22.0, 23.0]
+    assert [e.value for e in fwd] == [4.0, 6.0, 18.0, 22.0, 23.0]
 
 
 def test_seed_backward_events_exact_with_x_arriving_twice():
     s = seed_session()
     s.run_line(":forward")
-    bwd = [steps(s.run_line(":step"))[0] for _ in range(9)]
-    assert [e.node for e in bwd] == ["x²+3xy+1", "x²+3xy", "1", "x²", "3xy", "3x", "y", "3", "x"]
+    bwd = [steps(s.run_line(":step"))[0] for _ in range(7)]
+    # The exact reverse of the forward steps, then the inputs' rows; literals get no step.
+    assert [e.node for e in bwd] == ["x²+3xy+1", "x²+3xy", "3xy", "3x", "x²", "y", "x"]
     assert bwd[0].seeded and bwd[0].grad == 1.0
     assert all(e.final for e in bwd)
     pushes = [(e.node, c.to, c.local_text, c.local, c.upstream, c.contribution, c.before, c.after)
@@ -61,15 +65,14 @@ def test_seed_backward_events_exact_with_x_arriving_twice():
         ("x²+3xy+1", "x²+3xy", "1", 1.0, 1.0, 1.0, 0.0, 1.0),
         ("x²+3xy", "x²", "1", 1.0, 1.0, 1.0, 0.0, 1.0),
         ("x²+3xy", "3xy", "1", 1.0, 1.0, 1.0, 0.0, 1.0),
-        ("x²", "x", "2x", 4.0, 1.0, 4.0, 0.0, 4.0),
         ("3xy", "3x", "y", 3.0, 1.0, 3.0, 0.0, 3.0),
         ("3xy", "y", "3x", 6.0, 1.0, 6.0, 0.0, 6.0),
-        ("3x", "x", "3", 3.0, 3.0, 9.0, 4.0, 13.0),
+        ("3x", "x", "3", 3.0, 3.0, 9.0, 0.0, 9.0),
+        ("x²", "x", "2x", 4.0, 1.0, 4.0, 9.0, 13.0),
     ]
     assert bwd[-1].node == "x" and bwd[-1].grad == 13.0
-    assert bwd[2].grad is None  # a literal gets no gradient
-    assert "∂f/∂x gets 2x·1 = 4·1 = 4 (0 → 4)" in event_text(bwd[3])
-    assert "∂f/∂x gets 3·3 = 9 (4 → 13)" in event_text(bwd[5])
+    assert "∂f/∂x gets 3·3 = 9 (0 → 9)" in event_text(bwd[3])
+    assert "∂f/∂x gets 2x·1 = 4·1 = 4 (9 → 13)" in event_text(bwd[4])
 
 
 def test_state_reports_computed_and_final_at_any_moment():
@@ -81,9 +84,11 @@ def test_state_reports_computed_and_final_at_any_moment():
     s.run_line(":goto x²")
     assert s.node_info(sq).value == 4.0
     s.run_line(":forward")
-    s.run_line(":step 4")  # through x²'s backward step: x has its first contribution only
+    s.run_line(":step 4")  # through 3x's backward step: x has its first contribution only
     info = s.node_info(x)
-    assert info.grad == 4.0 and not info.final
+    assert info.grad == 9.0 and not info.final
+    assert not s.node_info(sq).final
+    s.run_line(":step")  # x²'s step
     assert s.node_info(sq).final
     s.run_line(":backward")
     assert s.node_info(x).grad == 13.0 and s.node_info(x).final
@@ -160,7 +165,7 @@ def test_set_changes_an_input_and_restarts():
 def test_output_switches_the_differentiated_node():
     s = seed_session()
     s.run_line(":output 3xy")
-    assert (len(s.fwd), len(s.bwd)) == (2, 5)
+    assert (len(s.fwd), len(s.bwd)) == (2, 4)  # 3x, 3xy; then 3xy, 3x, y, x (not the literal 3)
     s.run_line(":backward")
     assert s.node_info(s.resolve("x")).grad == 9.0
     assert s.node_info(s.resolve("x²")).grad is None  # not part of f any more
@@ -247,9 +252,16 @@ def test_errors_are_events_never_exceptions():
 
 def test_eval_error_names_node_span_and_value():
     s = Session()
-    ev = s.run_line("x = -2; y = log(x) + 1")
+    ev = s.run_line("x = -2; y = log(x) + 1", file="prog.bp")
     err = [e for e in ev if isinstance(e, Error)][0]
     assert "log(x)" in err.message and "1:13-18" in err.message and "-2.0" in err.message
+    # A line typed in a session: no line:column into a buffer nobody sees; the caret shows it.
+    s = Session()
+    (_, err) = s.run_line("x = -2; y = log(x) + 1")
+    assert isinstance(err, Error)
+    assert err.message == "cannot evaluate log(x): log needs a positive argument, got -2.0"
+    assert err.caret.splitlines() == ["    x = -2; y = log(x) + 1", "                ^^^^^^"]
+    assert event_text(err).startswith("error: cannot evaluate log(x)")  # no "<input>:1:13:"
     ev = s.run_line(":forward")
     assert any(isinstance(e, Error) for e in ev)
 
@@ -262,7 +274,7 @@ def test_json_events_carry_the_documented_fields():
         if data["event"] == "step":
             assert {"phase", "node", "id", "value", "grad"} <= set(data)
     data = s.summary().to_dict()
-    assert set(data) == {"event", "output", "inputs", "nodes"}
+    assert set(data) == {"event", "output", "inputs", "nodes", "outside"}
 
 
 def test_help_lists_every_command_and_explains_one():

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from .. import gradcheck
 from ..compare import compare
-from ..events import Check, CheckMode, CheckRow, Compare, Event, HSweep, HSweepRow
+from ..comparison import Compare
+from ..events import Check, CheckMode, CheckRow, Event, HSweep, HSweepRow
 from ..graph import EvalError
 from ..labels import label
 from ..registry import Arg, CommandError, command
@@ -38,7 +39,7 @@ def check_nodes(s: Session, which: str) -> list[int]:
     """The nodes a check covers: every input (default), 'all' nodes, or one node."""
     g = s.prog.graph
     if not which:
-        return [i for _, i in s.prog.inputs() if s.in_cone(i)]
+        return [i for _, i in s.inputs_of_f()]
     if which == "all":
         return [i for i in reversed(s.bwd) if g.takes_grad(i)]
     i = s.resolve(which)
@@ -57,7 +58,7 @@ def run_check(s: Session, nodes: list[int], mode: CheckMode, h: float | None,
     atol, rtol = gradcheck.TOLERANCES[mode]
     out = [CheckRow(r.id, label(g, r.id), r.analytic, r.numeric, r.abs_err, r.rel_err, r.h,
                     r.verdict, r.evals) for r in rows]
-    ev = Check(mode, out, evals, len(s.prog.inputs()), atol, rtol,
+    ev = Check(mode, out, evals, len(s.inputs_of_f()), atol, rtol,
                all(r.verdict == "pass" for r in out) and not was_cancelled, was_cancelled)
     s.last_check = ev
     return ev

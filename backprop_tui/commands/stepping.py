@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..events import Event, Info, Phase
-from ..labels import label
+from ..labels import f_is, kind_name, label
 from ..ops import OPS
 from ..registry import Arg, CommandError, command
 from ..session import Session
-from ..textutil import clip
+from ..textutil import clip, plural
 
 _OP_WORDS = tuple(f"op:{op.name}" for op in OPS if op.arity > 0)
 _VERBOSE_LIMIT = 200  # more steps than this are reported as one line
@@ -76,8 +76,7 @@ def _cmd_goto(s: Session, args: list[str]) -> list[Event]:
     fk = s.forward_step_of(i)
     bk = s.backward_step_of(i)
     if bk < 0:
-        raise CommandError(f"{label(s.prog.graph, i)} is not part of f = "
-                           f"{label(s.prog.graph, s.require_program())}")
+        raise CommandError(no_step(s, i))
     in_forward = s.pos <= len(s.fwd) and s.pos < s.steps_total
     target = fk + 1 if fk >= 0 and (in_forward or bk < 0) else len(s.fwd) + bk + 1
     events = s.run_to(target)
@@ -86,6 +85,16 @@ def _cmd_goto(s: Session, args: list[str]) -> list[Event]:
         if step is not None:
             events.append(step)
     return events
+
+
+def no_step(s: Session, i: int) -> str:
+    """Why node i has no step: outside f's graph, or a constant (no gradient, no step)."""
+    g = s.prog.graph
+    if not s.in_cone(i):
+        return f"{label(g, i)} is not part of {f_is(label(g, s.require_program()))}"
+    kind = "constant" if kind_name(g, i) == "const" else kind_name(g, i)
+    return (f"{label(g, i)} is a {kind}: it holds its value from the start and takes "
+            "no gradient, so it has no step")
 
 
 @command("break", ":break NODE | :break op:NAME", "Stop :continue at NODE, or at every node of "
@@ -103,18 +112,22 @@ def _cmd_break(s: Session, args: list[str]) -> list[Event]:
         s.break_ops.add(name)
         return [Info(f"breakpoint on every {name} node")]
     i = s.resolve(ref)
+    g = s.prog.graph
+    if not g.takes_grad(i):  # a literal or constant is never a step, whatever f is
+        raise CommandError(f"{label(g, i)} takes no gradient: it has no step, so a "
+                           "breakpoint there would never stop")
     s.breaks.add(i)
-    return [Info(f"breakpoint at #{i} {label(s.prog.graph, i)}")]
+    return [Info(f"breakpoint at #{i} {label(g, i)}")]
 
 
 @command("unbreak", ":unbreak [NODE | op:NAME]", "Remove a breakpoint, or all of them.",
-         aliases=("ub", "clear"), args=(Arg("node", choices=(*_OP_WORDS, "all")),), cost="quick")
+         aliases=("ub",), args=(Arg("node", choices=(*_OP_WORDS, "all")),), cost="quick")
 def _cmd_unbreak(s: Session, args: list[str]) -> list[Event]:
     if not args or args == ["all"]:
         n = len(s.breaks) + len(s.break_ops)
         s.breaks.clear()
         s.break_ops.clear()
-        return [Info(f"removed {n} breakpoint{'s' * (n != 1)}")]
+        return [Info(f"removed {plural(n, 'breakpoint')}")]
     ref = " ".join(args)
     if ref.startswith("op:"):
         if ref[3:] not in s.break_ops:

@@ -197,6 +197,10 @@ class Builder(Transformer):
 
     @_rule
     def program(self, *stmts: E | int) -> list[int]:
+        # An assignment reduces to its node (an int), an expression to an E: f's name is
+        # the one the last statement bound, if it is an assignment.
+        prog = self.prog
+        prog.last_name = prog.bound_last if stmts and isinstance(stmts[-1], int) else None
         return [s if isinstance(s, int) else self._node(s) for s in stmts]
 
 

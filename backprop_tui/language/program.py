@@ -25,6 +25,8 @@ class Program:
         self.consts: set[str] = set()
         self.builtin: dict[str, int] = {}
         self.output: int | None = None
+        self.last_name: str | None = None  # the name the last statement bound (x2 = 3x)
+        self.bound_last: str | None = None  # the name bound last during a parse
 
     # -- building --
     def run(self, text: str, file: str = "<input>", first_line: int = 1) -> list[int]:
@@ -40,7 +42,8 @@ class Program:
                             "per file or line", file, first_line, 1)
         g = self.graph
         n0 = len(g)
-        saved = (dict(self.bindings), set(self.consts), dict(self.builtin), self.output)
+        saved = (dict(self.bindings), set(self.consts), dict(self.builtin), self.output,
+                 self.last_name)
         base = g.source.add(text, file, first_line)
         try:
             nodes = builder.build(self, text, base)
@@ -48,7 +51,7 @@ class Program:
             err = self._error(exc, text, file, first_line)
             g.truncate(n0)
             g.source.drop_last()
-            self.bindings, self.consts, self.builtin, self.output = saved
+            self.bindings, self.consts, self.builtin, self.output, self.last_name = saved
             raise err from None
         if nodes:
             self.output = nodes[-1]
@@ -71,6 +74,7 @@ class Program:
             if kind == "const":
                 self.consts.add(name)
         self.bindings[name] = node
+        self.bound_last = name
         return node
 
     # -- errors --
@@ -141,6 +145,12 @@ class Program:
         _, end_line, end_col = g.source.locate(max(g.start[i], g.end[i] - 1))
         width = end_col + 1 - col if end_line == line else 1
         return LangError(message, chunk.file, line, col, g.source.line_text(chunk, line), width)
+
+    def statement_text(self, i: int, limit: int = 60) -> str:
+        """The statement node i comes from, as typed (clipped): for lines typed in a session,
+        whose line:column point into a buffer the user never sees."""
+        g = self.graph
+        return clip(g.source.statement_at(g.start[i], limit + 1).strip(), limit)
 
     def inputs(self) -> list[tuple[str, int]]:
         """(name, node) for each input in creation order: those bound to a name now, and

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .. import events as ev
+from ..comparison import Compare
 from ..render_text import text
 from .base import AppBase
 from .widgets.banner import NarrationBanner
@@ -61,7 +62,7 @@ def _shown_where(e: ev.ShowNode) -> str:
     return f"#{e.info.id} {e.info.label}: in the inspector"
 
 
-def _compared_where(e: ev.Compare) -> str:
+def _compared_where(e: Compare) -> str:
     return "the comparison of finite differences, symbolic and backprop: in the Log tab"
 
 
@@ -72,6 +73,7 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
     ev.Error: Reaction(style="error", line="error", line_text=_error_under_line),
     ev.Warn: Reaction(style="warning", note=True),
     ev.Info: Reaction(line="answer", note=True),
+    ev.NewSession: Reaction(line="answer", note=True),
     ev.Phase: Reaction(style="phase", line="answer", note=True),
     ev.BreakHit: Reaction(style="break", line="answer", note=True),
     ev.ShowNode: Reaction(line="pointer", apply=_inspect, line_text=_shown_where),
@@ -86,7 +88,7 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
                         restyle=lambda e: "expect" if e.passed else "fail"),
     ev.Load: Reaction(),
     ev.Echo: Reaction(),
-    ev.Compare: Reaction(table=True, line="pointer", tab="tab-log", line_text=_compared_where),
+    Compare: Reaction(table=True, line="pointer", tab="tab-log", line_text=_compared_where),
 }
 _PLAIN = Reaction()
 

@@ -73,4 +73,4 @@ def test_show_lists_local_derivatives_once_computed(s):
     assert ev.local == []  # not computed yet: no numbers to show
     s.run_line(":forward")
     (ev,) = s.run_line(":show 3xy")
-    assert ev.local == ["∂(3xy)/∂3x = y = 3", "∂(3xy)/∂y = 3x = 6"]
+    assert ev.local == ["∂3xy/∂3x = y = 3", "∂3xy/∂y = 3x = 6"]

@@ -74,11 +74,11 @@ async def test_finish_forward_backward_and_reset():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f")
         assert app.session.progress_text() == "forward 5/5"
-        await pilot.press("n", "n", "n", "n")
-        # backward 4/9 is x²: x's gradient arrives, 0 → 4
-        assert "∂f/∂x gets 2x·1 = 4·1 = 4 (0 → 4)" in inspector_text(app)
+        await pilot.press("n", "n", "n", "n", "n")
+        # backward 5/7 is x² (the reverse of program order): x's gradient gets its 4, 9 → 13
+        assert "∂f/∂x gets 2x·1 = 4·1 = 4 (9 → 13)" in inspector_text(app)
         await pilot.press("b")
-        assert app.session.progress_text() == "done: backward 9/9"
+        assert app.session.progress_text() == "done: backward 7/7"
         await pilot.press("r")
         assert app.session.progress_text() == "forward 0/5"
 
@@ -271,7 +271,7 @@ async def test_hsweep_key_draws_the_plot():
         plot = app.query_one(LogLogPlot)
         assert plot.figure is not None and len(plot.figure.series) == 2
         assert app.query_one("#lower", TabbedContent).active == "tab-plot"
-        assert "best h" in log_text(app)
+        assert "best step size: h = " in log_text(app)
 
 
 async def test_help_screen_lists_keys_and_every_command():
@@ -368,7 +368,7 @@ async def test_replay_plays_with_narration_and_expectations(tmp_path):
         log = log_text(app)
         assert "✓ value of 3xy = 18" in log and "✓ ∂f/∂x = 13" in log and "✗" not in log
         assert "▶ :forward" in log  # replayed lines are marked
-        assert app.session.progress_text() == "done: backward 9/9"
+        assert app.session.progress_text() == "done: backward 7/7"
 
 
 async def test_replay_space_pauses_and_dot_skips_to_the_narration(tmp_path):

@@ -81,7 +81,7 @@ async def test_current_node_is_highlighted():
     app = ViewApp(view)
     async with app.run_test(size=(120, 24)) as pilot:
         s = seed_session()
-        s.run_line(":step 2")  # 3x, then 3xy: the current node
+        s.run_line(":step 3")  # x², 3x, then 3xy: the current node
         view.update_view(s)
         await pilot.pause()
         canvas = view.canvas

@@ -58,6 +58,7 @@ class GraphView(Vertical):
         self._key: tuple[int, int, int, int] | None = None  # (graph, size, names, output)
         self._full: Layout | None = None
         self._consumers: Consumers | None = None  # f's graph, as CSR: built once per key
+        self._f_nodes: list[int] = []  # f's graph in creation order, once per key
         self.centre: int | None = None  # of the neighbourhood drawn
         self.near: dict[int, int] = {}  # node -> distance from the centre
         self._last_current: int | None = -1
@@ -105,9 +106,10 @@ class GraphView(Vertical):
             self._last_current = -1
             self._last_pos = session.pos
             self._room = {}
-            self.mode = "full" if len(session.bwd) <= FULL_LIMIT else "neighbourhood"
+            self._f_nodes = session.nodes_of_f()  # once per structure: O(nodes)
+            self.mode = "full" if len(self._f_nodes) <= FULL_LIMIT else "neighbourhood"
             if self.mode == "full":
-                self._guess = self._guess_room(session, session.bwd)
+                self._guess = self._guess_room(session, self._f_nodes)
                 self._draw_full(session)
         current = session.current()
         grew = self._outgrown(session)
@@ -202,7 +204,7 @@ class GraphView(Vertical):
 
     def _draw_full(self, session: Session) -> None:
         g = session.graph
-        nodes = sorted(session.bwd)
+        nodes = self._f_nodes
         labels = self._labels(session, nodes)
         try:
             rooms = {i: self._need(session, i) for i in nodes}
@@ -234,7 +236,7 @@ class GraphView(Vertical):
         self.centre = centre
         self.near = near
         self.canvas.show(drawing, labels, hidden)
-        self._set_note(f"showing {len(nodes)} of {len(session.bwd):,} nodes around "
+        self._set_note(f"showing {len(nodes)} of {len(self._f_nodes):,} nodes around "
                        f"{labels[centre]}")
 
     def _set_note(self, text: str) -> None:

@@ -1,0 +1,319 @@
+"""The session's public model: what views ask about the program and the stepping state.
+
+Views (the TUI's widgets, the :show and :nodes commands, headless mode) read the session
+through these queries and never its undo log or other `_` attributes. Each query costs
+O(1) or O(what it returns), so a view can ask on every frame: is this node part of f, is
+it computed, what state is its gradient in, does the last check's verdict apply to the
+gradient shown now, what are the chain-rule terms at this node.
+
+`Session` (session.py) holds the state; this mixin only reads it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from itertools import compress
+
+from . import gradcheck
+from .events import (
+    ChainTerm,
+    Check,
+    CheckRow,
+    CheckVerdict,
+    Error,
+    GradState,
+    LocalDeriv,
+    NodeInfo,
+    OutputInfo,
+    Summary,
+)
+from .graph import EvalError, Graph
+from .labels import deriv_text, formula, kind_name, label
+from .language import Program
+from .ops import OPS
+from .registry import CommandError
+from .textutil import REPL_FILE, clip
+
+LAST_STATEMENT = "the last statement; :output NODE picks another"
+CHOSEN = "chosen with :output; the next statement becomes f"
+
+
+def _normalise(text: str) -> str:
+    """Label text as typed: no spaces or product signs, ASCII minus, ^ for superscripts."""
+    text = text.replace("**", "^")
+    for ch in " \t*×·":
+        text = text.replace(ch, "")
+    return text.replace("−", "-")
+
+
+class Queries:
+    # The state these queries read; Session.__init__ sets it.
+    prog: Program
+    output: int | None
+    output_chosen: bool
+    fwd: list[int]  # forward steps' nodes, in order (read-only for views)
+    bwd: list[int]  # backward steps' nodes, in order
+    pos: int
+    last_check: Check | None
+    _fwd_index: list[int]
+    _bwd_index: list[int]
+    _cone: bytearray  # 1 for each node of f's graph, one byte per node of the program
+    _cone_size: int
+    _inputs: list[tuple[str, int]]
+    _consumers: tuple[list[int], list[int]] | None
+    _label_index: dict[str, list[int]] | None
+    _check_index: tuple[Check | None, dict[int, CheckRow]]
+    _log: list[tuple]
+
+    @property
+    def graph(self) -> Graph:
+        return self.prog.graph
+
+    def require_program(self) -> int:
+        if self.output is None:
+            raise CommandError("no program yet: type an expression, e.g. x = 2; x^2 + 1")
+        return self.output
+
+    # ------------------------------------------------------------------ stepping position
+    @property
+    def steps_total(self) -> int:
+        return len(self.fwd) + len(self.bwd)
+
+    @property
+    def in_backward(self) -> bool:
+        """A backward step has been taken."""
+        return self.pos > len(self.fwd)
+
+    def progress(self) -> tuple[str, int, int]:
+        """('forward', 3, 5) or ('backward', 2, 7): the phase and steps done in it."""
+        f = len(self.fwd)
+        if self.pos <= f:
+            return "forward", self.pos, f
+        return "backward", self.pos - f, len(self.bwd)
+
+    def progress_text(self) -> str:
+        if self.output is None:
+            return "no program"
+        phase, k, n = self.progress()
+        if phase == "backward" and k == n:
+            return f"done: backward {k}/{n}"
+        return f"{phase} {k}/{n}"
+
+    def current(self) -> int | None:
+        """The node of the last step taken, or None at the start."""
+        if self.pos == 0:
+            return None
+        f = len(self.fwd)
+        return self.fwd[self.pos - 1] if self.pos <= f else self.bwd[self.pos - 1 - f]
+
+    def forward_step_of(self, i: int) -> int:
+        """0-based index of node i's forward step, or -1 (a leaf, or not part of f)."""
+        return self._fwd_index[i] if 0 <= i < len(self._fwd_index) else -1
+
+    def backward_step_of(self, i: int) -> int:
+        """0-based index of node i's backward step, or -1 (a literal or constant: they
+        take no gradient; or not part of f)."""
+        return self._bwd_index[i] if 0 <= i < len(self._bwd_index) else -1
+
+    # ------------------------------------------------------------------ f's graph
+    def in_cone(self, i: int) -> bool:
+        """f depends on node i (i is part of f's graph)."""
+        return 0 <= i < len(self._cone) and self._cone[i] == 1
+
+    def nodes_of_f(self) -> list[int]:
+        """Every node of f's graph (leaves included), in creation order: O(nodes)."""
+        return list(compress(range(len(self._cone)), self._cone))
+
+    def outside(self) -> int:
+        """How many nodes of the program f does not use."""
+        return len(self.prog.graph) - self._cone_size
+
+    def inputs_of_f(self) -> list[tuple[str, int]]:
+        """(name, node) for each input f depends on, in creation order (a rebound input
+        that f still uses included: c = 1; c = c + c + 1)."""
+        return list(self._inputs)
+
+    def output_info(self) -> OutputInfo | None:
+        """Which node f is and why (the last statement, or chosen with :output)."""
+        out = self.output
+        if out is None:
+            return None
+        g = self.prog.graph
+        return OutputInfo(out, label(g, out), g.names.get(out, ""), self.output_chosen,
+                          CHOSEN if self.output_chosen else LAST_STATEMENT,
+                          self._cone_size, len(self.inputs_of_f()), self.outside())
+
+    # ------------------------------------------------------------------ one node
+    def computed(self, i: int) -> bool:
+        k = self.forward_step_of(i)
+        return k < 0 or k < self.pos
+
+    def final(self, i: int) -> bool:
+        k = self.backward_step_of(i)
+        return k >= 0 and k < self.pos - len(self.fwd)
+
+    def grad_complete(self, i: int) -> bool:
+        """Node i's gradient has its final value: every consumer has pushed to it (the
+        output: it is seeded). Its own step, which states it final, may come later (an
+        input's row is near the end of the trace). O(1): the consumer that pushes last is
+        the one created first, as backward steps run in reverse creation order."""
+        if not self.in_cone(i) or not self.prog.graph.takes_grad(i):
+            return False
+        first = self.consumers(i)[:1]
+        return self.final(first[0] if first else i)
+
+    def grad_state(self, i: int) -> GradState:
+        """none: no gradient (a constant, or not part of f) · not computed: the backward pass
+        has not started · partial: some contributions are in · final: its step is taken."""
+        if not self.in_cone(i) or not self.prog.graph.takes_grad(i):
+            return "none"
+        if self.final(i):
+            return "final"
+        return "partial" if self.in_backward else "not computed"
+
+    def node_info(self, i: int) -> NodeInfo:
+        g = self.prog.graph
+        in_f = self.in_cone(i)
+        # An operation outside f's graph holds whatever an earlier f left there: no value.
+        computed = self.computed(i) and (in_f or g.is_leaf(i))
+        grad = g.grad[i] if g.takes_grad(i) and in_f else None
+        span = self.prog.span(i)
+        repl = span.file == REPL_FILE
+        name = g.names.get(i)
+        return NodeInfo(i, label(g, i), kind_name(g, i), g.value[i] if computed else None, grad,
+                        self.final(i), list(g.operands(i)), str(span),
+                        formula(g, i) if computed and not g.is_leaf(i) else "",
+                        in_f=in_f,
+                        shadowed=name is not None and self.prog.bindings.get(name) != i,
+                        statement=self.prog.statement_text(i) if repl else "",
+                        grad_state=self.grad_state(i), complete=self.grad_complete(i),
+                        verdict=self.check_verdict(i))
+
+    def check_verdict(self, i: int) -> CheckVerdict | None:
+        """The last :check's verdict on node i, saying whether it applies to the gradient
+        shown now: the check judged the final gradient, so the verdict is pending until
+        every term of it is in (grad_complete). None when the last check did not cover i."""
+        check = self.last_check
+        if check is None:
+            return None
+        if self._check_index[0] is not check:  # a dict per check: O(1) per node after
+            self._check_index = (check, {r.id: r for r in check.rows})
+        row = self._check_index[1].get(i)
+        if row is None:
+            return None
+        return CheckVerdict(row.verdict, row.numeric, row.analytic, self.grad_complete(i),
+                            check.mode, row.h)
+
+    def local_derivatives(self, i: int) -> list[LocalDeriv]:
+        """∂i/∂operand for each operand, once i and its operands are computed (else []; also
+        outside f's graph, where stored values may be another f's)."""
+        g = self.prog.graph
+        if g.is_leaf(i) or not self.in_cone(i) or not self.computed(i):
+            return []
+        if not all(self.computed(j) for j in g.operands(i)):
+            return []
+        derivs = g.local_derivs(i)
+        return [LocalDeriv(j, label(g, j), deriv_text(g, i, slot), derivs[slot])
+                for slot, j in enumerate(g.operands(i))]
+
+    def consumers(self, i: int) -> list[int]:
+        """The nodes of f's graph that read node i, once per edge, in creation order."""
+        if self.output is None:
+            return []
+        if self._consumers is None:
+            self._consumers = self.prog.graph.consumers(self.output)
+        start, items = self._consumers
+        return items[start[i]:start[i + 1]] if i + 1 < len(start) else []
+
+    def chain_terms(self, i: int, limit: int | None = None) -> list[ChainTerm]:
+        """∂f/∂i as the chain rule writes it: one term per consumer c of i in f's graph,
+        ∂f/∂c · ∂c/∂i, in creation order, with the numbers as they are now and whether c
+        has pushed it (its backward step is taken). x·x: one consumer, two terms. `limit`:
+        the first terms only (chain_count counts them all)."""
+        g = self.prog.graph
+        terms: list[ChainTerm] = []
+        started = self.in_backward
+        consumers = self.consumers(i)
+        for c in dict.fromkeys(consumers if limit is None else consumers[:limit]):
+            known = self.computed(c) and all(self.computed(j) for j in g.operands(c))
+            derivs = g.local_derivs(c) if known else ()
+            arrived = self.final(c)
+            for slot, j in enumerate(g.operands(c)):
+                if j != i:
+                    continue
+                d = derivs[slot] if known else None
+                up = g.grad[c] if started else None
+                product = up * d if up is not None and d is not None and arrived else None
+                terms.append(ChainTerm(c, label(g, c), d, deriv_text(g, c, slot), up, product,
+                                       arrived))
+        return terms if limit is None else terms[:limit]
+
+    def chain_count(self, i: int) -> tuple[int, int]:
+        """(terms, pending) of ∂f/∂i's chain rule, without building them: O(consumers)."""
+        consumers = self.consumers(i)
+        return len(consumers), sum(not self.final(c) for c in consumers)
+
+    def received(self) -> dict[int, float]:
+        """The nodes the backward step just taken pushed to, each with its gradient before
+        the push: O(1), for views that redraw every frame."""
+        if not self.in_backward or not self._log:
+            return {}
+        return {j: before for j, before in reversed(self._log[-1][2])}
+
+    # ------------------------------------------------------------------ names
+    def resolve(self, ref: str) -> int:
+        """A node from '#id', a name, or a label such as 3xy."""
+        g = self.prog.graph
+        if ref.startswith("#"):
+            try:
+                i = int(ref[1:])
+            except ValueError:
+                raise CommandError(f"'{clip(ref)}' is not a node id; ids look like #4") from None
+            if not 0 <= i < len(g):
+                raise CommandError(f"no node {ref}; ids run from #0 to #{len(g) - 1}")
+            return i
+        if ref in self.prog.bindings:
+            return self.prog.bindings[ref]
+        if self._label_index is None:
+            index: dict[str, list[int]] = {}
+            for i in range(len(g)):
+                index.setdefault(_normalise(label(g, i)), []).append(i)
+            self._label_index = index
+        found = self._label_index.get(_normalise(ref))
+        if found:
+            # Prefer a node the current output depends on, then the newest.
+            in_cone = [i for i in found if self.in_cone(i)]
+            return (in_cone or found)[-1]
+        close = difflib.get_close_matches(_normalise(ref), list(self._label_index), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; :nodes lists them"
+        raise CommandError(f"no node '{clip(ref)}'{hint}")
+
+    # ------------------------------------------------------------------ whole program
+    def summary(self) -> Summary:
+        """f's value and its graph's gradients from full passes (independent of stepping);
+        nodes outside f's graph are counted, not listed."""
+        g = self.prog.graph
+        out = self.output
+        if out is None:
+            return Summary(None, [], [])
+        ref = gradcheck.reference(g, out)
+        return Summary(
+            {"label": label(g, out), "value": ref.value[out]},
+            [{"name": name, "value": ref.value[i], "grad": ref.grad[i]}
+             for name, i in self.inputs_of_f()],
+            [{"id": i, "label": label(g, i), "op": OPS[g.op[i]].name, "value": ref.value[i],
+              "grad": ref.grad[i] if g.takes_grad(i) else None, "operands": list(g.operands(i))}
+             for i in self.nodes_of_f()],
+            self.outside(),
+        )
+
+    def eval_error(self, err: EvalError) -> Error:
+        """The error event for an evaluation that stopped at a node: where and why. A line
+        typed in a session gets no line:column (its caret shows the statement instead)."""
+        g = self.prog.graph
+        span = self.prog.span(err.node)
+        where = self.prog.error_at(err.node, err.message)
+        at = "" if span.file == REPL_FILE else f" at {span}"
+        return Error(f"cannot evaluate {label(g, err.node)}{at}: {err.message}",
+                     file=span.file, at_line=span.line, col=span.col, span=str(span),
+                     caret=where.caret())
