@@ -10,7 +10,8 @@ order; backward steps visit every node of the cone in reverse order (the first s
 to an undo log, so ``:back`` costs O(1) per step at any position.
 
 Listeners. After each line run from outside (not the lines a :load runs inside it), the
-session calls every listener with the line and its events: the recorder is one.
+session calls every listener with the line and its events: the recorder is one. A listener
+may return events to add to the line's (the recorder's warning when the disk fills up).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from .textutil import clip
 
 _NAN = math.nan
 
-Listener = Callable[[str, list[Event]], None]
+Listener = Callable[[str, list[Event]], "list[Event] | None"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Session:
         self.break_ops: set[str] = set()
         self.last_error: Error | None = None
         self.last_check: Check | None = None
+        self.last_check_line = ":check"  # the :check line that ran it (a recording replays it)
         # Hooks for a UI that runs :check in a worker: progress(done, total), cancelled().
         self.check_progress: Callable[[int, int], None] | None = None
         self.check_cancelled: Callable[[], bool] | None = None
@@ -135,10 +137,14 @@ class Session:
         return events
 
     def publish(self, text: str, events: list[Event]) -> None:
-        """Tell the listeners a line ran (only lines run from outside, not inside a :load)."""
+        """Tell the listeners a line ran (only lines run from outside, not inside a :load);
+        the events a listener returns are added to the line's."""
         if self._depth == 0:
             for listener in list(self.listeners):
-                listener(text, events)
+                extra = listener(text, events)
+                for ev in extra or ():
+                    ev.line = self.line
+                    events.append(ev)
 
     def _statement(self, text: str) -> list[Event]:
         nodes = self.prog.run(text, self.file, self.line)
@@ -170,13 +176,15 @@ class Session:
         if len(text) > MAX_COMMAND_CHARS:
             raise CommandError(f"the command is {len(text):,} characters long; the limit is "
                                f"{MAX_COMMAND_CHARS:,}")
-        parts = text.split()
+        parts = text.split(maxsplit=1)
         if not parts:
             raise CommandError("empty command; try :help")
         name = ALIASES.get(parts[0])
         if name is None:
             raise unknown(parts[0], text)
-        return COMMANDS[name].run(self, parts[1:])
+        cmd = COMMANDS[name]
+        rest = parts[1] if len(parts) > 1 else ""
+        return cmd.run(self, ([rest] if rest else []) if cmd.raw else rest.split())
 
     # ------------------------------------------------------------------ structure
     def set_output(self, out: int) -> None:
