@@ -167,6 +167,7 @@ class NodeInfo:
     operands: list[int]
     span: str
     formula: str = ""
+    note: str = ""  # e.g. "not part of f = z; its value is from a full forward pass"
 
 
 @dataclass

@@ -93,9 +93,11 @@ def _(e: ev.BreakHit) -> str:
 @text.register
 def _(e: ev.ShowNode) -> str:
     i = e.info
-    val = "not yet computed" if i.value is None else fmt_val(i.value)
+    val = ("—" if i.note else "not yet computed") if i.value is None else fmt_val(i.value)
     grad = "—" if i.grad is None else fmt_val(i.grad) + (" (final)" if i.final else " (so far)")
     lines = [f"#{i.id} {i.label}  [{i.op}] at {i.span}", f"  value {val}", f"  ∂f/∂node {grad}"]
+    if i.note:
+        lines.append(f"  {i.note}")
     if i.formula:
         lines.append(f"  {i.formula}")
     lines += [f"  {d}" for d in e.local]

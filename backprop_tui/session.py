@@ -42,7 +42,7 @@ from .events import (
 from .graph import EvalError, Graph
 from .labels import deriv_text, fmt_val, formula, kind_name, label
 from .language import LangError, Program
-from .ops import OPS
+from .ops import LITERAL, OPS
 from .registry import ALIASES, COMMANDS, MAX_COMMAND_CHARS, CommandError, unknown
 from .textutil import clip
 
@@ -93,6 +93,10 @@ class Session:
         self._fwd_index: list[int] = []
         self._bwd_index: list[int] = []
         self._consumers: tuple[list[int], list[int]] | None = None
+        # Op nodes outside f's cone: stepping never visits them, so they hold full-pass
+        # values (set with the stepping state), or an entry here when they cannot be evaluated.
+        self._off: list[int] = []
+        self._off_errors: dict[int, str] = {}
         self._log: list[tuple] = []
         self._label_index: dict[str, list[int]] | None = None
         self._depth = 0  # run_line nesting: a :load runs lines inside a line
@@ -199,6 +203,8 @@ class Session:
             self._fwd_index[i] = k
         for k, i in enumerate(self.bwd):
             self._bwd_index[i] = k
+        op, index = g.op, self._fwd_index
+        self._off = [i for i in range(n) if op[i] > LITERAL and index[i] < 0]
         self._consumers = None
         self._reset_state()
 
@@ -211,6 +217,22 @@ class Session:
             grad[i] = 0.0
         self.pos = 0
         self._log.clear()
+        self._settle_off_cone()
+
+    def _settle_off_cone(self) -> None:
+        """Give the op nodes outside f's cone their full-pass values at the current inputs
+        (x = 2; y = x*x; z = x + 1: y is not part of f = z, and shows 4, not a stale nan).
+        O(last such node) and only when there is one; the cone's values are untouched."""
+        self._off_errors = {}
+        if not self._off:
+            return
+        g = self.prog.graph
+        vals, errors = g.evaluate_upto(self._off[-1] + 1)
+        value = g.value
+        for i in self._off:
+            value[i] = vals[i]
+            if i in errors:
+                self._off_errors[i] = errors[i]
 
     def require_program(self) -> int:
         if self.output is None:
@@ -262,8 +284,16 @@ class Session:
         return self.backward_step_of(i) >= 0
 
     def computed(self, i: int) -> bool:
+        """Node i has a value: a leaf, a node of f's cone whose forward step is taken, or a
+        node outside the cone that can be evaluated (it holds its full-pass value)."""
         k = self.forward_step_of(i)
-        return k < 0 or k < self.pos
+        if k >= 0:
+            return k < self.pos
+        return i not in self._off_errors
+
+    def value(self, i: int) -> float | None:
+        """Node i's value as the session has it, or None when it has none (yet)."""
+        return self.prog.graph.value[i] if self.computed(i) else None
 
     def final(self, i: int) -> bool:
         k = self.backward_step_of(i)
@@ -281,10 +311,22 @@ class Session:
     def node_info(self, i: int) -> NodeInfo:
         g = self.prog.graph
         computed = self.computed(i)
-        grad = g.grad[i] if g.takes_grad(i) and self.in_cone(i) else None
+        in_cone = self.in_cone(i)
+        grad = g.grad[i] if g.takes_grad(i) and in_cone else None
+        text, note = "", ""
+        if computed and not g.is_leaf(i):
+            if all(self.computed(j) for j in g.operands(i)):
+                text = formula(g, i)
+            else:  # outside the cone, reading nodes of it that are not stepped yet
+                text = f"{label(g, i)} = {fmt_val(g.value[i])}"
+        if not in_cone and self.output is not None:
+            note = f"not part of f = {label(g, self.output)}"
+            if not g.is_leaf(i):
+                why = self._off_errors.get(i)
+                note += (f"; it cannot be evaluated: {why}" if why is not None else
+                         "; its value is from a full forward pass")
         return NodeInfo(i, label(g, i), kind_name(g, i), g.value[i] if computed else None, grad,
-                        self.final(i), list(g.operands(i)), str(self.prog.span(i)),
-                        formula(g, i) if computed and not g.is_leaf(i) else "")
+                        self.final(i), list(g.operands(i)), str(self.prog.span(i)), text, note)
 
     def local_derivatives(self, i: int) -> list[LocalDeriv]:
         """∂i/∂operand for each operand, once i and its operands are computed (else [])."""

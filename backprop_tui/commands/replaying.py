@@ -123,10 +123,12 @@ def _expect_number(s: Session, what: Literal["value", "grad"], rest: str) -> Exp
     g = s.prog.graph
     name = label(g, i)
     if what == "value":
+        if not s.computed(i) and not s.in_cone(i):
+            return fail(s.node_info(i).note, name)  # it cannot be evaluated, and says why
         if not s.computed(i):
             phase, k, n = s.progress()
             return fail(f"not yet computed (now at {phase} {k}/{n}: step forward to it first)", name)
-        actual = g.value[i]
+        actual = g.value[i]  # outside f's cone: its full-pass value (Session.computed)
         got = fmt_val(actual)
     else:
         if not g.takes_grad(i):
