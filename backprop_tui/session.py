@@ -159,7 +159,7 @@ class Session:
         assert out is not None
         self.set_output(out)
         g = self.prog.graph
-        events: list[Event] = []
+        events: list[Event] = [Warn(msg, node, label(g, node)) for msg, node, _, _ in self.prog.notes]
         value = None
         try:
             ref = gradcheck.reference(g, out)
@@ -392,8 +392,9 @@ class Session:
             if not 0 <= i < len(g):
                 raise CommandError(f"no node {ref}; ids run from #0 to #{len(g) - 1}")
             return i
-        if ref in self.prog.bindings:
-            return self.prog.bindings[ref]
+        bound = self.prog.lookup(ref)
+        if bound is not None:
+            return bound
         if self._label_index is None:
             index: dict[str, list[int]] = {}
             for i in range(len(g)):

@@ -69,7 +69,7 @@ def _cmd_set(s: Session, args: list[str]) -> list[Event]:
     if "=" not in text:
         raise CommandError("usage: :set NAME = NUMBER")
     name, _, num = (p.strip() for p in text.partition("="))
-    node = s.resolve(name) if name.startswith("#") else s.prog.bindings.get(name)
+    node = s.resolve(name) if name.startswith("#") else s.prog.lookup(name)
     if node is None:
         raise CommandError(f"no input named '{clip(name)}'")
     g = s.prog.graph
