@@ -8,7 +8,7 @@ import re
 # A number as typed in a command argument: 2, -2.5, .5, 1e-3; the Unicode minus U+2212 is a
 # minus sign anywhere in it (also in the exponent), as in the language.
 _NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def clip(text: str, n: int = 60) -> str:
