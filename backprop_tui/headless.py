@@ -124,8 +124,13 @@ class CheckWatch:
             self._t0 = now
         if self._bar is None and now - self._t0 > self.DELAY and done < total:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-            from rich.progress import TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self._bar = Progress(TextColumn(":check"), BarColumn(), MofNCompleteColumn(),
                                  TimeRemainingColumn(), TextColumn("Ctrl+C cancels"),
