@@ -38,6 +38,7 @@ MAX_DEPTH = 32  # nested :load levels
 MAX_LOADS = 10_000
 MAX_LOAD_LINES = 1_000_000
 STDIN = "<stdin>"
+RECORDING_HEADER = "# recorded by backprop-tui"  # a recording's first line (commands/record.py)
 _LOAD = re.compile(r":\s*load(?:\s+(.*))?$")
 
 
@@ -145,7 +146,8 @@ def iter_lines(path: str, stdin: BinaryIO | None = None,
             _fail(STDIN, "stdin is closed: nothing to read (give a FILE, or -e PROGRAM)")
         return _expand(STDIN, _stdin_lines(stream), require_lines=True)
     text = read_text(path)
-    if not any(_runnable(t) for _, t in _file_lines(text)):
+    # A recording in which nothing was run is empty, not a mistake: it replays to nothing.
+    if not text.startswith(RECORDING_HEADER) and not any(_runnable(t) for _, t in _file_lines(text)):
         _fail(path, "the file is empty: nothing to run" if not text.strip() else
               "nothing to run: the file holds only comments")
     budget = _Budget()

@@ -195,6 +195,10 @@ class Session:
         """Make `out` the differentiated node: its cone sets the steps. Resets stepping."""
         g = self.prog.graph
         n = len(g)
+        grad = g.grad
+        for i in self.bwd:  # the old cone: a node left outside the new one keeps no gradient
+            if i < n:
+                grad[i] = 0.0
         self.output = out
         self.fwd, self.bwd = g.step_order(out)
         self._fwd_index = [-1] * n

@@ -51,6 +51,28 @@ def location_free(message: str) -> str:
     return max(pieces, key=len).strip()
 
 
+def _unreadable(ch: str) -> bool:
+    """A character the replay reader refuses (NUL: a binary file) or cannot encode (a lone
+    surrogate from undecodable input)."""
+    return ch == "\0" or "\ud800" <= ch <= "\udfff"
+
+
+def _escaped(text: str) -> str:
+    return "".join(repr(c)[1:-1] if _unreadable(c) else c for c in text)
+
+
+def _readable(stripped: str) -> str | None:
+    """The line as the replay file can hold it, or None when it cannot. A statement whose
+    unreadable characters are all in its comment keeps its code (the comment changes
+    nothing); otherwise such a line is written as a comment."""
+    if not any(_unreadable(c) for c in stripped):
+        return stripped
+    code, hash_, _ = stripped.partition("#")
+    if hash_ and not stripped.startswith(":") and not any(_unreadable(c) for c in code):
+        return code.rstrip()
+    return None
+
+
 def _as_lines(stripped: str) -> list[str]:
     """A line as the replay reader will read it back: split at \\n only (the reader's rule);
     a :command's line breaks are spaces to the session, so it stays one line."""
@@ -71,36 +93,46 @@ class _Lines:
         if not stripped or _is_record(stripped):
             return
         errors = [e for e in events if isinstance(e, Error)]
+        pieces = [_readable(p) for p in _as_lines(stripped)]
+        if any(p is None for p in pieces):
+            self.omitting = False
+            self._omit(stripped, errors, "it holds a NUL byte or undecodable text")
+            return
+        lines = [p for p in pieces if p]
         if stripped.startswith(":expect"):
             if self.omitting and re.match(r":expect\s+error\b", stripped):
-                self.out.append(_OMITTED + " ".join(stripped.split()))
+                self.out.append(_escaped(_OMITTED + " ".join(stripped.split())))
             elif errors:  # a malformed :expect: its error cannot be accounted for
-                self._omit(stripped, errors)
+                self._omit(stripped, errors, "it failed")
             else:
-                self.out += _as_lines(stripped)
+                self.out += lines
             return
         self.omitting = False
         if errors and (_LOAD.match(stripped) or (
                 "\n" in stripped and not any(isinstance(e, Statement) for e in events))):
             # A :load that failed ran nothing; nor did a statement of several lines that
             # failed to parse (atomic), whose lines would replay one by one.
-            self._omit(stripped, errors)
+            self._omit(stripped, errors, "it failed")
             return
-        self.out += _as_lines(stripped)
+        self.out += lines
         if errors:
-            self.out.append(f":expect error {location_free(errors[-1].message)}")
+            self.out.append(_expect_error(errors[-1].message))
 
-    def _omit(self, stripped: str, errors: list[Error]) -> None:
-        self.out.append(_OMITTED + " ".join(stripped.split()) + " — "
-                        + location_free(errors[-1].message))
+    def _omit(self, stripped: str, errors: list[Error], why: str) -> None:
+        why_text = f" — {location_free(errors[-1].message)}" if errors else ""
+        self.out.append(_escaped(f"# not replayed ({why}): {' '.join(stripped.split())}"
+                                 f"{why_text}"))
         self.omitting = True
 
     def add_load(self, stripped: str, events: list[Event]) -> None:
         """An interactive :load: the lines it ran, from its Echo events, each with its own
         events (a nested :load's Echo is followed by a Load event, then its file's lines)."""
         echoes = [k for k, ev in enumerate(events) if isinstance(ev, Echo)]
-        if not echoes:  # nothing was loaded: the :load line itself failed
-            self.add(stripped, events)
+        if not echoes:  # nothing ran: the :load failed, or its file holds no lines
+            if any(isinstance(e, Error) for e in events):
+                self.add(stripped, events)
+            else:
+                self.out.append(_escaped(f"# {' '.join(stripped.split())} (it ran no lines)"))
             return
         self.out.append(f"# {' '.join(stripped.split())} (its lines, inlined)")
         bounds = [*echoes, len(events)]
@@ -180,17 +212,18 @@ def _check_line(s: Session) -> str | None:
 def preamble(s: Session) -> list[str]:
     """Lines that rebuild the session's current state (see the module doc), before the
     :expect error lines that replaying them needs."""
-    if s.output is None:
-        return []
+    if s.output is None:  # no program: only operator breakpoints can have been set
+        return [f":break op:{op}" for op in sorted(s.break_ops)]
     g = s.prog.graph
     lines: list[str] = []
     for chunk in g.source.chunks:
-        lines += _as_lines(chunk.text.strip())
+        lines += [p for p in map(_readable, _as_lines(chunk.text.strip())) if p]
     fresh = Session()
     for line in lines:  # the inputs as the statements alone leave them
         fresh.run_line(line)
     fg = fresh.prog.graph
-    for name, i in s.prog.inputs():
+    for i in g.inputs():  # every input, also one no longer named or used (the summary has it)
+        name = g.names[i]
         if i < len(fg) and fg.op[i] == INPUT and repr(fg.value[i]) != repr(g.value[i]):
             # By id when the name now means a later input (x = 2; :set x = 3; x = 5).
             ref = name if s.prog.bindings.get(name) == i else f"#{i}"
@@ -207,6 +240,14 @@ def preamble(s: Session) -> list[str]:
     return _with_expectations(lines)
 
 
+def _expect_error(message: str) -> str:
+    """The :expect error line for a message: its longest location-free piece that the file
+    can hold (a message quoting a NUL byte is cut before it)."""
+    piece = location_free(message)
+    cut = next((k for k, c in enumerate(piece) if _unreadable(c)), len(piece))
+    return f":expect error {piece[:cut].strip()}"
+
+
 def _with_expectations(lines: list[str]) -> list[str]:
     """Replay the lines in a scratch session; after each that fails, its :expect error."""
     scratch = Session()
@@ -216,7 +257,7 @@ def _with_expectations(lines: list[str]) -> list[str]:
         out.append(line)
         errors = [e for e in events if isinstance(e, Error)]
         if errors:
-            out.append(f":expect error {location_free(errors[-1].message)}")
+            out.append(_expect_error(errors[-1].message))
     return out
 
 
@@ -229,7 +270,7 @@ def start_recording(s: Session, path: str | os.PathLike[str]) -> list[Event]:
         raise CommandError(f"cannot record to {path}: {exc.reason}") from None
     stop_recording(s)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    head = [f"# recorded by backprop-tui, {stamp}"]
+    head = [f"{replay.RECORDING_HEADER}, {stamp}"]
     pre = preamble(s)
     if pre:
         head += ["# the state when recording began:", *pre]
