@@ -94,9 +94,11 @@ class Session:
         self._bwd_index: list[int] = []
         self._consumers: tuple[list[int], list[int]] | None = None
         # Op nodes outside f's cone: stepping never visits them, so they hold full-pass
-        # values (set with the stepping state), or an entry here when they cannot be evaluated.
+        # values, or an entry in _off_errors when they cannot be evaluated. Computed when first
+        # asked for (computed(i)) after the structure or an input changed.
         self._off: list[int] = []
         self._off_errors: dict[int, str] = {}
+        self._off_stale = True
         self._log: list[tuple] = []
         self._label_index: dict[str, list[int]] | None = None
         self._depth = 0  # run_line nesting: a :load runs lines inside a line
@@ -209,6 +211,7 @@ class Session:
             self._bwd_index[i] = k
         op, index = g.op, self._fwd_index
         self._off = [i for i in range(n) if op[i] > LITERAL and index[i] < 0]
+        self._off_stale = True
         self._consumers = None
         self._reset_state()
 
@@ -221,13 +224,20 @@ class Session:
             grad[i] = 0.0
         self.pos = 0
         self._log.clear()
-        self._settle_off_cone()
+
+    def set_input(self, i: int, value: float) -> None:
+        """Change input i's value in place (:set); stepping restarts."""
+        self.prog.graph.value[i] = value
+        self._off_stale = True
+        self.reset()
 
     def _settle_off_cone(self) -> None:
         """Give the op nodes outside f's cone their full-pass values at the current inputs
         (x = 2; y = x*x; z = x + 1: y is not part of f = z, and shows 4, not a stale nan).
-        O(last such node) and only when there is one; the cone's values are untouched."""
+        O(last such node), once per change, and only when there is one; the cone's values
+        (the stepping state) are untouched."""
         self._off_errors = {}
+        self._off_stale = False
         if not self._off:
             return
         g = self.prog.graph
@@ -293,6 +303,8 @@ class Session:
         k = self.forward_step_of(i)
         if k >= 0:
             return k < self.pos
+        if self._off_stale:
+            self._settle_off_cone()
         return i not in self._off_errors
 
     def value(self, i: int) -> float | None:

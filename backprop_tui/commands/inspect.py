@@ -75,8 +75,7 @@ def _cmd_set(s: Session, args: list[str]) -> list[Event]:
     g = s.prog.graph
     if g.op[node] != INPUT:
         raise CommandError(f"{clip(name)} is not an input (only inputs can be set)")
-    g.value[node] = number_arg(num)
-    s.reset()
+    s.set_input(node, number_arg(num))
     shown = name if not name.startswith("#") else f"{label(g, node)} ({name})"
     return [Info(f"{shown} = {fmt_val(g.value[node])}; restarted from the forward pass")]
 
