@@ -262,7 +262,7 @@ class Runner:
             span = session.prog.span(session.require_program())
             bad = Error(f"the output f = {out['label']} is {out['value']}, not a finite number "
                         "(headless mode treats a non-finite output as an error)",
-                        file=span.file, at_line=span.line, col=span.col)
+                        file=span.file, at_line=span.line, col=span.col, line=span.line)
             self.tally.unexpected.append(bad)
             self.report_unexpected([bad])
             if self.opts.json:  # the JSON stream says it too, not only stderr

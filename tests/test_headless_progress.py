@@ -31,7 +31,7 @@ def test_json_reports_a_non_finite_output_as_an_error_event():
     assert code == 2
     errors = [r for r in records if r["event"] == "error"]
     assert len(errors) == 1 and "not a finite number" in errors[0]["message"]
-    assert errors[0]["at_line"] == 2 and records[-1]["event"] == "summary"
+    assert errors[0]["at_line"] == errors[0]["line"] == 2 and records[-1]["event"] == "summary"
     assert "not a finite number" in err.getvalue()
 
 
