@@ -186,12 +186,13 @@ class NodeInfo:
     id: int
     label: str
     op: str
-    value: float | None  # None: not yet computed (or an operation outside f's graph)
+    value: float | None  # None: not yet computed (or outside f's graph and not computable)
     grad: float | None  # None: no gradient (a constant, or outside f's graph)
     final: bool
     operands: list[int]
     span: str  # line:column in its file ("7:7-8")
     formula: str = ""
+    note: str = ""  # e.g. "not part of f = z; its value is from a full forward pass"
     in_f: bool = True  # part of f's graph
     shadowed: bool = False  # its name has since been bound to another node
     # The statement the node comes from, for a line typed in a session (REPL_FILE): there a

@@ -7,6 +7,7 @@ objects (a per-node view is built on demand for display).
 
 from __future__ import annotations
 
+import copy
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -264,6 +265,34 @@ class Graph:
             except DomainError as err:
                 message = str(err)
         return EvalError(i, message)
+
+    def evaluate_upto(self, stop: int) -> tuple[list[float], dict[int, str]]:
+        """Full-pass values of nodes [0, stop) on a scratch list, the graph untouched, and the
+        message for each node that cannot be evaluated (or reads one that cannot): nan there.
+        The fast forward pass first; node by node only when it stops at an error."""
+        scratch = copy.copy(self)
+        scratch.value = self.value[:stop]
+        try:
+            scratch.forward(0, stop)
+            return scratch.value, {}
+        except EvalError:
+            pass
+        vals = self.value[:stop]
+        errors: dict[int, str] = {}
+        op, a, b = self.op, self.a, self.b
+        for i in range(stop):
+            if op[i] <= LITERAL:
+                continue
+            why = errors.get(a[i]) or (errors.get(b[i]) if b[i] >= 0 else None)
+            if why is None:
+                try:
+                    vals[i] = self.eval_node(i, vals)
+                    continue
+                except EvalError as err:
+                    why = err.message
+            errors[i] = why
+            vals[i] = math.nan
+        return vals, errors
 
     # -- full passes --
 

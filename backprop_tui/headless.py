@@ -6,7 +6,11 @@ text when piped or with --no-color), ``--json`` (one JSON object per event, each
 ending with its Summary object), and ``--quiet`` (only failures, then ``N passed, N failed``).
 
 Exit status: 2 when a file cannot be read or a line failed with an error that no
-``:expect error`` accounts for; else 1 when an expectation failed; else 0.
+``:expect error`` accounts for; else 1 when an expectation failed; else 0; 130 after Ctrl+C.
+
+A long ``:check`` shows its progress on stderr when stderr is a terminal; Ctrl+C during it
+cancels the check cleanly (its rows so far are printed, then the summary) and ends the run
+with 130; Ctrl+C anywhere else ends it at once with 130, what ran so far already printed.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from .commands.record import start_recording, stop_recording
 from .events import Error, Event, Expect, Pause, Phase, Say, Summary
@@ -27,7 +33,7 @@ from .registry import CommandError
 from .render_text import text as event_text
 from .replay import ReplayError, ScriptLine, Tally, iter_lines, iter_text, run_line
 from .session import Session
-from .textutil import EXIT_ERROR, EXIT_FAILED, EXIT_OK, clip_long, plural
+from .textutil import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, clip_long, plural
 
 _QUIET_ECHO = (":say", ":pause", ":expect")  # lines whose events speak for themselves
 
@@ -88,6 +94,71 @@ def _style(ev: Event) -> str | None:
     return None
 
 
+class _Interrupted(Exception):
+    """Ctrl+C cancelled a check: the run stops after this file's summary."""
+
+
+class CheckWatch:
+    """The session's check hooks in headless mode: a progress bar on stderr when it is a
+    terminal and the check runs for more than half a second, and Ctrl+C cancelling it."""
+
+    DELAY = 0.5
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.tty = _isatty(err)
+        self.active = False  # a check's loop is running (it polls cancelled())
+        self.requested = False  # Ctrl+C asked it to stop
+        self._t0: float | None = None
+        self._bar: Any = None
+
+    def cancelled(self) -> bool:
+        self.active = True
+        return self.requested
+
+    def progress(self, done: int, total: int) -> None:
+        if not self.tty:
+            return
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now
+        if self._bar is None and now - self._t0 > self.DELAY and done < total:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(TextColumn(":check"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), TextColumn("Ctrl+C cancels"),
+                                 console=Console(file=self.err), transient=True)
+            self._bar.start()
+            self._bar.add_task("check", total=total)
+        if self._bar is not None:
+            self._bar.update(0, completed=done)
+
+    def line_done(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+        self._bar, self._t0, self.active = None, None, False
+
+    def on_sigint(self, signum: int, frame: object) -> None:
+        if self.active and not self.requested:
+            self.requested = True  # the check stops before its next node
+            return
+        raise KeyboardInterrupt
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 @dataclass
 class Runner:
     opts: Options
@@ -101,12 +172,16 @@ class Runner:
             color = self.out.isatty() and "NO_COLOR" not in os.environ
         self.w = _Out(self.out, bool(color) and not self.opts.json)
         self._narrating = False
+        self.watch = CheckWatch(self.err)
 
     # -- one file --
     def run_file(self, name: str, lines: Iterator[ScriptLine]) -> None:
         session = Session()
+        session.check_progress = self.watch.progress
+        session.check_cancelled = self.watch.cancelled
         if self.opts.record:
             start_recording(session, self.opts.record)
+        interrupted = None
         try:
             if not (self.opts.json or self.opts.quiet):
                 self.w.line(f"── {name} ──", "header")
@@ -115,16 +190,24 @@ class Runner:
                 if sl.file != shown and not (self.opts.json or self.opts.quiet):
                     self.w.line(f"── {sl.file} ──", "header")
                 shown = sl.file
-                events = run_line(session, sl)
+                try:
+                    events = run_line(session, sl)
+                finally:
+                    self.watch.line_done()
                 newly = self.tally.feed(sl, events)
                 self.report_unexpected(newly)
                 self.render(sl, events)
                 self.w.flush()
+                if self.watch.requested:
+                    interrupted = f"{sl.file}:{sl.line}"
+                    break
             self.report_unexpected(self.tally.finish())
             self.finish_file(session)
         finally:
             stop_recording(session)
         self.w.flush()
+        if interrupted is not None:
+            raise _Interrupted(interrupted)
 
     def render(self, sl: ScriptLine, events: list[Event]) -> None:
         if self.opts.json:
@@ -179,9 +262,11 @@ class Runner:
             span = session.prog.span(session.require_program())
             bad = Error(f"the output f = {out['label']} is {out['value']}, not a finite number "
                         "(headless mode treats a non-finite output as an error)",
-                        file=span.file, at_line=span.line, col=span.col)
+                        file=span.file, at_line=span.line, col=span.col, line=span.line)
             self.tally.unexpected.append(bad)
             self.report_unexpected([bad])
+            if self.opts.json:  # the JSON stream says it too, not only stderr
+                self.w.line(json.dumps(bad.to_dict(), ensure_ascii=False))
         if self.opts.json:
             self.w.line(json.dumps(summary.to_dict(), ensure_ascii=False))
         elif not self.opts.quiet:
@@ -194,6 +279,25 @@ class Runner:
     # -- the whole run --
     def run(self, sources: Sequence[tuple[str, str]]) -> int:
         """sources: (kind, value) with kind 'file' (a path or -) or 'text' (-e PROGRAM)."""
+        try:
+            previous = signal.signal(signal.SIGINT, self.watch.on_sigint)
+        except ValueError:  # not the main thread: Ctrl+C keeps its default behaviour
+            previous = None
+        try:
+            return self._run(sources)
+        except _Interrupted as exc:
+            self.w.flush()
+            self.err.write(f"backprop-tui: interrupted at {exc}: the check was cancelled\n")
+            return EXIT_INTERRUPTED
+        except KeyboardInterrupt:
+            self.w.flush()
+            self.err.write("backprop-tui: interrupted\n")
+            return EXIT_INTERRUPTED
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    def _run(self, sources: Sequence[tuple[str, str]]) -> int:
         file_error = False
         for kind, value in sources:
             try:

@@ -45,7 +45,7 @@ def fmt_val(x: float) -> str:
 
 
 def superscript(k: float) -> str | None:
-    if k == int(k) and abs(k) < 1000:
+    if abs(k) < 1000 and k == int(k):  # abs first: int(inf) and int(nan) raise
         return str(int(k)).translate(_SUPERSCRIPT)
     return None
 

@@ -7,6 +7,14 @@ micrograd habit), plus what the display needs: symbol, precedence and derivative
 Conventions: operands are called ``a`` and ``b``; ``k`` is a constant parameter (the
 literal exponent of ``x^k``); ``out`` is the node's own value, reused by derivatives
 such as exp' = exp.
+
+The contract each entry keeps at every float64 operand (±0, ±inf, nan, denormals, ±1e308;
+tests/test_op_table.py checks it for every op, so a new op inherits the test):
+- ``fn`` returns a float, or raises one of ValueError, ZeroDivisionError, OverflowError
+  outside its domain; the graph turns that into an EvalError with the domain's message;
+- ``domain`` returns None or raises DomainError, never an error of its own arithmetic (it
+  runs inside the graph's error path);
+- ``deriv`` and ``kink`` are total: nan or ±inf where a derivative is undefined, never raise.
 """
 
 from __future__ import annotations
@@ -54,6 +62,31 @@ def _leaf(name: str, doc: str) -> Op:
     return Op(name, 0, "leaf", "", P_ATOM, lambda a, b, k: k, _no_deriv, doc=doc)
 
 
+def _quot(x: float, y: float) -> float:
+    """x / y for derivatives: ±inf or nan at y = 0 instead of ZeroDivisionError."""
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x == 0.0 or x != x:
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+
+
+def _total(f: Callable[[float], float]) -> Callable[[float], float]:
+    """f, returning nan where math raises (cos(inf)): for derivatives, which must not raise."""
+
+    def g(x: float) -> float:
+        try:
+            return f(x)
+        except (ValueError, OverflowError):
+            return math.nan
+
+    return g
+
+
+_cos, _sin = _total(math.cos), _total(math.sin)
+
+
 def _div_domain(a: float, b: float, k: float) -> None:
     if b == 0.0:
         raise DomainError("division by zero")
@@ -72,7 +105,7 @@ def _sqrt_domain(a: float, b: float, k: float) -> None:
 def _pow_domain(a: float, b: float, k: float) -> None:
     if a == 0.0 and b < 0.0:
         raise DomainError("0 raised to a negative power (division by zero)")
-    if a < 0.0 and b != math.floor(b):
+    if a < 0.0 and math.isfinite(b) and b != math.floor(b):
         raise DomainError(f"negative base {a!r} needs an integer exponent, got {b!r}")
 
 
@@ -94,7 +127,10 @@ def _pow_da(a: float, b: float) -> float:
     if a == 0.0 and b < 1.0:
         # 0^(b-1) with b-1 < 0: an infinite slope, as sqrt'(0); math.pow would raise.
         return b * math.inf
-    return b * _pow(a, b - 1.0)
+    try:
+        return b * _pow(a, b - 1.0)
+    except ValueError:  # a negative base to a non-integer power: outside the domain
+        return math.nan
 
 
 def _pow_db(a: float, out: float) -> float:
@@ -118,7 +154,8 @@ def _sigmoid(a: float) -> float:
 
 
 def _tan_domain(a: float, b: float, k: float) -> None:
-    if math.cos(a) == 0.0:
+    # Not math.cos(a) alone: cos(inf) raises ValueError, and this runs in the error path.
+    if not math.isfinite(a) or math.cos(a) == 0.0:
         raise DomainError(f"tan is undefined at {a!r}")
 
 
@@ -141,7 +178,7 @@ OPS: tuple[Op, ...] = (
        sym=lambda S, a, b, k, o: (b, a)),
     Op("div", 2, "infix", "/", P_PRODUCT, lambda a, b, k: a / b,
        # -o/b is -a/b² without b·b, which underflows to 0 (and divides by it) for tiny b.
-       lambda a, b, k, o: (1.0 / b, -o / b), ("1/{b}", "-{a}/{b}²"),
+       lambda a, b, k, o: (_quot(1.0, b), _quot(-o, b)), ("1/{b}", "-{a}/{b}²"),
        domain=_div_domain, doc="a / b",
        sym=lambda S, a, b, k, o: (S.div(S.num(1), b), S.neg(S.div(a, S.powk(b, 2))))),
     Op("neg", 1, "prefix", "-", P_UNARY, lambda a, b, k: -a,
@@ -160,17 +197,17 @@ OPS: tuple[Op, ...] = (
        lambda a, b, k, o: (o,), ("exp({a})",), doc="e^a",
        sym=lambda S, a, b, k, o: (o,)),
     Op("log", 1, "call", "log", P_ATOM, lambda a, b, k: math.log(a),
-       lambda a, b, k, o: (1.0 / a,), ("1/{a}",), domain=_log_domain, doc="natural logarithm",
+       lambda a, b, k, o: (_quot(1.0, a),), ("1/{a}",), domain=_log_domain, doc="natural logarithm",
        sym=lambda S, a, b, k, o: (S.div(S.num(1), a),)),
     Op("sqrt", 1, "call", "sqrt", P_ATOM, lambda a, b, k: math.sqrt(a),
        lambda a, b, k, o: (0.5 / o if o else math.inf,), ("1/(2·sqrt({a}))",),
        domain=_sqrt_domain, doc="square root",
        sym=lambda S, a, b, k, o: (S.div(S.num(1), S.mul(S.num(2), o)),)),
     Op("sin", 1, "call", "sin", P_ATOM, lambda a, b, k: math.sin(a),
-       lambda a, b, k, o: (math.cos(a),), ("cos({a})",), doc="sine",
+       lambda a, b, k, o: (_cos(a),), ("cos({a})",), doc="sine",
        sym=lambda S, a, b, k, o: (S.call("cos", a),)),
     Op("cos", 1, "call", "cos", P_ATOM, lambda a, b, k: math.cos(a),
-       lambda a, b, k, o: (-math.sin(a),), ("-sin({a})",), doc="cosine",
+       lambda a, b, k, o: (-_sin(a),), ("-sin({a})",), doc="cosine",
        sym=lambda S, a, b, k, o: (S.neg(S.call("sin", a)),)),
     Op("tan", 1, "call", "tan", P_ATOM, lambda a, b, k: math.tan(a),
        lambda a, b, k, o: (1.0 + o * o,), ("1+tan({a})²",), domain=_tan_domain, doc="tangent",

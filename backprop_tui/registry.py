@@ -56,6 +56,10 @@ class Command:
     run: Runner
     args: tuple[Arg, ...] = ()
     cost: Cost = "graph"
+    # raw: the runner gets the rest of the line as one argument with its whitespace kept
+    # (:expect error TEXT must match a message holding tabs or runs of spaces); else the
+    # words of the line, split at whitespace.
+    raw: bool = False
 
     @property
     def summary(self) -> str:
@@ -68,11 +72,12 @@ ALIASES: dict[str, str] = {}  # every name and alias → the command's name
 
 
 def command(name: str, usage: str, help: str, aliases: tuple[str, ...] = (),
-            args: tuple[Arg, ...] = (), cost: Cost = "graph") -> Callable[[Runner], Runner]:
+            args: tuple[Arg, ...] = (), cost: Cost = "graph",
+            raw: bool = False) -> Callable[[Runner], Runner]:
     """Register a :command. Every view gets it: this table is the only list."""
 
     def deco(fn: Runner) -> Runner:
-        COMMANDS[name] = Command(name, aliases, usage, help, fn, args, cost)
+        COMMANDS[name] = Command(name, aliases, usage, help, fn, args, cost, raw)
         for alias in (name, *aliases):
             ALIASES[alias] = name
         return fn

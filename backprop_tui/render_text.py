@@ -132,8 +132,10 @@ def _(e: ev.ShowNode) -> str:
     i = e.info
     where = f" in {i.statement}" if i.statement else f" at {i.span}"
     lines = [f"#{i.id} {i.label}  [{i.op}]{where}" + ("" if i.in_f else "  (not part of f)")]
-    lines.append(f"  value {'not yet computed' if i.value is None else fmt_val(i.value)}"
-                 if i.in_f or i.value is not None else "  value — (not part of f: not computed)")
+    val = ("—" if i.note else "not yet computed") if i.value is None else fmt_val(i.value)
+    lines.append(f"  value {val}")
+    if i.note:
+        lines.append(f"  {i.note}")
     if i.formula:
         lines.append(f"  {i.formula}")
     lines += ["  " + t for t in gradient_lines(i, e.terms, e.is_output, e.more_terms,

@@ -22,8 +22,9 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
+from . import files
 from .events import Error, Event, Expect, Load
 from .textutil import unquote
 
@@ -31,7 +32,13 @@ if TYPE_CHECKING:
     from .session import Session
 
 MAX_DEPTH = 32  # nested :load levels
+# The total a run may load, whatever the nesting: files l0…l29 each loading the next twice
+# would run 2^30 lines (hours) within the depth limit. A million lines is what one file at
+# the size limit holds; ten thousand loads is far beyond any tutorial's includes.
+MAX_LOADS = 10_000
+MAX_LOAD_LINES = 1_000_000
 STDIN = "<stdin>"
+RECORDING_HEADER = "# recorded by backprop-tui"  # a recording's first line (commands/record.py)
 _LOAD = re.compile(r":\s*load(?:\s+(.*))?$")
 
 
@@ -74,23 +81,17 @@ def decode(data: bytes, name: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _fail(name: str, reason: str):
+def _fail(name: str, reason: str) -> NoReturn:
     raise ReplayError(name, reason)
 
 
 def read_text(name: str) -> str:
-    """A replay file's text, or a ReplayError: missing, a directory, unreadable, binary."""
+    """A replay file's text, or a ReplayError: missing, not a regular file (a directory, a
+    named pipe, a device), over files.MAX_FILE_BYTES, unreadable, binary, not UTF-8."""
     try:
-        with open(name, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        _fail(name, "no such file")
-    except IsADirectoryError:
-        _fail(name, "is a directory, not a replay file")
-    except PermissionError:
-        _fail(name, "permission denied")
-    except OSError as exc:
-        _fail(name, f"cannot read it: {exc.strerror or exc}")
+        data = files.read_bytes(name)
+    except files.FileError as exc:
+        _fail(name, exc.reason)
     return decode(data, name)
 
 
@@ -107,9 +108,22 @@ def _file_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _stdin_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
-    """Stdin one line at a time as it arrives; a bad line is an error line, not the end."""
+    """Stdin one line at a time as it arrives; a bad line is an error line, not the end. A
+    line over files.MAX_LINE_BYTES (or a read error) is an error line that ends the input:
+    what follows cannot be told apart from the rest of that line."""
     n = 0
-    for raw in iter(stream.readline, b""):
+    lines = files.stream_lines(stream, files.MAX_LINE_BYTES)
+    while True:
+        try:
+            raw = next(lines, None)
+        except files.LineTooLong as exc:
+            yield n + 1, f"\0{exc.reason}; stopped reading stdin"
+            return
+        except OSError as exc:
+            yield n + 1, f"\0cannot read stdin: {exc.strerror or exc}"
+            return
+        if raw is None:
+            return
         n += 1
         try:
             yield n, decode(raw, STDIN).rstrip("\r\n")
@@ -117,24 +131,53 @@ def _stdin_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
             yield n, "\0" + exc.reason  # marked: _expand turns it into an error line
 
 
-def iter_lines(path: str, stdin: BinaryIO | None = None) -> Iterator[ScriptLine]:
+def iter_lines(path: str, stdin: BinaryIO | None = None,
+               loaded: bool = False) -> Iterator[ScriptLine]:
     """The runnable lines of a replay file in order, :load expanded (see the module doc).
 
     Raises ReplayError at once when the file itself cannot be used; for ``-`` (stdin,
     read as it arrives) an empty input raises when the iterator reaches its end.
+    loaded=True: the file is itself a :load (the interactive command), so its lines count
+    toward the run's :load budget (MAX_LOADS, MAX_LOAD_LINES) as its includes' do.
     """
     if path == "-":
-        return _expand(STDIN, _stdin_lines(stdin or sys.stdin.buffer), require_lines=True)
+        stream = stdin if stdin is not None else getattr(sys.stdin, "buffer", None)
+        if stream is None:  # `exec 0<&-`: Python sets sys.stdin to None
+            _fail(STDIN, "stdin is closed: nothing to read (give a FILE, or -e PROGRAM)")
+        return _expand(STDIN, _stdin_lines(stream), require_lines=True)
     text = read_text(path)
-    if not any(_runnable(t) for _, t in _file_lines(text)):
+    # A recording in which nothing was run is empty, not a mistake: it replays to nothing.
+    if not text.startswith(RECORDING_HEADER) and not any(_runnable(t) for _, t in _file_lines(text)):
         _fail(path, "the file is empty: nothing to run" if not text.strip() else
               "nothing to run: the file holds only comments")
-    return _expand(path, _file_lines(text))
+    budget = _Budget()
+    if loaded:
+        budget.spend(path, text)
+    return _expand(path, _file_lines(text), budget=budget)
 
 
 def iter_text(text: str, name: str = "<-e>") -> Iterator[ScriptLine]:
     """Lines from a string (backprop-tui -e 'PROGRAM'), :load relative to the working folder."""
     return _expand(name, _file_lines(text))
+
+
+@dataclass
+class _Budget:
+    """What one run has loaded so far: :load expansions and the lines they read."""
+
+    loads: int = 0
+    lines: int = 0
+
+    def spend(self, target: str, body: str) -> None:
+        lines = body.count("\n") + 1
+        if self.loads + 1 > MAX_LOADS:
+            raise ReplayError(target, f"this run has already loaded {MAX_LOADS:,} files (the "
+                                      "limit of :load for one run)")
+        if self.lines + lines > MAX_LOAD_LINES:
+            raise ReplayError(target, f"it would bring the lines loaded in this run to "
+                                      f"{self.lines + lines:,}; the limit is {MAX_LOAD_LINES:,}")
+        self.loads += 1
+        self.lines += lines
 
 
 @dataclass
@@ -144,8 +187,9 @@ class _Frame:
     lines: Iterator[tuple[int, str]]
 
 
-def _expand(name: str, lines: Iterator[tuple[int, str]],
-            require_lines: bool = False) -> Iterator[ScriptLine]:
+def _expand(name: str, lines: Iterator[tuple[int, str]], require_lines: bool = False,
+            budget: _Budget | None = None) -> Iterator[ScriptLine]:
+    budget = budget or _Budget()
     stack = [_Frame(name, os.path.realpath(name) if not name.startswith("<") else name, lines)]
     yielded = False
     while stack:
@@ -181,6 +225,7 @@ def _expand(name: str, lines: Iterator[tuple[int, str]],
             if len(stack) > MAX_DEPTH:
                 raise ReplayError(target, f":load is nested more than {MAX_DEPTH} deep")
             body = read_text(target)
+            budget.spend(target, body)
         except ReplayError as exc:
             yield ScriptLine(top.name, n, text, depth, error=f"cannot load {arg}: {exc.reason}")
             continue
@@ -203,9 +248,10 @@ def run_line(session: Session, sl: ScriptLine) -> list[Event]:
     else:
         ev = Load(sl.load or "", sl.depth + 1, line=sl.line)
         session.last_error = None
-    if sl.error is not None:  # the recorder records it, with its ':expect error'
-        session.publish(sl.text, [ev])
-    return [ev]
+    events: list[Event] = [ev]
+    if sl.error is not None:  # the recorder records it (as a comment: it ran nothing)
+        session.publish(sl.text, events)
+    return events
 
 
 @dataclass

@@ -9,7 +9,8 @@ f's graph is stepped (session_steps.Stepping: forward in program order, backward
 reverse); the rest of the program is counted as "outside f". ``:new`` starts afresh.
 
 Listeners. After each line run from outside (not the lines a :load runs inside it), the
-session calls every listener with the line and its events: the recorder is one.
+session calls every listener with the line and its events: the recorder is one. A listener
+may return events to add to the line's (the recorder's warning when the disk fills up).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from .events import Check, CheckRow, Error, Event, Info, NewSession, Statement, 
 from .graph import EvalError
 from .labels import label
 from .language import LangError, Program
-from .ops import INPUT
+from .ops import INPUT, LITERAL
 from .registry import ALIASES, COMMANDS, MAX_COMMAND_CHARS, CommandError, unknown
 from .session_steps import Stepping
 
-Listener = Callable[[str, list[Event]], None]
+Listener = Callable[[str, list[Event]], "list[Event] | None"]
 
 # Words a learner types that are not statements (unless bound as names).
 QUIT_WORDS = ("quit", "exit")
@@ -58,6 +59,7 @@ class Session(Stepping):
         self.bwd: list[int] = []  # backward steps' nodes, in order
         self.pos = 0  # steps taken
         self.last_check: Check | None = None
+        self.last_check_line = ":check"  # the :check line that ran it (a recording replays it)
         self._fwd_index: list[int] = []
         self._bwd_index: list[int] = []
         self._cone = bytearray()
@@ -66,6 +68,12 @@ class Session(Stepping):
         self._consumers: tuple[list[int], list[int]] | None = None
         self._label_index: dict[str, list[int]] | None = None
         self._check_index: tuple[Check | None, dict[int, CheckRow]] = (None, {})
+        # Op nodes outside f's cone: stepping never visits them, so they hold full-pass
+        # values, or an entry in _off_errors when they cannot be evaluated. Computed when first
+        # asked for (computed(i)) after the structure or an input changed.
+        self._off: list[int] = []
+        self._off_errors: dict[int, str] = {}
+        self._off_stale = True
         self._log.clear()
         if self.prog.output is not None:
             self.set_output(self.prog.output)
@@ -114,10 +122,14 @@ class Session(Stepping):
         return events
 
     def publish(self, text: str, events: list[Event]) -> None:
-        """Tell the listeners a line ran (only lines run from outside, not inside a :load)."""
+        """Tell the listeners a line ran (only lines run from outside, not inside a :load);
+        the events a listener returns are added to the line's."""
         if self._depth == 0:
             for listener in list(self.listeners):
-                listener(text, events)
+                extra = listener(text, events)
+                for ev in extra or ():
+                    ev.line = self.line
+                    events.append(ev)
 
     def _word(self, stripped: str) -> list[Event] | None:
         """`help` and `quit` typed as statements (unless they are bound names): what the
@@ -141,7 +153,7 @@ class Session(Stepping):
         assert out is not None
         self.set_output(out)
         g = self.prog.graph
-        events: list[Event] = []
+        events: list[Event] = [Warn(msg, node, label(g, node)) for msg, node, _, _ in self.prog.notes]
         value = None
         try:
             ref = gradcheck.reference(g, out)
@@ -166,13 +178,15 @@ class Session(Stepping):
         if len(text) > MAX_COMMAND_CHARS:
             raise CommandError(f"the command is {len(text):,} characters long; the limit is "
                                f"{MAX_COMMAND_CHARS:,}")
-        parts = text.split()
+        parts = text.split(maxsplit=1)
         if not parts:
             raise CommandError("empty command; try :help")
         name = ALIASES.get(parts[0])
         if name is None:
             raise unknown(parts[0], text)
-        return COMMANDS[name].run(self, parts[1:])
+        cmd = COMMANDS[name]
+        rest = parts[1] if len(parts) > 1 else ""
+        return cmd.run(self, ([rest] if rest else []) if cmd.raw else rest.split())
 
     # ------------------------------------------------------------------ structure
     def set_output(self, out: int, chosen: bool = False) -> None:
@@ -180,6 +194,10 @@ class Session(Stepping):
         the last check was about another f (or other values), so it is dropped."""
         g = self.prog.graph
         n = len(g)
+        grad = g.grad
+        for i in self.bwd:  # the old cone: a node left outside the new one keeps no gradient
+            if i < n:
+                grad[i] = 0.0
         self.output = out
         self.output_chosen = chosen
         self._cone = g.cone(out)
@@ -194,7 +212,35 @@ class Session(Stepping):
             self._fwd_index[i] = k
         for k, i in enumerate(self.bwd):
             self._bwd_index[i] = k
+        op, index = g.op, self._fwd_index
+        self._off = [i for i in range(n) if op[i] > LITERAL and index[i] < 0]
+        self._off_stale = True
         self._consumers = None
         self.last_check = None
         self._reset_state()
+
+    def set_input(self, i: int, value: float) -> None:
+        """Change input i's value in place (:set); stepping restarts, and the last check,
+        which judged the old values, is dropped."""
+        self.prog.graph.value[i] = value
+        self._off_stale = True
+        self.last_check = None
+        self.reset()
+
+    def _settle_off_cone(self) -> None:
+        """Give the op nodes outside f's cone their full-pass values at the current inputs
+        (x = 2; y = x*x; z = x + 1: y is not part of f = z, and shows 4, not a stale nan).
+        O(last such node), once per change, and only when there is one; the cone's values
+        (the stepping state) are untouched."""
+        self._off_errors = {}
+        self._off_stale = False
+        if not self._off:
+            return
+        g = self.prog.graph
+        vals, errors = g.evaluate_upto(self._off[-1] + 1)
+        value = g.value
+        for i in self._off:
+            value[i] = vals[i]
+            if i in errors:
+                self._off_errors[i] = errors[i]
 

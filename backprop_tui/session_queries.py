@@ -28,7 +28,7 @@ from .events import (
     Summary,
 )
 from .graph import EvalError, Graph
-from .labels import deriv_text, formula, kind_name, label
+from .labels import deriv_text, fmt_val, formula, kind_name, label
 from .language import Program
 from .ops import OPS
 from .registry import CommandError
@@ -64,6 +64,10 @@ class Queries:
     _label_index: dict[str, list[int]] | None
     _check_index: tuple[Check | None, dict[int, CheckRow]]
     _log: list[tuple]
+    _off_errors: dict[int, str]
+    _off_stale: bool
+
+    def _settle_off_cone(self) -> None: ...
 
     @property
     def graph(self) -> Graph:
@@ -145,8 +149,18 @@ class Queries:
 
     # ------------------------------------------------------------------ one node
     def computed(self, i: int) -> bool:
+        """Node i has a value: a leaf, a node of f's cone whose forward step is taken, or a
+        node outside the cone that can be evaluated (it holds its full-pass value)."""
         k = self.forward_step_of(i)
-        return k < 0 or k < self.pos
+        if k >= 0:
+            return k < self.pos
+        if self._off_stale:
+            self._settle_off_cone()
+        return i not in self._off_errors
+
+    def value(self, i: int) -> float | None:
+        """Node i's value as the session has it, or None when it has none (yet)."""
+        return self.prog.graph.value[i] if self.computed(i) else None
 
     def final(self, i: int) -> bool:
         k = self.backward_step_of(i)
@@ -174,15 +188,26 @@ class Queries:
     def node_info(self, i: int) -> NodeInfo:
         g = self.prog.graph
         in_f = self.in_cone(i)
-        # An operation outside f's graph holds whatever an earlier f left there: no value.
-        computed = self.computed(i) and (in_f or g.is_leaf(i))
+        # An operation outside f's graph holds its full-pass value (computed() settles it).
+        computed = self.computed(i)
         grad = g.grad[i] if g.takes_grad(i) and in_f else None
         span = self.prog.span(i)
         repl = span.file == REPL_FILE
         name = g.names.get(i)
+        text, note = "", ""
+        if computed and not g.is_leaf(i):
+            if all(self.computed(j) for j in g.operands(i)):
+                text = formula(g, i)
+            else:  # outside the cone, reading nodes of it that are not stepped yet
+                text = f"{label(g, i)} = {fmt_val(g.value[i])}"
+        if not in_f and self.output is not None:
+            note = f"not part of f = {label(g, self.output)}"
+            if not g.is_leaf(i):
+                why = self._off_errors.get(i)
+                note += (f"; it cannot be evaluated: {why}" if why is not None else
+                         "; its value is from a full forward pass")
         return NodeInfo(i, label(g, i), kind_name(g, i), g.value[i] if computed else None, grad,
-                        self.final(i), list(g.operands(i)), str(span),
-                        formula(g, i) if computed and not g.is_leaf(i) else "",
+                        self.final(i), list(g.operands(i)), str(span), text, note,
                         in_f=in_f,
                         shadowed=name is not None and self.prog.bindings.get(name) != i,
                         statement=self.prog.statement_text(i) if repl else "",
@@ -205,10 +230,10 @@ class Queries:
                             check.mode, row.h)
 
     def local_derivatives(self, i: int) -> list[LocalDeriv]:
-        """∂i/∂operand for each operand, once i and its operands are computed (else []; also
-        outside f's graph, where stored values may be another f's)."""
+        """∂i/∂operand for each operand, once i and its operands are computed (else []).
+        Outside f's graph the values are a full pass's at the current inputs."""
         g = self.prog.graph
-        if g.is_leaf(i) or not self.in_cone(i) or not self.computed(i):
+        if g.is_leaf(i) or not self.computed(i):
             return []
         if not all(self.computed(j) for j in g.operands(i)):
             return []
@@ -272,8 +297,9 @@ class Queries:
             if not 0 <= i < len(g):
                 raise CommandError(f"no node {ref}; ids run from #0 to #{len(g) - 1}")
             return i
-        if ref in self.prog.bindings:
-            return self.prog.bindings[ref]
+        bound = self.prog.lookup(ref)
+        if bound is not None:
+            return bound
         if self._label_index is None:
             index: dict[str, list[int]] = {}
             for i in range(len(g)):

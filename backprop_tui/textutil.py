@@ -12,6 +12,7 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 # The file name of lines typed in a session (the TUI's line, Session.run_line without a
 # file): their line:column point into a buffer the user never sees, so messages omit them.
 REPL_FILE = "<input>"
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def clip(text: str, n: int = 60) -> str:

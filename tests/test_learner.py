@@ -21,6 +21,7 @@ from backprop_tui.events import (
     Statement,
     Step,
 )
+from backprop_tui.gradcheck import reference
 from backprop_tui.graph import Graph
 from backprop_tui.render_text import text
 from backprop_tui.session import QUIT_HELP, Session
@@ -118,19 +119,21 @@ def test_nodes_all_marks_the_outside_never_with_stale_values_or_verdicts():
     assert rows.all and len(rows.nodes) == 11
     outside = [i for i in rows.nodes if not i.in_f]
     assert [i.id for i in outside] == list(range(9))
+    ref = reference(s.graph, 8)  # the seed's f, at the inputs it reads
     for i in outside:
         assert i.grad is None and i.verdict is None
-        # Leaves hold their own values; an operation outside f has none (no stale 23).
-        assert (i.value is None) == (i.op not in ("input", "literal"))
+        # Every node outside f shows its full-pass value (issue 16: never a stale number).
+        assert i.value == ref.value[i.id]
     lines = text(rows).splitlines()
     assert lines[1].split() == ["0", "x", "(earlier)", "input", "2", "—", "(outside", "f)"]
-    assert lines[9].split() == ["8", "x²+3xy+1", "add", "—", "—", "(outside", "f)"]
-    assert "23" not in text(rows) and "pass" not in text(rows)
+    # Outside f, a node shows its full-pass value (issue 16), never a gradient or verdict.
+    assert lines[9].split() == ["8", "x²+3xy+1", "add", "23", "—", "(outside", "f)"]
+    assert "pass" not in text(rows)
     assert lines[-1] == "9 nodes outside f, marked: f does not use them"
     shown = show(s, "#8").splitlines()
     assert shown[0].endswith("(not part of f)")
-    assert shown[1:] == ["  value — (not part of f: not computed)",
-                         "  ∂f/∂(x²+3xy+1): no gradient (not part of f)"]
+    assert shown[1:3] == ["  value 23", "  not part of f = x³; its value is from a full forward pass"]
+    assert "  ∂f/∂(x²+3xy+1): no gradient (not part of f)" in shown
 
 
 def test_headless_summary_and_json_show_only_fs_graph(tmp_path, capsys):

@@ -109,15 +109,17 @@ def test_a_new_recording_closes_the_old_one(tmp_path):
     first = recorder_of(s)
     s.run_line("x = 1")
     s.run_line(f":record {tmp_path / 'b.bp'}")
-    assert first.fh is None and recorder_of(s) is not first
+    assert not first.recording and recorder_of(s) is not first
     s.run_line("x^2")
     assert stop_recording(s) == str(tmp_path / "b.bp")
     assert "x^2" not in (tmp_path / "a.bp").read_text(encoding="utf-8")
     assert (tmp_path / "b.bp").read_text(encoding="utf-8").splitlines()[-1] == "x^2"
 
 
-def test_interactive_load_is_recorded_as_one_line_resolving_from_the_recording(tmp_path,
-                                                                             monkeypatch):
+def test_interactive_load_is_recorded_as_the_lines_it_ran(tmp_path, monkeypatch):
+    """A :load is inlined (issue 16, item 17): the recording replays to the same state even
+    when the loaded file has changed or gone since, and never refers to a file that may be
+    the recording itself."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "lib.bp").write_text("x = 2\nx^2\n", encoding="utf-8")
     (tmp_path / "out").mkdir()
@@ -127,8 +129,9 @@ def test_interactive_load_is_recorded_as_one_line_resolving_from_the_recording(t
     s.run_line(":backward")
     stop_recording(s)
     lines = (tmp_path / "out" / "rec.bp").read_text(encoding="utf-8").splitlines()
-    assert lines[1:] == [":load ../lib.bp", ":backward"]
-    monkeypatch.chdir(ROOT)  # replay from elsewhere: the path is relative to the recording
+    assert lines[1:] == ["# :load lib.bp (its lines, inlined)", "x = 2", "x^2", ":backward"]
+    (tmp_path / "lib.bp").unlink()
+    monkeypatch.chdir(ROOT)
     r, tally = replay(tmp_path / "out" / "rec.bp")
     assert tally.unexpected == [] and r.summary().inputs[0]["grad"] == 4.0
 

@@ -74,10 +74,12 @@ def _cmd_check(s: Session, args: list[str]) -> list[Event]:
     s.require_program()
     rest, mode, h = _check_options(args)
     try:
-        return [run_check(s, check_nodes(s, " ".join(rest)), mode, h, s.check_progress,
-                          s.check_cancelled)]
+        ev = run_check(s, check_nodes(s, " ".join(rest)), mode, h, s.check_progress,
+                       s.check_cancelled)
     except EvalError as err:
         return [s.eval_error(err)]
+    s.last_check_line = " ".join([":check", *args])
+    return [ev]
 
 
 @command("hsweep", ":hsweep [NODE]", "Error of forward and central differences against backprop "

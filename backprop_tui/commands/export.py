@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import files
 from ..dot import FORMATS, to_dot
 from ..events import Event, Info
 from ..registry import Arg, CommandError, command
@@ -28,10 +29,9 @@ def _cmd_export(s: Session, args: list[str]) -> list[Event]:
     s.require_program()
     text = to_dot(s, full=mode == "full")
     try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+        files.write_text(path, text)
+    except files.FileError as exc:
+        raise CommandError(f"cannot write {path}: {exc.reason}") from None
     n = len(s.prog.graph)
     return [Info(f"wrote {path}: Graphviz DOT of {n} node{'s' * (n != 1)}"
                  f"{' (stepping state)' if mode == 'state' else ''}")]

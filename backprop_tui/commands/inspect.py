@@ -90,22 +90,22 @@ def _cmd_graph(s: Session, args: list[str]) -> list[Event]:
 
 
 @command("set", ":set NAME = NUMBER", "Change an input's value in place; stepping restarts from "
-         "the forward pass.", args=(Arg("input"), Arg("number")))
+         "the forward pass. #ID instead of NAME sets an input whose name was rebound since.",
+         args=(Arg("input"), Arg("number")))
 def _cmd_set(s: Session, args: list[str]) -> list[Event]:
     text = " ".join(args)
     if "=" not in text:
         raise CommandError("usage: :set NAME = NUMBER")
     name, _, num = (p.strip() for p in text.partition("="))
-    node = s.prog.bindings.get(name)
+    node = s.resolve(name) if name.startswith("#") else s.prog.lookup(name)
     if node is None:
         raise CommandError(f"no input named '{clip(name)}'")
     g = s.prog.graph
     if g.op[node] != INPUT:
-        raise CommandError(f"{name} is not an input (only inputs can be set)")
-    g.value[node] = number_arg(num)
-    s.reset()
-    s.last_check = None  # its verdicts judged the old values
-    return [Info(f"{name} = {fmt_val(g.value[node])}; restarted from the forward pass")]
+        raise CommandError(f"{clip(name)} is not an input (only inputs can be set)")
+    s.set_input(node, number_arg(num))
+    shown = name if not name.startswith("#") else f"{label(g, node)} ({name})"
+    return [Info(f"{shown} = {fmt_val(g.value[node])}; restarted from the forward pass")]
 
 
 @command("output", ":output NODE", "Differentiate another node instead of the last statement.",

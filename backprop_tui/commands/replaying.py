@@ -70,11 +70,14 @@ _EXPECT_USAGE = ("usage: :expect value NODE = NUMBER [± TOL] | :expect grad NOD
          "Assert on the session's state (replay files and tests): a node's value or gradient "
          "so far (default tolerance 1e-12 + 1e-9·|expected|), that the last :check passed, "
          "or that the previous line failed with a message containing TEXT.",
-         args=(Arg("word", choices=("value", "grad", "check", "error")), Arg("node")), cost="quick")
+         args=(Arg("word", choices=("value", "grad", "check", "error")), Arg("node")), cost="quick",
+         raw=True)
 def _cmd_expect(s: Session, args: list[str]) -> list[Event]:
-    if not args:
+    # raw: args is [the rest of the line], whitespace kept for :expect error TEXT.
+    words = args[0].split(maxsplit=1) if args else []
+    if not words:
         raise CommandError(_EXPECT_USAGE)
-    what, rest = args[0], " ".join(args[1:])
+    what, rest = words[0], words[1] if len(words) > 1 else ""
     if what == "value":
         ev = _expect_number(s, "value", rest)
     elif what == "grad":
@@ -120,10 +123,12 @@ def _expect_number(s: Session, what: Literal["value", "grad"], rest: str) -> Exp
     g = s.prog.graph
     name = label(g, i)
     if what == "value":
+        if not s.computed(i) and not s.in_cone(i):
+            return fail(s.node_info(i).note, name)  # it cannot be evaluated, and says why
         if not s.computed(i):
             phase, k, n = s.progress()
             return fail(f"not yet computed (now at {phase} {k}/{n}: step forward to it first)", name)
-        actual = g.value[i]
+        actual = g.value[i]  # outside f's cone: its full-pass value (Session.computed)
         got = fmt_val(actual)
     else:
         if not g.takes_grad(i):
@@ -199,7 +204,7 @@ def _cmd_load(s: Session, args: list[str]) -> list[Event]:
         raise CommandError(":load reads a file, not stdin")
     name = replay.relative_to(arg, s.file)
     try:
-        lines = replay.iter_lines(name)
+        lines = replay.iter_lines(name, loaded=True)
     except replay.ReplayError as exc:
         raise CommandError(f"cannot load {arg}: {exc.reason}") from None
     saved_file, saved_line = s.file, s.line

@@ -12,6 +12,7 @@ from lark import Lark, Token, Transformer
 
 from ..ops import CONST, CONSTANTS, FUNCTIONS, INFIX_TOKENS, LITERAL, OP_INDEX
 from ..textutil import clip, join_or
+from . import names
 from .errors import Pending
 from .grammar import MAX_NAME_LENGTH, grammar_text
 
@@ -37,12 +38,19 @@ TYPES = ("real", "const")
 
 class E:
     """A transformer value: a node, or a number literal not yet made a node (so that
-    `x = -2` is an input and `x^2` bakes its exponent into the node)."""
+    `x = -2` is an input and `x^2` bakes its exponent into the node). `split`: for an
+    implicit product not in parentheses (2y, x^2y), where its first factor ends (x/2y warns
+    about it); else -1."""
 
-    __slots__ = ("node", "lit", "start", "end")
+    __slots__ = ("node", "lit", "start", "end", "split")
 
     def __init__(self, node: int, start: int, end: int, lit: float = 0.0) -> None:
         self.node, self.lit, self.start, self.end = node, lit, start, end
+        self.split = -1
+
+
+def _float(text: str) -> float:
+    return float(text.replace("−", "-"))  # the Unicode minus of an exponent: 2e−3
 
 
 def _rule(method: Callable[..., Any]) -> Callable[[Any, list], Any]:
@@ -71,6 +79,8 @@ class Builder(Transformer):
         self.prog: Program = None  # type: ignore[assignment]
         self.base = 0
         self.text = ""
+        # Readings worth a warning (x^2y, x/2y): (message, node, start, end), chunk-relative.
+        self.notes: list[tuple[str, int, int, int]] = []
 
     # -- helpers --
     def _node(self, e: E) -> int:
@@ -103,9 +113,12 @@ class Builder(Transformer):
         raise Pending(prog.unknown_name_message(name), start, end)
 
     # -- rules --
+    def _src(self, start: int, end: int) -> str:
+        return _clip30(self.text[start:end])
+
     @_rule
     def number(self, tok: Tok) -> E:
-        value = float(str(tok))
+        value = _float(str(tok))
         if math.isinf(value):
             raise Pending(f"the number {_clip30(str(tok))} is too large for a float64 "
                            f"(largest is about 1.8e308)", tok.start_pos, tok.end_pos)
@@ -120,6 +133,7 @@ class Builder(Transformer):
     @_rule
     def paren(self, lpar: Tok, e: E, rpar: Tok) -> E:
         e.start, e.end = lpar.start_pos, rpar.end_pos  # e is this reduction's own value
+        e.split = -1
         return e
 
     @_rule
@@ -134,9 +148,34 @@ class Builder(Transformer):
         if opname == "pow" and right.node < 0:
             return self._make("powk", left.start, right.end, self._node(left), k=right.lit)
         a = self._node(left)
-        return self._make(opname, left.start, right.end, a, self._node(right))
+        e = self._make(opname, left.start, right.end, a, self._node(right))
+        if opname == "div" and right.split >= 0:
+            whole, lhs = self._src(left.start, right.end), self._src(left.start, left.end)
+            rhs, first = self._src(right.start, right.end), self._src(right.start, right.split)
+            rest = self._src(right.split, right.end).strip()
+            self.notes.append((f"{whole} is read as {lhs}/({rhs}): implicit multiplication "
+                               f"binds tighter than /; write ({lhs}/{first})*{rest} for the "
+                               "other reading", e.node, left.start, right.end))
+        return e
 
     power = binop
+
+    @_rule
+    def powimplicit(self, base: E, pow_tok: Tok, *rest: Any) -> E:
+        """x^2y, x^-2y: (x^2)·y, the power's exponent ending at its number."""
+        num, right = rest[-2], rest[-1]
+        k = _float(str(num)) * (-1.0 if len(rest) == 3 else 1.0)
+        if math.isinf(k):
+            self._number(num)  # raises the number's error
+        power = self._make("powk", base.start, num.end_pos, self._node(base), k=k)
+        e = self._make("mul", base.start, right.end, power.node, self._node(right))
+        e.split = num.end_pos
+        b, x = self._src(base.start, base.end), self._src(pow_tok.end_pos, num.end_pos)
+        r = self._src(right.start, right.end)
+        self.notes.append((f"{b}^{x}{r} is read as ({b}^{x})·{r}: an exponent ends at its "
+                           f"number; write {b}^({x}{r}) for the power of {x}{r}", e.node,
+                           base.start, right.end))
+        return e
 
     @_rule
     def suppower(self, base: E, sup: Tok) -> E:
@@ -149,7 +188,9 @@ class Builder(Transformer):
     def implicit(self, tok: Tok, right: E) -> E:
         left = self._number(tok)
         a = self._node(left)
-        return self._make("mul", left.start, right.end, a, self._node(right))
+        e = self._make("mul", left.start, right.end, a, self._node(right))
+        e.split = tok.end_pos
+        return e
 
     @_rule
     def args(self, *items: E | Tok) -> list[E]:
@@ -205,10 +246,23 @@ class Builder(Transformer):
 
 
 def _check_name(tok: Token) -> Token:
+    """The lexer callback for NAME: the length limit, then Python's identifier rule and its
+    NFKC normalisation (language/names.py). Positions stay those of the text as typed."""
+    start = tok.start_pos or 0
     if len(tok) > MAX_NAME_LENGTH:
         raise Pending(f"a name of {len(tok):,} characters is too long; names have at most "
-                      f"{MAX_NAME_LENGTH} characters", tok.start_pos or 0, tok.end_pos or 0)
-    return tok
+                      f"{MAX_NAME_LENGTH} characters", start, tok.end_pos or 0)
+    raw = str(tok)
+    if raw.isascii():  # the pattern's ASCII part is exactly [A-Za-z_][A-Za-z0-9_]*
+        return tok
+    bad = names.first_invalid(raw)
+    if bad >= 0:
+        rule = ("in the name '" + _clip30(raw) + "'; a name goes on with letters, combining "
+                "marks, digits and _") if bad else "; a name starts with a letter or _"
+        raise Pending(f"unexpected character '{names.shown(raw[bad])}' {rule}".replace(" ;", ";"),
+                      start + bad, start + bad + 1)
+    norm = names.normalise(raw)
+    return tok if norm == raw else tok.update(value=norm)
 
 
 _BUILDER = Builder()
@@ -231,10 +285,12 @@ def build(prog: Program, text: str, base: int) -> list[int]:
     Raises Pending or Lark's UnexpectedInput/VisitError; the caller rolls back."""
     with _LOCK:
         _BUILDER.prog, _BUILDER.base, _BUILDER.text = prog, base, text
+        _BUILDER.notes = []
         try:
             nodes: list[int] = _parser().parse(text)  # type: ignore[assignment]
         finally:
             _BUILDER.prog = None  # type: ignore[assignment]
+        prog.notes = [(msg, node, base + a, base + b) for msg, node, a, b in _BUILDER.notes]
     return nodes
 
 

@@ -91,11 +91,12 @@ def expected_words(terminals: set[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def describe(token: Token) -> str:
-    """The token after 'unexpected ': "')'", "end of line"."""
+def describe(token: Token, typed: str | None = None) -> str:
+    """The token after 'unexpected ': "')'", "end of line". `typed`: the token's text as
+    typed, when its value was normalised (a name: ᵢ is i)."""
     if token.type == "$END":
         return "end of input"
-    text = str(token)
+    text = str(token) if typed is None else typed
     if token.type == "_SEP":
         return "end of line" if text != ";" else "';'"
     if len(text) > 20:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .. import files
+
 # Input limits, so that hostile input gets a clear error instead of minutes of parsing.
 # Parsing costs ~5-15 µs per token, so 4M characters bound one run (a file or a REPL
 # line) to well under a minute and ~1 GB; a 100k-node program is ~0.8-1.2M characters,
@@ -26,7 +28,7 @@ def grammar_text() -> str:
     repo = package.parent / "grammar" / "backprop.lark"  # an editable install
     for path in (packaged, repo):
         if path.is_file():
-            return path.read_text(encoding="utf-8")
+            return files.read_text(path)
     raise FileNotFoundError(f"grammar not found at {packaged} or {repo}")
 
 

@@ -9,7 +9,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..graph import Graph
 from ..ops import CONST, CONSTANTS, FUNCTIONS, INPUT
 from ..textutil import clip, join_or
-from . import builder
+from . import builder, names
 from .builder import Builder, E, Tok
 from .errors import LangError, Pending, Span, describe, expected_words, in_context, split_name
 from .grammar import MAX_NESTING, MAX_SOURCE_CHARS, MAX_TOKENS, ROUGH_TOKEN, too_deep
@@ -27,6 +27,9 @@ class Program:
         self.output: int | None = None
         self.last_name: str | None = None  # the name the last statement bound (x2 = 3x)
         self.bound_last: str | None = None  # the name bound last during a parse
+        # Warnings about how the last run read its text (x^2y is (x^2)·y): (message, node,
+        # start, end) with offsets into the graph's source.
+        self.notes: list[tuple[str, int, int, int]] = []
 
     # -- building --
     def run(self, text: str, file: str = "<input>", first_line: int = 1) -> list[int]:
@@ -42,6 +45,7 @@ class Program:
                             "per file or line", file, first_line, 1)
         g = self.graph
         n0 = len(g)
+        self.notes = []
         saved = (dict(self.bindings), set(self.consts), dict(self.builtin), self.output,
                  self.last_name)
         base = g.source.add(text, file, first_line)
@@ -52,6 +56,7 @@ class Program:
             g.truncate(n0)
             g.source.drop_last()
             self.bindings, self.consts, self.builtin, self.output, self.last_name = saved
+            self.notes = []
             raise err from None
         if nodes:
             self.output = nodes[-1]
@@ -105,8 +110,10 @@ class Program:
                             text, file, first_line, end, 1)
         if isinstance(exc, UnexpectedToken):
             tok = exc.token
-            msg = f"unexpected {describe(tok)}; expected {expected_words(set(exc.accepts))}"
-            return self._at(msg, text, file, first_line, tok.start_pos or 0, len(str(tok)))
+            width = (tok.end_pos or 0) - (tok.start_pos or 0)  # as typed (names are normalised)
+            typed = text[tok.start_pos or 0:tok.end_pos or 0] if width > 0 else None
+            msg = f"unexpected {describe(tok, typed)}; expected {expected_words(set(exc.accepts))}"
+            return self._at(msg, text, file, first_line, tok.start_pos or 0, width)
         if isinstance(exc, UnexpectedCharacters):
             at = exc.pos_in_stream or 0
             ch = text[at] if at < len(text) else "?"
@@ -130,6 +137,11 @@ class Program:
         line = first_line + text.count("\n", 0, line_start)
         width = min(width, max(1, len(source_line) - (pos - line_start)))
         return LangError(message, file, line, pos - line_start + 1, source_line, width)
+
+    def lookup(self, name: str) -> int | None:
+        """The node a name is bound to, the name as typed in a command (NFKC: ｘ is x)."""
+        node = self.bindings.get(name)
+        return node if node is not None else self.bindings.get(names.normalise(name))
 
     # -- queries --
     def span(self, i: int) -> Span:
