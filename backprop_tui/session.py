@@ -26,6 +26,7 @@ from .events import (
     BreakHit,
     Check,
     Contribution,
+    Defined,
     Error,
     Event,
     GradState,
@@ -84,6 +85,12 @@ class Session:
         self.check_progress: Callable[[int, int], None] | None = None
         self.check_cancelled: Callable[[], bool] | None = None
         self.listeners: list[Listener] = []
+        # Gradients of the same graph from another engine (check_engine puts the learner's
+        # here) and finite-difference estimates made with them, by node: views show them
+        # beside backprop's through other_grad(i), fd_grad(i) and node_info(i).
+        self.other_grads: dict[int, float] = {}
+        self.other_name = ""
+        self.fd_grads: dict[int, float] = {}
         self.output: int | None = None
         self.fwd: list[int] = []  # forward steps' nodes, in order (read-only for views)
         self.bwd: list[int] = []  # backward steps' nodes, in order
@@ -142,8 +149,15 @@ class Session:
 
     def _statement(self, text: str) -> list[Event]:
         nodes = self.prog.run(text, self.file, self.line)
+        defined: list[Event] = [Defined(f.name, list(f.params), clip(f.text, 80), f.ops,
+                                        f.redefines) for f in self.prog.defined]
         if not nodes:
-            return []
+            return defined
+        return defined + self.statement_event(text)
+
+    def statement_event(self, text: str) -> list[Event]:
+        """After statements were added to the program: make its output f (stepping
+        restarts) and report its value, with a warning when something overflowed."""
         self._label_index = None
         out = self.prog.output
         assert out is not None
@@ -276,7 +290,17 @@ class Session:
         grad = g.grad[i] if g.takes_grad(i) and self.in_cone(i) else None
         return NodeInfo(i, label(g, i), kind_name(g, i), g.value[i] if computed else None, grad,
                         self.final(i), list(g.operands(i)), str(self.prog.span(i)),
-                        formula(g, i) if computed and not g.is_leaf(i) else "")
+                        formula(g, i) if computed and not g.is_leaf(i) else "",
+                        g.call_name(i) or "", self.other_grad(i), self.other_name,
+                        self.fd_grad(i))
+
+    def other_grad(self, i: int) -> float | None:
+        """Another engine's ∂f/∂node (the learner's, after check_engine), or None."""
+        return self.other_grads.get(i)
+
+    def fd_grad(self, i: int) -> float | None:
+        """The finite-difference estimate of ∂f/∂node made with other_grads, or None."""
+        return self.fd_grads.get(i)
 
     def local_derivatives(self, i: int) -> list[LocalDeriv]:
         """∂i/∂operand for each operand, once i and its operands are computed (else [])."""
@@ -450,8 +474,8 @@ class Session:
                                              gi, gi * derivs[slot], before, after))
         kink = ""
         if g.is_kink(i):
-            kink = (f"{OPS[g.op[i]].name} is not differentiable at 0; backprop uses the "
-                    f"convention {OPS[g.op[i]].name}'(0) = 0")
+            op = OPS[g.op[i]]
+            kink = op.kink_text or f"{op.name} is not differentiable here"
         grad = g.grad[i] if g.takes_grad(i) else None
         return Step("backward", i, label(g, i), g.value[i], grad, self.pos - f, len(self.bwd),
                     contributions=contribs, seeded=seeded_old is not None, final=True, kink=kink)
