@@ -15,8 +15,8 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
-from .ops import FNS, OP_INDEX
-from .textutil import clip
+from ..ops import FNS, OP_INDEX
+from ..textutil import clip
 
 MAX_NODES = 2_000_000
 _UNARY = {"exp", "log", "tanh", "sigmoid", "sin", "cos", "tan", "sqrt", "abs", "relu", "neg"}
