@@ -259,3 +259,23 @@ def test_debug_opens_the_tui_on_the_traced_session():
             assert s.pos == s.steps_total
 
     asyncio.run(drive())
+
+
+def test_the_readme_example_runs_as_printed(tmp_path):
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Your own functions, in Python", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    script = tmp_path / "example.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "23.0 13.0 6.0" and lines[1] == "True" and lines[-1] == "True"
+    assert lines[2:5] == ["step 3x = 3 × 2 = 6", "step 3xy = 6 × 3 = 18", "step x² = 2² = 4"]
