@@ -356,8 +356,17 @@ class Session:
         return step.contributions if step is not None and step.phase == "backward" else []
 
     def resolve(self, ref: str) -> int:
-        """A node from '#id', a name, or a label such as 3xy."""
+        """A node from '#id', a name, a call such as neuron#2 (its last node: the call's
+        value), or a label such as 3xy."""
         g = self.prog.graph
+        name, hash_, ordinal = ref.partition("#")
+        if name and hash_ and ordinal.isdigit() and g.calls:
+            call = next((c for c, (n, k, _) in enumerate(g.calls)
+                         if n == name and k == int(ordinal)), None)
+            if call is not None:
+                nodes = [i for i in range(g.calls[call][2], len(g)) if g.call_of.get(i) == call]
+                if nodes:
+                    return nodes[-1]
         if ref.startswith("#"):
             try:
                 i = int(ref[1:])

@@ -5,6 +5,7 @@ is compared; bad graphs get clear errors; `backprop-tui check-engine FILE.py[:NA
 from __future__ import annotations
 
 import gc
+import json
 import math
 import subprocess
 import sys
@@ -350,6 +351,10 @@ def test_check_engine_command_names_the_value_or_takes_the_last(tmp_path, capsys
     # Without NAME: the last Value created, other = n * 2 (its * rule is right).
     code, out, _ = run_cli(["check-engine", str(path)], capsys)
     assert code == 0 and "checking the last Value" in out
+    code, out, _ = run_cli(["check-engine", f"{path}:o", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 1 and data["event"] == "engine" and data["first"]["node"] == "o"
+    assert len(data["rows"]) == 10 and data["rows"][0]["grads"] == "same"
     path.write_text(SCRIPT.format(tests=str(Path(__file__).parent), bug=""), encoding="utf-8")
     code, out, _ = run_cli(["check-engine", f"{path}:o"], capsys)
     assert code == 0 and "✓ every node's rule and every gradient agree" in out

@@ -282,3 +282,13 @@ def test_repeat_stops_at_the_first_error_and_keeps_what_succeeded():
     events = s2.run_line(":repeat 4 b = a + zz")
     assert isinstance(events[-1], Error) and "iteration 1 of 4" in events[-1].message
     assert len(s2.prog.graph) == 1
+
+
+def test_a_call_names_its_value_in_commands():
+    s = Session(parse(NEURON + "o = neuron(x1, w1, b1) + neuron(x2, w2, b2)"))
+    assert s.resolve("neuron#2") == 11 and s.resolve("neuron#1") == 8
+    s.run_line(":forward")
+    shown = s.run_line(":show neuron#2")[0]
+    assert shown.info.label == "neuron#2: tanh(w2·x2+b2)" and shown.info.call == "neuron#2"
+    assert s.run_line(":expect value neuron#1 = 0.7064193203972118 ± 1e-12")[0].passed
+    assert "no node 'neuron#3'" in s.run_line(":show neuron#3")[0].message
