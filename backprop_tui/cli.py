@@ -5,6 +5,8 @@
   backprop-tui -e 'x = 2; x^2'      the TUI on a program
   backprop-tui --headless FILE...   run files without a UI (- reads stdin, line by line)
   backprop-tui bench [...]          the scaling benchmarks (backprop-tui bench --help)
+  backprop-tui check-engine FILE.py[:NAME]
+                                    run your micrograd-style engine's script and check it
 
 Headless exit status: 0 when every :expect held, 1 when one failed, 2 on a usage or file
 error, or an error line that no ':expect error' accounts for.
@@ -63,6 +65,10 @@ def _main(argv: list[str]) -> int:
         from .bench import main as bench_main
 
         return bench_main(argv[1:])
+    if argv[:1] == ["check-engine"]:
+        from .run_script import main as engine_main
+
+        return engine_main(argv[1:])
     parser = _parser()
     try:
         args = parser.parse_args(argv)

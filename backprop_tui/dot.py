@@ -82,9 +82,9 @@ def to_dot(session: Session, full: bool = True) -> str:
     for i in range(n):
         ops_ = g.operands(i)
         for slot, j in enumerate(ops_):
-            # Slot labels only where operand order matters (a - b, a / b, a ^ b).
-            tag = f' [label="{"ab"[slot]}"]' if len(ops_) == 2 and OPS[g.op[i]].name in (
-                "sub", "div", "pow") else ""
+            # Slot labels only where operand order matters (a - b, a / b, a ^ b, user ops).
+            tag = (f' [label="{"ab"[slot]}"]'
+                   if len(ops_) == 2 and not OPS[g.op[i]].commutative else "")
             lines.append(f"  n{j} -> n{i}{tag};")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -123,6 +123,18 @@ class NewSession(Event):
 
 
 @dataclass
+class Defined(Event):
+    """A function was defined: its calls inline `ops` operations each."""
+
+    kind: ClassVar[str] = "defined"
+    name: str
+    params: list[str]
+    source: str
+    ops: int
+    redefines: bool = False
+
+
+@dataclass
 class Error(Event):
     kind: ClassVar[str] = "error"
     message: str
@@ -201,6 +213,12 @@ class NodeInfo:
     grad_state: GradState = "none"
     complete: bool = False  # every term of the gradient is in (final may come later)
     verdict: CheckVerdict | None = None
+    call: str = ""  # the function call that created the node (neuron#2), if any
+    # Another engine's gradient of the same node (a learner's, from check_engine), and the
+    # finite-difference estimate made beside it: None when there is none.
+    other_grad: float | None = None
+    other_name: str = ""
+    numeric: float | None = None
 
 
 @dataclass

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import copy
 import math
-from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import compress
 
-from .ops import CONST, INPUT, LEAVES, LITERAL, OP_INDEX, OPS, DomainError
+from .ops import ARITY, CONST, DERIVS, FNS, INPUT, LEAVES, LITERAL, OP_INDEX, OPS, DomainError
+from .source import Chunk, Source
 
-_FNS = tuple(op.fn for op in OPS)
-_DERIVS = tuple(op.deriv for op in OPS)
-_ARITY = tuple(op.arity for op in OPS)
+__all__ = ["Chunk", "EvalError", "Graph", "Source", "Warning_"]
+
+# The op table's parallel lists (the same objects: a user operator registered later is seen).
+_FNS = FNS
+_DERIVS = DERIVS
+_ARITY = ARITY
 # add and mul are most nodes of a typical graph, and a call through the table costs more than
 # the arithmetic: the passes inline them. tests/test_engine.py checks the inlined rules
 # against the table's fn and deriv, which stay the one definition.
@@ -25,76 +28,6 @@ _ADD, _MUL = OP_INDEX["add"], OP_INDEX["mul"]
 # bytes(op).translate(_NO_GRAD) flags the nodes that take no gradient (consts, literals).
 _NO_GRAD = bytes(1 if o in (CONST, LITERAL) else 0 for o in range(256))
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
-
-
-@dataclass
-class Chunk:
-    """One piece of source text (a file, or one REPL line) and where it came from."""
-
-    base: int  # offset of this chunk in the graph's whole source
-    text: str
-    file: str
-    first_line: int
-    line_starts: list[int] = field(default_factory=list)
-    separators: list[int] | None = None  # offsets of ';' and newlines, found on first use
-
-
-class Source:
-    """All text the graph was built from; maps node spans back to file:line:column."""
-
-    def __init__(self) -> None:
-        self.chunks: list[Chunk] = []
-        self._bases: list[int] = []
-        self.length = 0
-
-    def add(self, text: str, file: str = "<input>", first_line: int = 1) -> int:
-        starts = [0]
-        find = text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
-        chunk = Chunk(self.length, text, file, first_line, starts)
-        self.chunks.append(chunk)
-        self._bases.append(self.length)
-        self.length += len(text) + 1  # +1: chunks never run together
-        return chunk.base
-
-    def drop_last(self) -> None:
-        chunk = self.chunks.pop()
-        self._bases.pop()
-        self.length = chunk.base
-
-    def locate(self, offset: int) -> tuple[Chunk, int, int]:
-        """(chunk, line, column), both 1-based, of a global offset."""
-        chunk = self.chunks[bisect_right(self._bases, offset) - 1]
-        rel = offset - chunk.base
-        li = bisect_right(chunk.line_starts, rel) - 1
-        return chunk, chunk.first_line + li, rel - chunk.line_starts[li] + 1
-
-    def line_text(self, chunk: Chunk, line: int) -> str:
-        li = line - chunk.first_line
-        start = chunk.line_starts[li]
-        end = chunk.text.find("\n", start)
-        return chunk.text[start:] if end == -1 else chunk.text[start:end]
-
-    def statement_at(self, offset: int, limit: int) -> str:
-        """The statement holding a global offset (between ';' or line ends, before any
-        comment), its first `limit` characters: O(log n) after one scan of the chunk."""
-        chunk = self.chunks[bisect_right(self._bases, offset) - 1]
-        text = chunk.text
-        if chunk.separators is None:
-            chunk.separators = [k for k, ch in enumerate(text) if ch == ";" or ch == "\n"]
-        seps = chunk.separators
-        k = bisect_right(seps, offset - chunk.base)
-        start = seps[k - 1] + 1 if k else 0
-        end = seps[k] if k < len(seps) else len(text)
-        # The language has no strings: '#' always starts a comment.
-        return text[start:min(end, start + limit)].split("#", 1)[0]
-
-    def text(self, start: int, end: int) -> str:
-        chunk = self.chunks[bisect_right(self._bases, start) - 1]
-        return chunk.text[start - chunk.base : end - chunk.base]
 
 
 class EvalError(Exception):
@@ -125,6 +58,12 @@ class Graph:
         self.start: list[int] = []  # span as offsets into self.source
         self.end: list[int] = []
         self.names: dict[int, str] = {}  # nodes bound to a name
+        # Function calls inlined into the graph (and n-ary sum/max/min chains): each call is
+        # (function name, its ordinal among that function's calls, first node), and call_of
+        # maps each op node a call created to its innermost call. Labels read them.
+        self.calls: list[tuple[str, int, int]] = []
+        self.call_of: dict[int, int] = {}
+        self.call_counts: dict[str, int] = {}  # calls so far of each name (neuron#3)
         self.source = Source()
 
     def __len__(self) -> int:
@@ -148,6 +87,26 @@ class Graph:
             del arr[n:]
         for i in [i for i in self.names if i >= n]:
             del self.names[i]
+        if self.call_of:
+            for i in [i for i in self.call_of if i >= n]:
+                del self.call_of[i]
+        while self.calls and self.calls[-1][2] >= n:
+            self.call_counts[self.calls.pop()[0]] -= 1
+
+    def new_call(self, name: str, first: int | None = None) -> int:
+        """Record a call of `name` whose nodes start at `first` (default: the next node)."""
+        counts = self.call_counts
+        counts[name] = counts.get(name, 0) + 1
+        self.calls.append((name, counts[name], len(self.op) if first is None else first))
+        return len(self.calls) - 1
+
+    def call_name(self, i: int) -> str | None:
+        """'neuron#2' for a node created by the second call of neuron; None outside calls."""
+        c = self.call_of.get(i)
+        if c is None:
+            return None
+        name, ordinal, _ = self.calls[c]
+        return f"{name}#{ordinal}"
 
     def operands(self, i: int) -> tuple[int, ...]:
         n = _ARITY[self.op[i]]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .graph import Graph
-from .ops import CONST, INPUT, LITERAL, OPS, P_ATOM, P_POWER, P_SUM, P_UNARY
+from .ops import AUX_BASE, CONST, INPUT, LITERAL, OPS, P_ATOM, P_POWER, P_SUM, P_UNARY, PREC
 
 LABEL_BUDGET = 40
 LABEL_DEPTH = 12  # deep enough to fill the budget; bounds the cost of a label
@@ -26,8 +26,9 @@ ELLIPSIS = "…"
 _SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 _MUL = OPS.index(next(op for op in OPS if op.name == "mul"))
 _POWK = OPS.index(next(op for op in OPS if op.name == "powk"))
-_NOPS = len(OPS)  # op codes from here on are a store's auxiliary ops (Style.aux)
-_PREC = tuple(op.prec for op in OPS)
+_NOPS = AUX_BASE  # op codes from here on are a store's auxiliary ops (Style.aux)
+_PREC = PREC  # the op table's list: user operators registered later are in it
+CALL_NAME_WIDTH = 16  # a function's name in a call prefix (neuron#2: …) is clipped to this
 
 
 def fmt_num(x: float) -> str:
@@ -194,7 +195,8 @@ def render(s: Store, root: int, budget: int, style: Style) -> str:
             continue
         op = OPS[o]
         if op.kind == "call":
-            pieces = [op.symbol + "(", (x, d), ")"]
+            pieces = ([op.symbol + "(", (x, d), ")"] if op.arity == 1
+                      else [op.symbol + "(", (x, d), ", ", (b[i], d), ")"])
         elif op.kind == "prefix":
             pieces = _wrap(op.symbol, (x, d), _prec(s, x) < P_UNARY or _head(s, x, look) == "minus")
         elif op.kind == "powk":
@@ -228,9 +230,27 @@ def _paren_num(x: float) -> str:
 
 
 def label(g: Graph, i: int, budget: int = LABEL_BUDGET) -> str:
-    """The node's label: its bound name, or its expression text, elided past budget."""
+    """The node's label: its bound name, or its expression text, elided past budget. A node
+    an inlined function call created says which call: 'neuron#2: tanh(w2·x2+b2)'."""
     name = g.names.get(i)
-    return name if name is not None else expression(g, i, budget)
+    if name is not None:
+        return name
+    if g.call_of:
+        call = call_prefix(g, i)
+        if call:
+            return call + expression(g, i, max(12, budget - len(call)))
+    return expression(g, i, budget)
+
+
+def call_prefix(g: Graph, i: int) -> str:
+    """'neuron#2: ' for a node of the second call of neuron, else ''."""
+    c = g.call_of.get(i)
+    if c is None:
+        return ""
+    name, ordinal, _ = g.calls[c]
+    if len(name) > CALL_NAME_WIDTH:
+        name = name[: CALL_NAME_WIDTH - 1] + ELLIPSIS
+    return f"{name}#{ordinal}: "
 
 
 def expression(g: Graph, root: int, budget: int = LABEL_BUDGET) -> str:
@@ -285,6 +305,8 @@ def numbers(g: Graph, i: int) -> str:
         return fmt_val(v[i])
     x = _num(v[g.a[i]])
     if op.kind == "call":
+        if op.arity == 2:
+            return f"{op.symbol}({fmt_val(v[g.a[i]])}, {fmt_val(v[g.b[i]])})"
         return f"{op.symbol}({fmt_val(v[g.a[i]])})"
     if op.kind == "prefix":
         return f"-{x}"

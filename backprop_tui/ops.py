@@ -20,8 +20,10 @@ tests/test_op_table.py checks it for every op, so a new op inherits the test):
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 # Precedence levels for display (higher binds tighter).
 P_SUM, P_PRODUCT, P_UNARY, P_POWER, P_ATOM = 1, 2, 3, 4, 5
@@ -52,6 +54,10 @@ class Op:
     # expression per operand, built with S's constructors (S.num, S.add, S.mul, S.call, ...)
     # from operand expressions a, b and the node's own expression out.
     sym: Callable[..., tuple] | None = None
+    # What a backward step says at a kink (the convention used there).
+    kink_text: str = ""
+    # Operand order does not matter (the DOT export labels the edges of the others).
+    commutative: bool = False
 
 
 def _no_deriv(a: float, b: float, k: float, out: float) -> tuple[float, ...]:
@@ -163,19 +169,26 @@ def _sign(a: float) -> float:
     return 1.0 if a > 0 else (-1.0 if a < 0 else 0.0)
 
 
-OPS: tuple[Op, ...] = (
+def _kink_at_zero(name: str) -> str:
+    return f"{name} is not differentiable at 0; backprop uses the convention {name}'(0) = 0"
+
+
+# The table is append-only: backprop_tui.op() registers user operators after the built-ins
+# (register() below). Op codes index it and the parallel lists after it, so a code never
+# changes meaning, and the engine's loops read the lists as they are now.
+OPS: list[Op] = [
     _leaf("input", "an input: a differentiable leaf"),
     _leaf("const", "a declared constant: no gradient, never perturbed"),
     _leaf("literal", "a number written in the program"),
     Op("add", 2, "infix", "+", P_SUM, lambda a, b, k: a + b,
        lambda a, b, k, o: (1.0, 1.0), ("1", "1"), doc="a + b",
-       sym=lambda S, a, b, k, o: (S.num(1), S.num(1))),
+       sym=lambda S, a, b, k, o: (S.num(1), S.num(1)), commutative=True),
     Op("sub", 2, "infix", "-", P_SUM, lambda a, b, k: a - b,
        lambda a, b, k, o: (1.0, -1.0), ("1", "-1"), doc="a - b",
        sym=lambda S, a, b, k, o: (S.num(1), S.num(-1))),
     Op("mul", 2, "infix", "·", P_PRODUCT, lambda a, b, k: a * b,
        lambda a, b, k, o: (b, a), ("{b}", "{a}"), doc="a · b",
-       sym=lambda S, a, b, k, o: (b, a)),
+       sym=lambda S, a, b, k, o: (b, a), commutative=True),
     Op("div", 2, "infix", "/", P_PRODUCT, lambda a, b, k: a / b,
        # -o/b is -a/b² without b·b, which underflows to 0 (and divides by it) for tiny b.
        lambda a, b, k, o: (_quot(1.0, b), _quot(-o, b)), ("1/{b}", "-{a}/{b}²"),
@@ -223,23 +236,116 @@ OPS: tuple[Op, ...] = (
     Op("relu", 1, "call", "relu", P_ATOM, lambda a, b, k: a if a > 0 else 0.0,
        lambda a, b, k, o: (1.0 if a > 0 else 0.0,), ("[{a}>0]",),
        kink=lambda a, b, k: a == 0.0, doc="max(a, 0); relu'(0) = 0 by convention",
-       sym=lambda S, a, b, k, o: (S.call("step", a),)),
+       sym=lambda S, a, b, k, o: (S.call("step", a),), kink_text=_kink_at_zero("relu")),
     Op("abs", 1, "call", "abs", P_ATOM, lambda a, b, k: abs(a),
        lambda a, b, k, o: (_sign(a),), ("sign({a})",),
        kink=lambda a, b, k: a == 0.0, doc="|a|; abs'(0) = 0 by convention",
-       sym=lambda S, a, b, k, o: (S.call("sign", a),)),
-)
+       sym=lambda S, a, b, k, o: (S.call("sign", a),), kink_text=_kink_at_zero("abs")),
+    # max routes the gradient to the larger operand (CS231n); at a tie, to a, by convention.
+    Op("max", 2, "call", "max", P_ATOM, lambda a, b, k: a if a >= b else b,
+       lambda a, b, k, o: (1.0, 0.0) if a >= b else (0.0, 1.0), ("[{a}≥{b}]", "[{a}<{b}]"),
+       kink=lambda a, b, k: a == b, doc="the larger of a and b; at a tie the gradient goes to a",
+       sym=lambda S, a, b, k, o: (S.sub(S.num(1), S.call("step", S.sub(b, a))),
+                                  S.call("step", S.sub(b, a))),
+       kink_text="max(a, b) is not differentiable where a = b; backprop routes the whole "
+                 "gradient to a there, by convention", commutative=True),
+    Op("min", 2, "call", "min", P_ATOM, lambda a, b, k: a if a <= b else b,
+       lambda a, b, k, o: (1.0, 0.0) if a <= b else (0.0, 1.0), ("[{a}≤{b}]", "[{a}>{b}]"),
+       kink=lambda a, b, k: a == b, doc="the smaller of a and b; at a tie the gradient goes to a",
+       sym=lambda S, a, b, k, o: (S.sub(S.num(1), S.call("step", S.sub(a, b))),
+                                  S.call("step", S.sub(a, b))),
+       kink_text="min(a, b) is not differentiable where a = b; backprop routes the whole "
+                 "gradient to a there, by convention", commutative=True),
+]
 
+BUILTIN_OPS: tuple[Op, ...] = tuple(OPS)
 OP_INDEX: dict[str, int] = {op.name: i for i, op in enumerate(OPS)}
 INPUT, CONST, LITERAL = OP_INDEX["input"], OP_INDEX["const"], OP_INDEX["literal"]
 LEAVES = frozenset((INPUT, CONST, LITERAL))
 
+# Parallel to OPS, for the engine's loops (a list index is the cheapest lookup there).
+FNS: list[Callable[[float, float, float], float]] = [op.fn for op in OPS]
+DERIVS: list[Callable[[float, float, float, float], tuple[float, ...]]] = [op.deriv for op in OPS]
+ARITY: list[int] = [op.arity for op in OPS]
+PREC: list[int] = [op.prec for op in OPS]
+
+# Op codes are bytes (graph.py flags nodes with bytes(op)); symbolic.py's auxiliary ops (step,
+# sign) use the codes from AUX_BASE up, so user operators get the codes below it.
+AUX_BASE = 240
+
 # What the parser's operator tokens and call names mean.
 INFIX_TOKENS: dict[str, str] = {"+": "add", "-": "sub", "−": "sub", "*": "mul", "×": "mul",
                                 "·": "mul", "/": "div", "^": "pow", "**": "pow"}
+# An n-ary function: any number (≥ 1) of arguments, folded left into a chain of binary nodes.
+VARIADIC = -1
 # Functions callable by name: name -> (op name, arity). pow(a, b) is the infix op.
 FUNCTIONS: dict[str, tuple[str, int]] = {
-    op.name: (op.name, 1) for op in OPS if op.kind == "call"
+    op.name: (op.name, op.arity) for op in OPS if op.kind == "call"
 }
 FUNCTIONS["pow"] = ("pow", 2)
+# sum(a, b, c, …) is a chain of add nodes ((a+b)+c)+…; max and min fold the same way.
+FUNCTIONS["sum"] = ("add", VARIADIC)
+FUNCTIONS["max"] = ("max", VARIADIC)
+FUNCTIONS["min"] = ("min", VARIADIC)
+BUILTIN_FUNCTIONS = frozenset(FUNCTIONS)
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+_REGISTER_LOCK = threading.Lock()
+
+
+class OpError(ValueError):
+    """A user operator that cannot be registered: the message says why."""
+
+
+def register(op: Op, callable_name: bool = True) -> int:
+    """Append a user operator to the table; returns its op code. With callable_name it is
+    also a function of the language. A name registered again gets a new code (graphs built
+    before keep the old one); a built-in name is refused."""
+    if op.name in BUILTIN_FUNCTIONS or op.name in OP_INDEX and OP_INDEX[op.name] < len(BUILTIN_OPS):
+        raise OpError(f"{op.name} is a built-in operator; choose another name")
+    if op.name in CONSTANTS:
+        raise OpError(f"{op.name} is a built-in constant; choose another name")
+    if op.arity not in (1, 2):
+        raise OpError(f"an operator takes 1 or 2 operands (the graph is binary), not {op.arity}")
+    with _REGISTER_LOCK:
+        code = len(OPS)
+        if code >= AUX_BASE:
+            raise OpError(f"too many operators: the table holds at most {AUX_BASE} "
+                          f"({AUX_BASE - len(BUILTIN_OPS)} user operators)")
+        # The parallel lists first: a reader that finds the code in OP_INDEX finds it there.
+        FNS.append(op.fn)
+        DERIVS.append(op.deriv)
+        ARITY.append(op.arity)
+        PREC.append(op.prec)
+        OPS.append(op)
+        OP_INDEX[op.name] = code
+        if callable_name:
+            FUNCTIONS[op.name] = (op.name, op.arity)
+    return code
+
+
+def register_user(name: str, arity: int, fn: Callable[[float, float, float], float],
+                  derivs: tuple[Callable[[float, float, float], float], ...],
+                  deriv_text: tuple[str, ...], *, symbol: str | None = None, doc: str = "",
+                  domain: Callable[[float, float, float], None] | None = None,
+                  kink: Callable[[float, float, float], bool] | None = None, kink_text: str = "",
+                  callable_name: bool = True) -> int:
+    """Register an operator given by functions (a user's, or a learner engine's op): its
+    derivatives also become ops of their own (name′, or ∂a name / ∂b name), so that
+    symbolic differentiation can write ∂f/∂x with them. Returns the operator's code."""
+    primes = []
+    for slot, d in enumerate(derivs):
+        pname = f"{name}′" if arity == 1 else f"∂{'ab'[slot]}{name}"
+        primes.append(register(Op(pname, arity, "call", pname, P_ATOM, d,
+                                  lambda a, b, k, o: (math.nan,) * arity, ("?",) * arity,
+                                  doc=f"a derivative of {name}"), callable_name=False))
+
+    def deriv(a: float, b: float, k: float, o: float) -> tuple[float, ...]:
+        return tuple(d(a, b, k) for d in derivs)
+
+    def sym(S: Any, a: int, b: int, k: float, o: int) -> tuple:
+        return tuple(S.make(code, a, b, k) for code in primes)
+
+    return register(Op(name, arity, "call", symbol or name, P_ATOM, fn, deriv, deriv_text,
+                       domain=domain, kink=kink, doc=doc, sym=sym, kink_text=kink_text),
+                    callable_name)

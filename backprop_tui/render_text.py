@@ -8,6 +8,7 @@ import io
 from functools import singledispatch
 from typing import Any
 
+from . import engine_events as eng
 from . import events as ev
 from .compare import fmt_size, fmt_time
 from .comparison import Compare, Comparison
@@ -100,6 +101,13 @@ def _(e: ev.NewSession) -> str:
 
 
 @text.register
+def _(e: ev.Defined) -> str:
+    again = " (replaces the earlier definition for later calls)" if e.redefines else ""
+    return (f"defined {e.name}({', '.join(e.params)}): each call inlines "
+            f"{_n(e.ops, 'operation')}{again}")
+
+
+@text.register
 def _(e: ev.Error) -> str:
     # A line typed in a session has no file a line:column could point into.
     where = f"{e.file}:{e.at_line}:{e.col}: " if e.file and e.file != REPL_FILE else ""
@@ -136,6 +144,13 @@ def _(e: ev.ShowNode) -> str:
     lines.append(f"  value {val}")
     if i.note:
         lines.append(f"  {i.note}")
+    if i.other_grad is not None:
+        lines.append(f"  {i.other_name or 'other'}'s ∂f/∂{wrt(i.label)} {fmt_val(i.other_grad)}"
+                     + ("" if i.grad is None or not i.final else
+                        " (same)" if abs(i.other_grad - i.grad) <= 1e-9 + 1e-7 * abs(i.grad)
+                        else " (differs)"))
+    if i.numeric is not None:
+        lines.append(f"  finite difference {fmt_val(i.numeric)}")
     if i.formula:
         lines.append(f"  {i.formula}")
     lines += ["  " + t for t in gradient_lines(i, e.terms, e.is_output, e.more_terms,
@@ -385,3 +400,50 @@ def compare_text(c: Comparison, width: int = 100) -> str:
     console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
     console.print(render_compare(c))
     return console.export_text().rstrip() + "\n"
+
+
+# ---------------------------------------------------------------- check_engine
+
+ENGINE_ROWS = 40  # rows of the node table printed; the report's rows hold them all
+
+
+def _opt_num(x: float | None) -> str:
+    return "—" if x is None else f"{x:.6g}"
+
+
+@text.register
+def _(e: eng.EngineCheck) -> str:
+    leaves = f"{e.gradients:,} lea{'f' if e.gradients == 1 else 'ves'}"
+    out = [f"engine check: {_n(e.nodes, 'node')} ({_n(e.op_nodes, 'operation')}, {leaves} "
+           f"taking a gradient); {e.backward}"]
+    if e.first is not None:
+        f = e.first
+        out.append(f"✗ first wrong rule in backward order: #{f.id} {f.node} (op '{f.op}')")
+        out.append(f"    {f.message}")
+        below = max(0, e.differ - 1)
+        if below and f.problem != "order":
+            out.append(f"    gradients differ at {_n(e.differ, 'node')}: those below it inherit "
+                       "its error")
+        rest = [x for x in e.findings if x is not f]
+        for x in rest[:10]:
+            out.append(f"  also #{x.id} {x.node} (op '{x.op}'): {x.message}")
+        if len(rest) > 10:
+            out.append(f"  … and {len(rest) - 10} more rule problems")
+    else:
+        out.append("✓ every node's rule and every gradient agree with backprop-tui"
+                   + (" and finite differences" if e.fd_nodes else ""))
+    out.append(f"{'node':<24} {'op':<6} {'value':>11} {'learner':>12} {'backprop-tui':>12} "
+               f"{'finite diff':>12}  {'grads':<7}  rule")
+    rows = e.rows
+    shown = rows[:ENGINE_ROWS]
+    if e.first is not None and all(r.id != e.first.id for r in shown):
+        shown = rows[: ENGINE_ROWS - 1] + [r for r in rows if r.id == e.first.id]
+    for r in shown:
+        name = f"#{r.id} {r.node}"
+        out.append(f"{name[:24]:<24} {(r.op or '·')[:6]:<6} {r.value:>11.6g} "
+                   f"{_opt_num(r.learner):>12} {_opt_num(r.backprop):>12} "
+                   f"{_opt_num(r.numeric):>12}  {r.grads:<7}  {r.rule}")
+    if len(rows) > len(shown):
+        out.append(f"… {len(rows) - len(shown):,} more nodes (the report's rows hold them all)")
+    out += [f"note: {n}" for n in e.notes]
+    return "\n".join(out)

@@ -19,13 +19,14 @@ import math
 from collections.abc import Callable
 
 from . import gradcheck
-from .events import Check, CheckRow, Error, Event, Info, NewSession, Statement, Warn
+from .events import Check, CheckRow, Defined, Error, Event, Info, NewSession, Statement, Warn
 from .graph import EvalError
 from .labels import label
 from .language import LangError, Program
 from .ops import INPUT, LITERAL
 from .registry import ALIASES, COMMANDS, MAX_COMMAND_CHARS, CommandError, unknown
 from .session_steps import Stepping
+from .textutil import clip
 
 Listener = Callable[[str, list[Event]], "list[Event] | None"]
 
@@ -46,6 +47,12 @@ class Session(Stepping):
         self.check_progress: Callable[[int, int], None] | None = None
         self.check_cancelled: Callable[[], bool] | None = None
         self.listeners: list[Listener] = []
+        # Gradients of the same graph from another engine (check_engine puts the learner's
+        # here) and finite-difference estimates made with them, by node: views show them
+        # beside backprop's through other_grad(i), fd_grad(i) and node_info(i).
+        self.other_grads: dict[int, float] = {}
+        self.other_name = ""
+        self.fd_grads: dict[int, float] = {}
         self._log: list[tuple] = []
         self._depth = 0  # run_line nesting: a :load runs lines inside a line
         self._start(program or Program())
@@ -146,8 +153,15 @@ class Session(Stepping):
 
     def _statement(self, text: str) -> list[Event]:
         nodes = self.prog.run(text, self.file, self.line)
+        defined: list[Event] = [Defined(f.name, list(f.params), clip(f.text, 80), f.ops,
+                                        f.redefines) for f in self.prog.defined]
         if not nodes:
-            return []
+            return defined
+        return defined + self.statement_event(text)
+
+    def statement_event(self, text: str) -> list[Event]:
+        """After statements were added to the program: make its output f (stepping
+        restarts) and report its value, with a warning when something overflowed."""
         self._label_index = None
         out = self.prog.output
         assert out is not None

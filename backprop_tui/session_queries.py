@@ -65,6 +65,9 @@ class Queries:
     _check_index: tuple[Check | None, dict[int, CheckRow]]
     _log: list[tuple]
     _off_errors: dict[int, str]
+    other_grads: dict[int, float]
+    other_name: str
+    fd_grads: dict[int, float]
     _off_stale: bool
 
     def _settle_off_cone(self) -> None: ...
@@ -212,7 +215,17 @@ class Queries:
                         shadowed=name is not None and self.prog.bindings.get(name) != i,
                         statement=self.prog.statement_text(i) if repl else "",
                         grad_state=self.grad_state(i), complete=self.grad_complete(i),
-                        verdict=self.check_verdict(i))
+                        verdict=self.check_verdict(i), call=g.call_name(i) or "",
+                        other_grad=self.other_grad(i), other_name=self.other_name,
+                        numeric=self.fd_grad(i))
+
+    def other_grad(self, i: int) -> float | None:
+        """Another engine's ∂f/∂node (the learner's, after check_engine), or None."""
+        return self.other_grads.get(i)
+
+    def fd_grad(self, i: int) -> float | None:
+        """The finite-difference estimate of ∂f/∂node made with other_grads, or None."""
+        return self.fd_grads.get(i)
 
     def check_verdict(self, i: int) -> CheckVerdict | None:
         """The last :check's verdict on node i, saying whether it applies to the gradient
@@ -287,8 +300,17 @@ class Queries:
 
     # ------------------------------------------------------------------ names
     def resolve(self, ref: str) -> int:
-        """A node from '#id', a name, or a label such as 3xy."""
+        """A node from '#id', a name, a call such as neuron#2 (its last node: the call's
+        value), or a label such as 3xy."""
         g = self.prog.graph
+        name, hash_, ordinal = ref.partition("#")
+        if name and hash_ and ordinal.isdigit() and g.calls:
+            call = next((c for c, (n, k, _) in enumerate(g.calls)
+                         if n == name and k == int(ordinal)), None)
+            if call is not None:
+                nodes = [i for i in range(g.calls[call][2], len(g)) if g.call_of.get(i) == call]
+                if nodes:
+                    return nodes[-1]
         if ref.startswith("#"):
             try:
                 i = int(ref[1:])

@@ -115,8 +115,8 @@ class Stepping(Queries):
                                              gi, gi * derivs[slot], before, after))
         kink = ""
         if g.is_kink(i):
-            kink = (f"{OPS[g.op[i]].name} is not differentiable at 0; backprop uses the "
-                    f"convention {OPS[g.op[i]].name}'(0) = 0")
+            op = OPS[g.op[i]]
+            kink = op.kink_text or f"{op.name} is not differentiable here"
         return Step("backward", i, label(g, i), g.value[i], g.grad[i], self.pos - f, len(self.bwd),
                     contributions=contribs, seeded=seeded_old is not None, final=True, kink=kink)
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 
 from .graph import Graph
 from .labels import Store, Style, render
-from .ops import CONST, INPUT, LEAVES, LITERAL, OP_INDEX, OPS
+from .ops import AUX_BASE, CONST, FNS, INPUT, LEAVES, LITERAL, OP_INDEX, OPS
 
 
 def _step(a: float, b: float, k: float) -> float:
@@ -48,9 +48,19 @@ AUX: dict[str, tuple[Callable[[float, float, float], float], str]] = {
     "step": (_step, "[{}>0]"),  # Iverson bracket, as in relu's deriv_text
     "sign": (_sign, "sign({})"),
 }
-_AUX_CODE = {name: len(OPS) + i for i, name in enumerate(AUX)}
-_FNS: tuple[Callable[[float, float, float], float], ...] = (
-    tuple(op.fn for op in OPS) + tuple(fn for fn, _ in AUX.values()))
+_AUX_CODE = {name: AUX_BASE + i for i, name in enumerate(AUX)}
+
+
+class _Fns:
+    """Op code -> function: the op table's (user operators included), then the aux ops."""
+
+    _aux = tuple(fn for fn, _ in AUX.values())
+
+    def __getitem__(self, code: int) -> Callable[[float, float, float], float]:
+        return FNS[code] if code < AUX_BASE else self._aux[code - AUX_BASE]
+
+
+_FNS = _Fns()
 _ADD, _SUB, _MUL, _DIV = OP_INDEX["add"], OP_INDEX["sub"], OP_INDEX["mul"], OP_INDEX["div"]
 _NEG, _POWK, _POW = OP_INDEX["neg"], OP_INDEX["powk"], OP_INDEX["pow"]
 

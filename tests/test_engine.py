@@ -16,7 +16,7 @@ import pytest
 from backprop_tui.graph import EvalError, Graph
 from backprop_tui.labels import LABEL_BUDGET, label
 from backprop_tui.language import parse
-from backprop_tui.ops import CONST, INPUT, LITERAL, OP_INDEX, OPS
+from backprop_tui.ops import BUILTIN_OPS, CONST, INPUT, LITERAL, OP_INDEX, OPS
 
 # Independent definitions of what each op computes (math, not the table).
 REFERENCE = {
@@ -37,11 +37,14 @@ REFERENCE = {
     "sigmoid": lambda a, b, k: 1 / (1 + math.exp(-a)),
     "relu": lambda a, b, k: max(a, 0.0),
     "abs": lambda a, b, k: a if a >= 0 else -a,
+    "max": lambda a, b, k: (a + b + abs(a - b)) / 2,
+    "min": lambda a, b, k: (a + b - abs(a - b)) / 2,
 }
 A_POINTS = (-2.3, -1.1, -0.4, 0.35, 0.8, 1.7, 3.2)
 B_POINTS = (-1.5, 0.6, 2.0, 3.0)
 K_POINTS = (2.0, 3.0, -1.0, 0.5, 2.5)
-OP_NODES = [op for op in OPS if op.arity > 0]
+# The built-in table (user operators registered by other tests are theirs to test).
+OP_NODES = [op for op in BUILTIN_OPS if op.arity > 0]
 
 
 def one_op_graph(code: int, a: float, b: float, k: float) -> tuple[Graph, int, int, int]:

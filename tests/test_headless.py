@@ -17,6 +17,7 @@ from backprop_tui.registry import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMOS = sorted((ROOT / "demos").glob("*.bp"))
+PY_DEMOS = sorted((ROOT / "demos").glob("*.py"))
 GOLDEN = Path(__file__).parent / "golden" / "seed.txt"
 
 
@@ -250,10 +251,22 @@ def test_every_demo_passes_headless(demo, capsys):
     assert passed >= 5, "every demo carries expectations"
 
 
+@pytest.mark.parametrize("demo", PY_DEMOS, ids=[d.name for d in PY_DEMOS])
+def test_every_python_demo_runs(demo):
+    """Python demos check themselves (own_engine.py asserts what its report says)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("BACKPROP_TUI_CHECK_ENGINE", None)
+    done = subprocess.run([sys.executable, str(demo)], capture_output=True, text=True, env=env,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+
+
 def test_the_required_demos_exist():
     names = {d.name for d in DEMOS}
     assert {"seed.bp", "neuron.bp", "fanout.bp", "kink.bp", "h-choice.bp", "errors.bp",
-            "big.bp"} <= names
+            "big.bp", "functions.bp"} <= names
+    assert {"own_engine.py", "make_big.py"} <= {d.name for d in PY_DEMOS}
     for demo in DEMOS:
         text = demo.read_text(encoding="utf-8")
         assert ":say " in text and ":expect " in text, demo.name

@@ -441,8 +441,8 @@ def test_function_used_as_a_name():
 def test_unknown_function():
     assert error("sinn(2)").message == "unknown function 'sinn'; did you mean sin?"
     assert error("foo(2)").message == (
-        "unknown function 'foo'; functions are abs, cos, exp, log, pow, relu, sigmoid, sin, "
-        "sqrt, tan, tanh")
+        "unknown function 'foo'; functions are abs, cos, exp, log, max, min, pow, relu, sigmoid, "
+        "sin, sqrt, sum, tan, tanh")
 
 
 def test_wrong_number_of_arguments():

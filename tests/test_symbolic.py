@@ -10,7 +10,7 @@ import pytest
 
 from backprop_tui.graph import Graph
 from backprop_tui.language import parse
-from backprop_tui.ops import INPUT, OP_INDEX, OPS
+from backprop_tui.ops import BUILTIN_OPS, INPUT, OP_INDEX, OPS
 from backprop_tui.symbolic import Dag, Symbolic
 
 # Each op wrapped so that random operands stay inside its domain and values stay modest.
@@ -33,12 +33,14 @@ TEMPLATES = {
     "sigmoid": "sigmoid({0})",
     "relu": "relu({0})",
     "abs": "abs({0})",
+    "max": "max({0}, {1})",
+    "min": "min({0}, {1})",
 }
-SMOOTH = [name for name in TEMPLATES if name not in ("relu", "abs")]
+SMOOTH = [name for name in TEMPLATES if name not in ("relu", "abs", "max", "min")]
 
 
 def test_templates_cover_every_op():
-    ops = {op.name for op in OPS if op.arity > 0}
+    ops = {op.name for op in BUILTIN_OPS if op.arity > 0}
     assert ops == set(TEMPLATES)
     # powk comes from x^3 with a literal exponent, pow from a variable exponent
     prog = parse("x = 1.5; y = 0.5; x^3 + x^y")
@@ -252,7 +254,7 @@ def test_huge_tree_sizes_add_in_log_space():
     assert d.tree_size(d.make(OP_INDEX["neg"], x)) == 2 and d.tree_exact(x)
 
 
-@pytest.mark.parametrize("op", [op for op in OPS if op.arity > 0], ids=lambda op: op.name)
+@pytest.mark.parametrize("op", [op for op in BUILTIN_OPS if op.arity > 0], ids=lambda op: op.name)
 def test_op_table_sym_builder_agrees_with_numeric_deriv(op):
     """Each op entry carries its local derivatives twice (numbers for backprop, a builder
     for symbolic): they must agree wherever the op is defined and smooth."""

@@ -12,5 +12,6 @@ from . import help  # :help
 from . import export  # :export
 from . import replaying  # :say :pause :expect :load
 from . import record  # :record
+from . import repeat  # :repeat
 
-__all__ = ["check", "export", "help", "inspect", "record", "replaying", "stepping"]
+__all__ = ["check", "export", "help", "inspect", "record", "repeat", "replaying", "stepping"]

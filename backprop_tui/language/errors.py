@@ -78,7 +78,7 @@ _ORDER = ["NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "OPERATOR", "EQ", "COLON", 
 
 def expected_words(terminals: set[str]) -> str:
     """'a number, a name or '('' from Lark's terminal names."""
-    names = set(terminals)
+    names = set(terminals) - {"DEFHEAD"}  # a definition's head starts with a name
     if len(names & _OPERATORS) >= 3:
         names -= _OPERATORS
         names.add("OPERATOR")

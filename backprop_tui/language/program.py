@@ -12,6 +12,7 @@ from ..textutil import clip, join_or
 from . import builder, names
 from .builder import Builder, E, Tok
 from .errors import LangError, Pending, Span, describe, expected_words, in_context, split_name
+from .functions import FunctionDef
 from .grammar import MAX_NESTING, MAX_SOURCE_CHARS, MAX_TOKENS, ROUGH_TOKEN, too_deep
 
 
@@ -30,6 +31,26 @@ class Program:
         # Warnings about how the last run read its text (x^2y is (x^2)·y): (message, node,
         # start, end) with offsets into the graph's source.
         self.notes: list[tuple[str, int, int, int]] = []
+        self.functions: dict[str, FunctionDef] = {}
+        self.defined: list[FunctionDef] = []  # what the last run() defined
+
+    @classmethod
+    def from_graph(cls, graph: Graph, output: int) -> Program:
+        """A program on a graph built elsewhere (the tracing API, an engine's rebuilt graph):
+        its inputs and named constants are bound by name, so :set and later statements can
+        use them. Every node's span is the graph's first chunk (add one if it has none)."""
+        prog = cls()
+        prog.graph = graph
+        if not graph.source.chunks:
+            graph.source.add("", "<graph>")
+        for i, name in graph.names.items():
+            o = graph.op[i]
+            if o == INPUT or o == CONST:
+                prog.bindings[name] = i
+                if o == CONST:
+                    prog.consts.add(name)
+        prog.output = output
+        return prog
 
     # -- building --
     def run(self, text: str, file: str = "<input>", first_line: int = 1) -> list[int]:
@@ -47,20 +68,29 @@ class Program:
         n0 = len(g)
         self.notes = []
         saved = (dict(self.bindings), set(self.consts), dict(self.builtin), self.output,
-                 self.last_name)
+                 self.last_name, dict(self.functions))
         base = g.source.add(text, file, first_line)
+        self.defined = []
         try:
             nodes = builder.build(self, text, base)
         except (Pending, UnexpectedInput, VisitError, RecursionError) as exc:
             err = self._error(exc, text, file, first_line)
             g.truncate(n0)
             g.source.drop_last()
-            self.bindings, self.consts, self.builtin, self.output, self.last_name = saved
+            (self.bindings, self.consts, self.builtin, self.output, self.last_name,
+             self.functions) = saved
             self.notes = []
+            self.defined = []
             raise err from None
         if nodes:
             self.output = nodes[-1]
         return nodes
+
+    def define(self, f: FunctionDef) -> None:
+        """Store a definition (a later one of the same name replaces it for later calls)."""
+        f.redefines = f.name in self.functions
+        self.functions[f.name] = f
+        self.defined.append(f)
 
     def bind(self, b: Builder, name_tok: Tok, e: E, kind: str | None) -> int:
         """name = e. kind 'real'/'const' with a number makes a leaf; None names a node."""
@@ -91,7 +121,7 @@ class Program:
         close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
         if close:
             return f"unknown name '{clip(name, 30)}'; did you mean {join_or(close)}?"
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or name in self.functions:
             return f"{name} is a function; call it as {name}(...)"
         return f"unknown name '{clip(name, 30)}'; give it a value first, e.g. {clip(name, 30)} = 1"
 

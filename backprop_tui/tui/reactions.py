@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from .. import events as ev
 from ..comparison import Compare
+from ..engine_events import EngineCheck
 from ..render_text import text
 from .base import AppBase
 from .widgets.banner import NarrationBanner
@@ -74,6 +75,7 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
     ev.Warn: Reaction(style="warning", note=True),
     ev.Info: Reaction(line="answer", note=True),
     ev.NewSession: Reaction(line="answer", note=True),
+    ev.Defined: Reaction(line="answer", note=True),
     ev.Phase: Reaction(style="phase", line="answer", note=True),
     ev.BreakHit: Reaction(style="break", line="answer", note=True),
     ev.ShowNode: Reaction(line="pointer", apply=_inspect, line_text=_shown_where),
@@ -88,6 +90,7 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
                         restyle=lambda e: "expect" if e.passed else "fail"),
     ev.Load: Reaction(),
     ev.Echo: Reaction(),
+    EngineCheck: Reaction(style="check", table=True, tab="tab-log"),
     Compare: Reaction(table=True, line="pointer", tab="tab-log", line_text=_compared_where),
 }
 _PLAIN = Reaction()

@@ -15,8 +15,20 @@ import backprop_tui.events as ev
 from backprop_tui.render_text import text
 from backprop_tui.session import Session
 
-EVENT_TYPES = [c for c in vars(ev).values()
-               if isinstance(c, type) and issubclass(c, ev.Event) and c is not ev.Event]
+def _event_types() -> list[type[ev.Event]]:
+    """Every event type the package defines (events.py and the modules beside it)."""
+    import backprop_tui  # noqa: F401  loads the modules that define events
+
+    found, todo = [], [ev.Event]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls is not ev.Event and cls.__module__.startswith("backprop_tui."):
+            found.append(cls)
+    return found
+
+
+EVENT_TYPES = _event_types()
 
 
 def test_events_import_only_the_standard_library():

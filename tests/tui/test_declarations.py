@@ -154,7 +154,7 @@ def _event_types() -> list[type[ev.Event]]:
     while todo:
         cls = todo.pop()
         todo += cls.__subclasses__()
-        if cls is not ev.Event and cls.__module__ == ev.__name__:
+        if cls is not ev.Event and cls.__module__.startswith("backprop_tui."):
             found.append(cls)
     return found
 
