@@ -15,6 +15,7 @@ import backprop_tui.events as ev
 from backprop_tui.render_text import text
 from backprop_tui.session import Session
 
+
 def _event_types() -> list[type[ev.Event]]:
     """Every event type the package defines (events.py and the modules beside it)."""
     import backprop_tui  # noqa: F401  loads the modules that define events
