@@ -7,14 +7,17 @@ Every view renders these: the TUI as widgets, headless mode as a transcript (ren
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 PhaseName = Literal["forward", "backward"]
 PhaseStatus = Literal["done", "reset"]
 Verdict = Literal["pass", "fail", "kink"]
-CheckMode = Literal["central", "forward"]
+CheckMode = Literal["central", "forward", "richardson", "complex"]
 ExpectWhat = Literal["value", "grad", "check", "error"]
+# What stepping computes: backprop (a forward then a backward pass) or forward-mode AD
+# (tangent passes, one per seeded input).
+Mode = Literal["reverse", "forward"]
 # The state of a node's gradient as the stepping session has it.
 GradState = Literal["none", "not computed", "partial", "final"]
 
@@ -66,8 +69,21 @@ class Contribution:
 
 
 @dataclass
+class TangentTerm:
+    """One operand's share of a forward-mode step: ∂v/∂u · u̇ (u̇ = 0: no share)."""
+
+    operand_id: int
+    operand: str
+    local: float
+    local_text: str
+    tangent: float  # u̇, the operand's tangent in this pass
+    product: float
+
+
+@dataclass
 class Step(Event):
-    """One forward or backward step."""
+    """One forward or backward step. In forward mode (mode "forward") every step is a
+    forward step that also computes the node's tangent ∂node/∂seed."""
 
     kind: ClassVar[str] = "step"
     phase: PhaseName
@@ -82,6 +98,12 @@ class Step(Event):
     seeded: bool = False
     final: bool = False
     kink: str = ""
+    mode: Mode = "reverse"
+    tangent: float | None = None  # forward mode: ∂node/∂seed
+    tangent_terms: list[TangentTerm] = field(default_factory=list)
+    seed: str = ""  # forward mode: the input this pass differentiates by
+    pass_no: int = 0  # forward mode: 1-based tangent pass, of `passes`
+    passes: int = 0
 
 
 @dataclass
@@ -167,6 +189,7 @@ class NodeInfo:
     operands: list[int]
     span: str
     formula: str = ""
+    tangent: float | None = None  # forward mode: ∂node/∂seed, once computed in this pass
 
 
 @dataclass
@@ -209,10 +232,15 @@ class CheckRow:
     h: float
     verdict: Verdict
     evals: int
+    mode: CheckMode = "central"
+    wrt: int | None = None  # order 2: the row is ∂²f/∂(id)∂(wrt), wrt the perturbed input
 
 
 @dataclass
 class Check(Event):
+    """:check — backprop's gradient (order 1) or the Hessian (order 2, evals counting
+    gradient evaluations) against finite differences or the complex step."""
+
     kind: ClassVar[str] = "check"
     mode: CheckMode
     rows: list[CheckRow]
@@ -222,15 +250,20 @@ class Check(Event):
     rtol: float
     all_pass: bool
     cancelled: bool = False
+    order: int = 1
 
 
 @dataclass
 class HSweepRow:
     h: float
     forward: float
-    forward_err: float
+    forward_err: float  # |estimate − backprop|
     central: float
     central_err: float
+    richardson: float = math.nan
+    richardson_err: float = math.nan
+    complex: float = math.nan
+    complex_err: float = math.nan
 
 
 @dataclass
@@ -242,6 +275,8 @@ class HSweep(Event):
     rows: list[HSweepRow]
     best_forward: float
     best_central: float
+    best_richardson: float = math.nan
+    best_complex: float = math.nan
 
 
 @dataclass
@@ -252,6 +287,10 @@ class Summary(Event):
     output: dict[str, Any] | None
     inputs: list[dict[str, Any]]
     nodes: list[dict[str, Any]]
+    # Passes for all of f's partials: {"inputs": n, "forward_mode": n (tangent passes),
+    # "reverse_mode": 2 (one forward, one backward)}. Text only: the JSON object keeps
+    # issue 2's shape.
+    passes: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return json_num({"event": "summary", "output": self.output, "inputs": self.inputs,
@@ -311,88 +350,3 @@ class Echo(Event):
     source: str
     file: str
     at_line: int
-
-
-# ---------------------------------------------------------------- :compare
-
-@dataclass
-class Timing:
-    seconds: float  # wall time of one run of the method (all n partial derivatives)
-    runs: int = 1  # how many runs the figure is taken over
-    estimated: bool = False  # extrapolated from a sample (the full run would exceed the budget)
-
-
-@dataclass
-class InputRow:
-    name: str
-    node: int
-    value: float
-    backprop: float
-    fd_central: float | None  # None: not computed within the time budget
-    fd_forward: float | None
-    symbolic: float | None
-    tree_size: int | None  # ∂f/∂x written out as a tree, in nodes (exact below 2^62)
-    tree_log10: float | None  # log10 of tree_size, for sizes too large to print
-    dag_size: int | None  # with shared subexpressions, in nodes
-    tree_ops: int | None  # operations only (what sympy's count_ops counts)
-    dag_ops: int | None
-    text: str | None  # the derivative, elided past the compare module's text budget
-
-
-@dataclass
-class Comparison:
-    output: int
-    label: str
-    value: float
-    n_inputs: int  # inputs in the output's cone
-    n_nodes: int  # graph nodes in the output's cone (leaves included)
-    op_nodes: int  # operation nodes in the cone: the forward pass's operations
-    fd_forward_evals: int  # n + 1
-    fd_central_evals: int  # 2n
-    fd_forward_ops: int  # evaluations × op_nodes
-    fd_central_ops: int
-    bp_forward_ops: int
-    bp_backward_derivs: int  # local-derivative evaluations: one per op node
-    bp_backward_pushes: int  # gradient pushes: edges into nodes that take a gradient
-    bp_ratio: float  # backward pushes / forward ops
-    f_tree_size: int  # f itself as a tree
-    f_dag_size: int
-    inputs: list[InputRow] = field(default_factory=list)
-    symbolic_skipped: int = 0  # inputs whose derivative was not built within the budget
-    time_forward: Timing | None = None
-    time_backward: Timing | None = None
-    time_backprop: Timing | None = None  # forward + backward
-    time_fd_forward: Timing | None = None
-    time_fd_central: Timing | None = None
-    time_symbolic: Timing | None = None  # build and evaluate all n derivatives
-    time_budget: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data: non-finite floats become None, huge sizes floats (or None)."""
-        out = _jsonable(asdict(self))
-        assert isinstance(out, dict)
-        return out
-
-
-def _jsonable(x: object) -> object:
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 62:
-        # Tree sizes reach 2^100000 on deep shared graphs: too long to print as an int.
-        return float(x) if x.bit_length() < 1000 else None
-    return x
-
-
-@dataclass
-class Compare(Event):
-    """:compare — finite differences, symbolic differentiation and backprop side by side."""
-
-    kind: ClassVar[str] = "compare"
-    result: Comparison
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"event": self.kind, "line": self.line, **self.result.to_dict()}

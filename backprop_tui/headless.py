@@ -24,6 +24,7 @@ from .events import Error, Event, Expect, Pause, Phase, Say, Summary
 from .graph import EvalError
 from .labels import fmt_val
 from .registry import CommandError
+from .render_text import passes_line
 from .render_text import text as event_text
 from .replay import ReplayError, ScriptLine, Tally, iter_lines, iter_text, run_line
 from .session import Session
@@ -234,6 +235,8 @@ def summary_table(summary: Summary) -> list[str]:
             lines.append(f"  {r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}")
             if k == 0:
                 lines.append("  " + "  ".join("─" * w for w in widths))
+    if summary.passes.get("inputs"):
+        lines.append("  " + passes_line(summary.passes))
     return lines
 
 

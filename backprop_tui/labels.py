@@ -250,23 +250,29 @@ def _num(x: float) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
-def numbers(g: Graph, i: int) -> str:
-    """The node's operation with its operands' values: '3 × 2', 'sin(0.5)', '2²'."""
-    o = g.op[i]
+def apply_text(o: int, k: float, x: str, y: str = "") -> str:
+    """Operation o applied to operand texts: 'x × y', 'sin(x)', 'x²', '-x', 'x^y'."""
     op = OPS[o]
-    v = g.value
-    if op.arity == 0:
-        return fmt_val(v[i])
-    x = _num(v[g.a[i]])
     if op.kind == "call":
-        return f"{op.symbol}({fmt_val(v[g.a[i]])})"
+        return f"{op.symbol}({x})"
     if op.kind == "prefix":
         return f"-{x}"
     if op.kind == "powk":
-        sup = superscript(g.k[i])
-        return x + (sup if sup is not None else "^" + _num(g.k[i]))
+        sup = superscript(k)
+        return x + (sup if sup is not None else "^" + _num(k))
     sym = "×" if o == _MUL else op.symbol
-    return f"{x} {sym} {_num(v[g.b[i]])}"
+    return f"{x} {sym} {y}"
+
+
+def numbers(g: Graph, i: int) -> str:
+    """The node's operation with its operands' values: '3 × 2', 'sin(0.5)', '2²'."""
+    o = g.op[i]
+    v = g.value
+    if OPS[o].arity == 0:
+        return fmt_val(v[i])
+    if OPS[o].kind == "call":
+        return apply_text(o, g.k[i], fmt_val(v[g.a[i]]))
+    return apply_text(o, g.k[i], _num(v[g.a[i]]), _num(v[g.b[i]]) if g.b[i] >= 0 else "")
 
 
 def formula(g: Graph, i: int) -> str:
@@ -280,17 +286,21 @@ def formula(g: Graph, i: int) -> str:
 def deriv_text(g: Graph, i: int, slot: int) -> str:
     """Local derivative of node i with respect to operand `slot`, in symbols: '2x', '3', 'y'."""
     o = g.op[i]
-    op = OPS[o]
     a = _operand_text(label(g, g.a[i]))
+    b = _operand_text(label(g, g.b[i])) if OPS[o].arity == 2 else ""
+    return local_text(o, g.k[i], slot, a, b)
+
+
+def local_text(o: int, k: float, slot: int, a: str, b: str = "") -> str:
+    """Operation o's local derivative for operand `slot`, in terms of operand texts a and b
+    (already parenthesised where they need it)."""
     if o == _POWK:
-        kk = g.k[i]
-        if kk == 2:
+        if k == 2:
             return f"2{a}" if a[0].isalpha() or a[0] == "(" else f"2·{a}"
-        sup = superscript(kk - 1)
-        power = a + (sup if sup is not None else f"^{fmt_num(kk - 1)}")
-        return f"{fmt_num(kk)}{power}" if kk != 1 else "1"
-    b = _operand_text(label(g, g.b[i])) if op.arity == 2 else ""
-    return op.deriv_text[slot].format(a=a, b=b)
+        sup = superscript(k - 1)
+        power = a + (sup if sup is not None else f"^{fmt_num(k - 1)}")
+        return f"{fmt_num(k)}{power}" if k != 1 else "1"
+    return OPS[o].deriv_text[slot].format(a=a, b=b)
 
 
 def kind_name(g: Graph, i: int) -> str:

@@ -4,10 +4,16 @@ The TUI, replay files and headless mode all drive a Session with the same lines 
 statement of the language, or a ``:command``) and render the events it returns. Views read
 the session through its public model (the queries below) and never its undo log.
 
-Stepping model. Forward steps evaluate the op nodes of the output's cone in topological
-order; backward steps visit every node of the cone in reverse order (the first seeds
-∂f/∂f = 1), pushing the node's gradient to its operands. Each step appends what it changed
-to an undo log, so ``:back`` costs O(1) per step at any position.
+Stepping model. The session owns the position (steps taken) and an undo log with one
+entry per step; the stepping mode owns the step rules (steps.py). In reverse mode
+(reverse_steps.py, backprop) forward steps evaluate the op nodes of the output's cone in
+topological order and backward steps visit every node of the cone in reverse order (the
+first seeds ∂f/∂f = 1), pushing the node's gradient to its operands; in forward mode
+(forward_steps.py) each step computes a node's value and tangent, one pass per seeded
+input. ``:back`` costs O(1) per step at any position, in either mode.
+
+The read-only model for views (node_info, chain_terms, resolve, summary, ...) is in
+queries.py, a mixin of Session.
 
 Listeners. After each line run from outside (not the lines a :load runs inside it), the
 session calls every listener with the line and its events: the recorder is one.
@@ -15,63 +21,27 @@ session calls every listener with the line and its events: the recorder is one.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import gradcheck
-from .events import (
-    Back,
-    BreakHit,
-    Check,
-    Contribution,
-    Error,
-    Event,
-    GradState,
-    Info,
-    LocalDeriv,
-    NodeInfo,
-    Phase,
-    Statement,
-    Step,
-    Summary,
-    Warn,
-)
+from .events import Back, BreakHit, Check, Error, Event, Info, Mode, Statement, Step, Warn
+from .forward_steps import ForwardSteps
 from .graph import EvalError, Graph
-from .labels import deriv_text, fmt_val, formula, kind_name, label
+from .labels import label
 from .language import LangError, Program
 from .ops import OPS
+from .queries import ChainTerm, Queries
 from .registry import ALIASES, COMMANDS, MAX_COMMAND_CHARS, CommandError, unknown
-from .textutil import clip
+from .reverse_steps import ReverseSteps
+from .steps import Steps
 
-_NAN = math.nan
+__all__ = ["ChainTerm", "Listener", "Session"]
 
 Listener = Callable[[str, list[Event]], None]
 
 
-@dataclass(frozen=True)
-class ChainTerm:
-    """One term of ∂f/∂node = Σ over consumers c of ∂f/∂c · ∂c/∂node."""
-
-    consumer: int
-    consumer_label: str
-    local: float  # ∂c/∂node at the stored values
-    local_text: str
-    upstream: float  # ∂f/∂c as it is now
-    product: float
-    arrived: bool  # c's backward step has pushed this term
-
-
-def _normalise(text: str) -> str:
-    """Label text as typed: no spaces or product signs, ASCII minus, ^ for superscripts."""
-    text = text.replace("**", "^")
-    for ch in " \t*×·":
-        text = text.replace(ch, "")
-    return text.replace("−", "-")
-
-
-class Session:
+class Session(Queries):
     def __init__(self, program: Program | None = None) -> None:
         self.prog = program or Program()
         self.line = 0
@@ -88,10 +58,15 @@ class Session:
         self.fwd: list[int] = []  # forward steps' nodes, in order (read-only for views)
         self.bwd: list[int] = []  # backward steps' nodes, in order
         self.pos = 0  # steps taken
+        self.mode: Mode = "reverse"
+        self.seeds: list[int] = []  # forward mode: the input each tangent pass seeds
+        self._all_inputs = False  # forward mode over every input of f (seeds follow f)
+        self._inputs: list[tuple[str, int]] = []  # f's inputs (name, node)
         self._fwd_index: list[int] = []
         self._bwd_index: list[int] = []
         self._consumers: tuple[list[int], list[int]] | None = None
         self._log: list[tuple] = []
+        self._steps: Steps = ReverseSteps(self.prog.graph, -1, [], [], [])
         self._label_index: dict[str, list[int]] | None = None
         self._depth = 0  # run_line nesting: a :load runs lines inside a line
         if self.prog.output is not None:
@@ -191,16 +166,35 @@ class Session:
             self._fwd_index[i] = k
         for k, i in enumerate(self.bwd):
             self._bwd_index[i] = k
+        self._inputs = [(name, i) for name, i in self.prog.inputs() if self._bwd_index[i] >= 0]
+        if self.mode == "forward" and self._all_inputs:
+            self.seeds = [i for _, i in self._inputs]
         self._consumers = None
+        self._new_steps()
+
+    def set_mode(self, mode: Mode, seeds: list[int] | None = None) -> None:
+        """Step by backprop ("reverse") or by forward-mode AD, one tangent pass per seed
+        (None: every input of f, following f when it changes). Resets stepping."""
+        self.mode = mode
+        self._all_inputs = mode == "forward" and seeds is None
+        if mode == "reverse":
+            self.seeds = []
+        else:
+            self.seeds = [i for _, i in self._inputs] if seeds is None else list(seeds)
+        self._new_steps()
+
+    def _new_steps(self) -> None:
+        g, out = self.prog.graph, self.output
+        if out is None:
+            return
+        if self.mode == "forward":
+            self._steps = ForwardSteps(g, out, self.fwd, self.bwd, self._inputs, self.seeds)
+        else:
+            self._steps = ReverseSteps(g, out, self.fwd, self.bwd, self._inputs)
         self._reset_state()
 
     def _reset_state(self) -> None:
-        g = self.prog.graph
-        value, grad = g.value, g.grad
-        for i in self.fwd:
-            value[i] = _NAN
-        for i in self.bwd:
-            grad[i] = 0.0
+        self._steps.reset()
         self.pos = 0
         self._log.clear()
 
@@ -209,37 +203,34 @@ class Session:
             raise CommandError("no program yet: type an expression, e.g. x = 2; x^2 + 1")
         return self.output
 
-    # ------------------------------------------------------------------ queries
+    # ------------------------------------------------------------------ position queries
     @property
     def steps_total(self) -> int:
-        return len(self.fwd) + len(self.bwd)
+        return self._steps.total
 
     @property
     def in_backward(self) -> bool:
         """A backward step has been taken."""
-        return self.pos > len(self.fwd)
+        return self._steps.in_backward(self.pos)
 
     def progress(self) -> tuple[str, int, int]:
         """('forward', 3, 5) or ('backward', 2, 9): the phase and steps done in it."""
-        f = len(self.fwd)
-        if self.pos <= f:
-            return "forward", self.pos, f
-        return "backward", self.pos - f, len(self.bwd)
+        return self._steps.progress(self.pos)
 
     def progress_text(self) -> str:
         if self.output is None:
             return "no program"
-        phase, k, n = self.progress()
-        if phase == "backward" and k == n:
-            return f"done: backward {k}/{n}"
-        return f"{phase} {k}/{n}"
+        return self._steps.progress_text(self.pos)
+
+    def passes_text(self) -> str:
+        """What all of f's partials cost in passes, in each mode (for a status line)."""
+        n = len(self._inputs)
+        return (f"all {n} partial{'s' * (n != 1)}: reverse mode 1 forward + 1 backward pass, "
+                f"forward mode {n} tangent pass{'es' * (n != 1)}")
 
     def current(self) -> int | None:
         """The node of the last step taken, or None at the start."""
-        if self.pos == 0:
-            return None
-        f = len(self.fwd)
-        return self.fwd[self.pos - 1] if self.pos <= f else self.bwd[self.pos - 1 - f]
+        return self._steps.node_at(self.pos)
 
     def forward_step_of(self, i: int) -> int:
         """0-based index of node i's forward step, or -1 (a leaf, or not part of f)."""
@@ -254,231 +245,57 @@ class Session:
         return self.backward_step_of(i) >= 0
 
     def computed(self, i: int) -> bool:
-        k = self.forward_step_of(i)
-        return k < 0 or k < self.pos
+        return self._steps.computed(self.forward_step_of(i), self.pos)
 
     def final(self, i: int) -> bool:
-        k = self.backward_step_of(i)
-        return k >= 0 and k < self.pos - len(self.fwd)
+        return self._steps.final(self.backward_step_of(i), self.pos)
 
-    def grad_state(self, i: int) -> GradState:
-        """none: no gradient (a constant, or not part of f) · not computed: the backward pass
-        has not started · partial: some contributions are in · final: its step is taken."""
-        if not self.in_cone(i) or not self.prog.graph.takes_grad(i):
-            return "none"
-        if self.final(i):
-            return "final"
-        return "partial" if self.in_backward else "not computed"
+    def tangent(self, i: int) -> float | None:
+        """Forward mode: ∂node/∂seed once this pass has computed it (None otherwise, and
+        in reverse mode)."""
+        return self._steps.tangent(i, self.forward_step_of(i), self.pos) if self.in_cone(i) else None
 
-    def node_info(self, i: int) -> NodeInfo:
-        g = self.prog.graph
-        computed = self.computed(i)
-        grad = g.grad[i] if g.takes_grad(i) and self.in_cone(i) else None
-        return NodeInfo(i, label(g, i), kind_name(g, i), g.value[i] if computed else None, grad,
-                        self.final(i), list(g.operands(i)), str(self.prog.span(i)),
-                        formula(g, i) if computed and not g.is_leaf(i) else "")
+    def seed(self) -> int | None:
+        """Forward mode: the input the current tangent pass seeds."""
+        return self._steps.seed_at(self.pos)
 
-    def local_derivatives(self, i: int) -> list[LocalDeriv]:
-        """∂i/∂operand for each operand, once i and its operands are computed (else [])."""
-        g = self.prog.graph
-        if g.is_leaf(i) or not self.computed(i) or not all(self.computed(j) for j in g.operands(i)):
-            return []
-        derivs = g.local_derivs(i)
-        return [LocalDeriv(j, label(g, j), deriv_text(g, i, slot), derivs[slot])
-                for slot, j in enumerate(g.operands(i))]
+    def tangent_pass(self) -> tuple[int, int]:
+        """Forward mode: (0-based pass the position is in, passes); (0, 0) in reverse mode."""
+        steps = self._steps
+        return (steps.locate(self.pos)[0], len(self.seeds)) if isinstance(steps, ForwardSteps) else (0, 0)
 
-    def consumers(self, i: int) -> list[int]:
-        """The nodes of f's graph that read node i, once per edge, in creation order."""
-        if self.output is None:
-            return []
-        if self._consumers is None:
-            self._consumers = self.prog.graph.consumers(self.output)
-        start, items = self._consumers
-        return items[start[i]:start[i + 1]] if i + 1 < len(start) else []
+    def pass_results(self) -> list[tuple[int, float]]:
+        """Forward mode: (seed, ∂f/∂seed) for each tangent pass finished."""
+        steps = self._steps
+        return list(zip(self.seeds, steps.results, strict=False)) if isinstance(steps, ForwardSteps) else []
 
-    def chain_terms(self, i: int) -> list[ChainTerm]:
-        """∂f/∂i as the chain rule writes it: one term per consumer c of i in f's graph,
-        ∂f/∂c · ∂c/∂i, with the numbers as they are now and whether c has pushed it."""
-        g = self.prog.graph
-        terms = []
-        for c in dict.fromkeys(self.consumers(i)):  # x·x: one consumer, two terms
-            known = self.computed(c) and all(self.computed(j) for j in g.operands(c))
-            derivs = g.local_derivs(c) if known else ()
-            for slot, j in enumerate(g.operands(c)):
-                if j != i:
-                    continue
-                d = derivs[slot] if known else _NAN
-                up = g.grad[c] if self.in_backward else _NAN
-                terms.append(ChainTerm(c, label(g, c), d, deriv_text(g, c, slot), up, up * d,
-                                       self.final(c)))
-        return terms
-
-    def received(self) -> dict[int, float]:
-        """The nodes the backward step just taken pushed to, each with its gradient before
-        the push: O(1), for views that redraw every frame."""
-        if not self.in_backward or not self._log:
-            return {}
-        return {j: before for j, before in reversed(self._log[-1][2])}
-
-    def current_step(self) -> Step | None:
-        """The event of the step just taken (None at the start)."""
-        if self.pos == 0:
-            return None
-        return self._step_event()
-
-    def last_contributions(self) -> list[Contribution]:
-        """What the backward step just taken pushed to its operands ([] otherwise)."""
-        step = self.current_step()
-        return step.contributions if step is not None and step.phase == "backward" else []
-
-    def resolve(self, ref: str) -> int:
-        """A node from '#id', a name, or a label such as 3xy."""
-        g = self.prog.graph
-        if ref.startswith("#"):
-            try:
-                i = int(ref[1:])
-            except ValueError:
-                raise CommandError(f"'{clip(ref)}' is not a node id; ids look like #4") from None
-            if not 0 <= i < len(g):
-                raise CommandError(f"no node {ref}; ids run from #0 to #{len(g) - 1}")
-            return i
-        if ref in self.prog.bindings:
-            return self.prog.bindings[ref]
-        if self._label_index is None:
-            index: dict[str, list[int]] = {}
-            for i in range(len(g)):
-                index.setdefault(_normalise(label(g, i)), []).append(i)
-            self._label_index = index
-        found = self._label_index.get(_normalise(ref))
-        if found:
-            # Prefer a node the current output depends on, then the newest.
-            in_cone = [i for i in found if self.in_cone(i)]
-            return (in_cone or found)[-1]
-        close = difflib.get_close_matches(_normalise(ref), list(self._label_index), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; :nodes lists them"
-        raise CommandError(f"no node '{clip(ref)}'{hint}")
-
-    def summary(self) -> Summary:
-        """The program's output and gradients from full passes (independent of stepping)."""
-        g = self.prog.graph
-        out = self.output
-        if out is None:
-            return Summary(None, [], [])
-        ref = gradcheck.reference(g, out)
-        return Summary(
-            {"label": label(g, out), "value": ref.value[out]},
-            [{"name": name, "value": ref.value[i], "grad": ref.grad[i]}
-             for name, i in self.prog.inputs()],
-            [{"id": i, "label": label(g, i), "op": OPS[g.op[i]].name, "value": ref.value[i],
-              "grad": ref.grad[i] if g.takes_grad(i) else None, "operands": list(g.operands(i))}
-             for i in range(len(g))],
-        )
-
-    def eval_error(self, err: EvalError) -> Error:
-        """The error event for an evaluation that stopped at a node: where and why."""
-        g = self.prog.graph
-        span = self.prog.span(err.node)
-        where = self.prog.error_at(err.node, err.message)
-        return Error(f"cannot evaluate {label(g, err.node)} at {span}: {err.message}",
-                     file=span.file, at_line=span.line, col=span.col, span=str(span),
-                     caret=where.caret())
+    def pass_end(self) -> int:
+        """The position where the current pass ends: the forward pass, or a tangent pass."""
+        return self._steps.pass_end(self.pos)
 
     # ------------------------------------------------------------------ stepping
     def _advance(self) -> int:
         """Take one step without building an event; returns the node. Raises EvalError."""
-        g = self.prog.graph
-        f = len(self.fwd)
-        if self.pos < f:
-            i = self.fwd[self.pos]
-            old = g.value[i]
-            g.value[i] = g.eval_node(i)
-            self._log.append((i, old))
-        else:
-            i = self.bwd[self.pos - f]
-            grad = g.grad
-            seeded_old = None
-            if i == self.output:
-                seeded_old = grad[i]
-                grad[i] = 1.0
-            pushes = []
-            if not g.is_leaf(i):
-                gi = grad[i]
-                for j, d in zip(g.operands(i), g.local_derivs(i), strict=True):
-                    if g.takes_grad(j):
-                        pushes.append((j, grad[j]))
-                        grad[j] += gi * d
-            # A tuple of atomics, so the cyclic GC stops tracking it: a long log stays cheap.
-            self._log.append((i, seeded_old, tuple(pushes)))
+        i, entry = self._steps.advance(self.pos)
+        self._log.append(entry)
         self.pos += 1
         return i
 
     def _undo(self) -> None:
-        g = self.prog.graph
         self.pos -= 1
-        entry = self._log.pop()
-        if self.pos < len(self.fwd):
-            i, old = entry
-            g.value[i] = old
-        else:
-            i, seeded_old, pushes = entry
-            for j, before in reversed(pushes):
-                g.grad[j] = before
-            if seeded_old is not None:
-                g.grad[i] = seeded_old
+        self._steps.undo(self.pos, self._log.pop())
 
     def _step_event(self) -> Step:
         """The event for the step just taken (reads the undo log's top entry)."""
-        g = self.prog.graph
-        f = len(self.fwd)
-        i = self.current()
-        assert i is not None
-        if self.pos <= f:
-            return Step("forward", i, label(g, i), g.value[i], None, self.pos, f, formula(g, i))
-        _, seeded_old, pushes = self._log[-1]
-        contribs = []
-        if pushes:
-            gi = g.grad[i]
-            derivs = g.local_derivs(i)
-            running: dict[int, float] = {}
-            for slot, j in enumerate(g.operands(i)):
-                if not g.takes_grad(j):
-                    continue
-                before = running.get(j, next(b for jj, b in pushes if jj == j))
-                after = before + gi * derivs[slot]
-                running[j] = after
-                contribs.append(Contribution(j, label(g, j), derivs[slot], deriv_text(g, i, slot),
-                                             gi, gi * derivs[slot], before, after))
-        kink = ""
-        if g.is_kink(i):
-            kink = (f"{OPS[g.op[i]].name} is not differentiable at 0; backprop uses the "
-                    f"convention {OPS[g.op[i]].name}'(0) = 0")
-        grad = g.grad[i] if g.takes_grad(i) else None
-        return Step("backward", i, label(g, i), g.value[i], grad, self.pos - f, len(self.bwd),
-                    contributions=contribs, seeded=seeded_old is not None, final=True, kink=kink)
+        return self._steps.event(self.pos, self._log[-1])
 
     def _checks_after(self, i: int) -> list[Event]:
         """Warnings and phase-end events after the step at node i."""
-        g = self.prog.graph
-        out: list[Event] = []
+        return self._steps.after(self.pos, i, self._log[-1])
+
+    def _at_phase_end(self) -> bool:
         f = len(self.fwd)
-        value = g.value[i] if self.pos <= f else g.grad[i]
-        if not math.isfinite(value):
-            what = "value" if self.pos <= f else "gradient"
-            out.append(Warn(f"{what} is {value}", i, label(g, i)))
-        if self.pos > f and self._log[-1][2]:
-            for j, _ in self._log[-1][2]:
-                if not math.isfinite(g.grad[j]):
-                    out.append(Warn(f"gradient became {g.grad[j]} (from {label(g, i)})", j,
-                                    label(g, j)))
-        if self.pos == f:
-            assert self.output is not None
-            out.append(Phase("forward", "done", f"forward pass done: f = {label(g, self.output)} = "
-                             f"{fmt_val(g.value[self.output])}; next, the backward pass"))
-        elif self.pos == self.steps_total:
-            grads = ", ".join(f"∂f/∂{name} = {fmt_val(g.grad[n])}" for name, n in self.prog.inputs()
-                              if self.in_cone(n))
-            out.append(Phase("backward", "done", "backward pass done" + (f": {grads}" if grads else "")))
-        return out
+        return self.pos == self.steps_total or (f > 0 and self.pos % f == 0)
 
     def step(self, n: int = 1, verbose: bool = True, stop_at_breaks: bool = False) -> list[Event]:
         """Take up to n steps. Verbose: an event per step; else one summary line."""
@@ -488,7 +305,8 @@ class Session:
         while taken < n:
             if self.pos >= self.steps_total:
                 if taken == 0:
-                    events.append(Info("at the end: both passes are done (:back or :reset)"))
+                    done = "both passes are done" if self.mode == "reverse" else "every tangent pass is done"
+                    events.append(Info(f"at the end: {done} (:back or :reset)"))
                 break
             try:
                 i = self._advance()
@@ -499,7 +317,7 @@ class Session:
             if verbose:
                 events.append(self._step_event())
                 events.extend(self._checks_after(i))
-            elif self.pos == len(self.fwd) or self.pos == self.steps_total:
+            elif self._at_phase_end():
                 events.extend(self._checks_after(i))
             if stop_at_breaks:
                 reason = self._break_reason(i)

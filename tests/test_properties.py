@@ -391,3 +391,69 @@ def test_stepping_invariants(text: str, commands: list[str]) -> None:
                 if g.takes_grad(i):
                     a, b = g.grad[i], ref.grad[i]
                     assert _same([a], [b]) or abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
+
+
+# ---------------------------------------------------------------------------------------
+# (d) Second order (issue 13): the Hessian by forward-over-reverse against sympy's.
+
+def _abs_hessian_scale(g, output: int, j: int) -> list[float]:
+    """Column j of forward-over-reverse run on absolute values (|tangents|, |local and
+    second derivatives|): the sum of |terms| that rounding in H[:, j] is relative to."""
+    from backprop_tui.ops import OPS
+
+    n = len(g)
+    t = [0.0] * n
+    t[j] = 1.0
+    for i in range(output + 1):
+        if not g.is_leaf(i):
+            t[i] = sum(abs(d) * t[k] for k, d in zip(g.operands(i), g.local_derivs(i), strict=True))
+    gr, gd = [0.0] * n, [0.0] * n
+    gr[output] = 1.0
+    for i in range(output, -1, -1):
+        if g.is_leaf(i):
+            continue
+        ops = g.operands(i)
+        v = g.value
+        args = (v[ops[0]], v[ops[1]] if len(ops) > 1 else 0.0, g.k[i], v[i])
+        d2 = [abs(x) for x in OPS[g.op[i]].d2(*args)]
+        second = [[d2[0]]] if len(ops) == 1 else [[d2[0], d2[1]], [d2[1], d2[2]]]
+        for slot, (k, d) in enumerate(zip(ops, g.local_derivs(i), strict=True)):
+            gr[k] += gr[i] * abs(d)
+            gd[k] += gd[i] * abs(d) + gr[i] * sum(second[slot][m] * t[ops[m]] for m in range(len(ops)))
+    return gd
+
+
+@given(smooth_programs())
+def test_hessian_agrees_with_sympy(case) -> None:
+    import mpmath
+
+    from backprop_tui import hessian
+
+    text, expr, values = case
+    note(text)
+    prog = Program()
+    prog.run(text)
+    out = prog.output
+    try:
+        ref = gradcheck.reference(prog.graph, out)
+    except EvalError:
+        assume(False)
+    assume(all(math.isfinite(v) for v in ref.value[: out + 1]))
+    inputs = dict(prog.inputs())
+    xs = [inputs[name] for name in sorted(_VARS)]
+    h, kinks = hessian.hessian(prog.graph, out, xs)
+    assert not kinks
+    assume(all(math.isfinite(x) for row in h for x in row))
+    assert hessian.asymmetry(h) <= 1e-9
+    syms = [_VARS[name] for name in sorted(_VARS)]
+    want = sympy.hessian(expr, syms)
+    mpmath.mp.dps = 40  # sympy's Hessian evaluated exactly enough to be the reference
+    fn = sympy.lambdify(syms, want, modules="mpmath")
+    exact = fn(*[mpmath.mpf(values[name]) for name in sorted(_VARS)])
+    for c, j in enumerate(xs):
+        scale = _abs_hessian_scale(ref, out, j)
+        for r, i in enumerate(xs):
+            w = float(exact[r, c])
+            assume(math.isfinite(w))
+            note(f"H[{r}][{c}]: ours {h[r][c]!r}, sympy {w!r}, |terms| {scale[i]!r}")
+            assert abs(h[r][c] - w) <= 1e-9 * max(abs(w), scale[i]) + 1e-300
