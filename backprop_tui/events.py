@@ -14,7 +14,7 @@ PhaseName = Literal["forward", "backward"]
 PhaseStatus = Literal["done", "reset"]
 Verdict = Literal["pass", "fail", "kink"]
 CheckMode = Literal["central", "forward", "richardson", "complex"]
-ExpectWhat = Literal["value", "grad", "check", "error"]
+ExpectWhat = Literal["value", "grad", "tangent", "check", "error"]
 # What stepping computes: backprop (a forward then a backward pass) or forward-mode AD
 # (tangent passes, one per seeded input).
 Mode = Literal["reverse", "forward"]

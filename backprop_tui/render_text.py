@@ -194,10 +194,10 @@ def _(e: ev.HSweep) -> str:
     out = [f"h sweep for ∂f/∂{paren(e.node)} (backprop {e.analytic:.12g}): {kind}",
            f"{'h':>8} {'forward':>12} {'central':>12} {'Richardson':>12} {'complex step':>13}"]
     for r in e.rows:
-        out.append(f"{r.h:>8.0e} {err(r.forward_err)} {err(r.central_err)} "
+        out.append(f"{r.h:>8.1e} {err(r.forward_err)} {err(r.central_err)} "
                    f"{err(r.richardson_err)} {errc(r.complex_err)}")
-    out.append(f"best h: forward {e.best_forward:.0e}, central {e.best_central:.0e}, Richardson "
-               f"{e.best_richardson:.0e} (too large: truncation error; too small: round-off); "
+    out.append(f"best h: forward {e.best_forward:.1e}, central {e.best_central:.1e}, Richardson "
+               f"{e.best_richardson:.1e} (too large: truncation error; too small: round-off); "
                "the complex step subtracts nothing, so it stays at round-off level down to any h")
     return "\n".join(out)
 
