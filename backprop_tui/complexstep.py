@@ -9,7 +9,7 @@ fails in real arithmetic, and abs and relu branch on the real part.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .graph import EvalError, Graph
 from .ops import OPS, DomainError
@@ -20,12 +20,14 @@ _DOMAINS = tuple(op.domain for op in OPS)
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError, TypeError)
 
 
-def eval_complex(g: Graph, i: int, vals: Sequence[complex | float]) -> complex:
-    """Node i from its operands' (complex or real) values; raises EvalError."""
+def eval_complex(g: Graph, i: int, over: Mapping[int, complex]) -> complex:
+    """Node i from its operands' values: complex ones from `over`, the rest the graph's
+    stored real values. Raises EvalError."""
     o = g.op[i]
-    x = complex(vals[g.a[i]])
-    bi = g.b[i]
-    y = complex(vals[bi]) if bi >= 0 else 0j
+    ai, bi = g.a[i], g.b[i]
+    x = over.get(ai, g.value[ai])
+    y = over.get(bi, g.value[bi]) if bi >= 0 else 0.0
+    x, y = complex(x), complex(y)
     k = g.k[i]
     check = _DOMAINS[o]
     try:
@@ -43,13 +45,13 @@ def eval_complex(g: Graph, i: int, vals: Sequence[complex | float]) -> complex:
 
 def derivative(g: Graph, j: int, output: int, down: Sequence[int], h: float = H) -> float:
     """∂output/∂(node j) by one complex evaluation of the nodes `down` (those downstream
-    of j, in topological order) with j's stored value moved to v + ih."""
-    vals: list[complex | float] = list(g.value)
-    vals[j] = complex(g.value[j], h)
-    for i in down:
-        vals[i] = eval_complex(g, i, vals)
+    of j, in topological order) with j's stored value moved to v + ih: O(len(down)), the
+    other values are read from the graph."""
     if j == output:
         return 1.0
     if not down:
         return 0.0
-    return complex(vals[output]).imag / h
+    over = {j: complex(g.value[j], h)}
+    for i in down:
+        over[i] = eval_complex(g, i, over)
+    return over[output].imag / h

@@ -13,7 +13,7 @@ seed. Constants and literals have tangent 0.
 from __future__ import annotations
 
 from .graph import EvalError, Graph
-from .ops import INPUT, LITERAL, OP_INDEX, OPS
+from .ops import LITERAL, OP_INDEX, OPS
 
 _FNS = tuple(op.fn for op in OPS)
 _DERIVS = tuple(op.deriv for op in OPS)
@@ -130,14 +130,3 @@ def tangent_sweep(g: Graph, output: int, seed: Seed) -> list[float]:
                 d = derivs[o](v[ai], v[bi], k[i], v[i])
                 t[i] = (d[0] * ta if ta else 0.0) + (d[1] * tb if tb else 0.0)
     return t
-
-
-def gradient(g: Graph, output: int, inputs: list[int]) -> list[float]:
-    """∂output/∂x for each input x by forward mode: one dual pass per input."""
-    return [dual_pass(g, output, x)[output] for x in inputs]
-
-
-def inputs_of(g: Graph, output: int) -> list[int]:
-    """f's inputs (those in output's cone), in creation order."""
-    cone = g.cone(output)
-    return [i for i in range(output + 1) if cone[i] and g.op[i] == INPUT]

@@ -84,6 +84,10 @@ class ForwardSteps(Steps):
         where = f"tangent pass {p + 1}/{n} (∂/∂{seed}) {w}/{f}"
         return ("done: " if pos == self.total else "forward mode ") + where
 
+    def at_phase_end(self, pos: int) -> bool:
+        f = len(self.fwd)
+        return pos == self.total or (f > 0 and pos % f == 0)
+
     def pass_end(self, pos: int) -> int:
         f = len(self.fwd)
         return pos if pos >= self.total or not f else (pos // f + 1) * f

@@ -31,8 +31,6 @@ TOLERANCES: dict[CheckMode, tuple[float, float]] = {"central": (1e-7, 1e-5),
                                                     "forward": (1e-5, 1e-3),
                                                     "richardson": (1e-9, 1e-7),
                                                     "complex": (1e-12, 1e-10)}
-# Function evaluations per checked node (forward differences also share one f(v) in all).
-EVALS = {"central": 2, "forward": 1, "richardson": 4, "complex": 1}
 SWEEP_H = [10.0 ** -p for p in range(1, 21)]
 
 

@@ -30,7 +30,7 @@ from .ops import LITERAL, OP_INDEX, OPS
 
 # :hessian computes n products of n entries each: refuse beyond these (say :hvp instead).
 MAX_HESSIAN_INPUTS = 100
-MAX_HESSIAN_WORK = 20_000_000  # inputs × nodes in f's graph: about 10 s of products
+MAX_HESSIAN_WORK = 5_000_000  # inputs × nodes in f's graph: 1–2 µs each, a few seconds
 TOLERANCES2: dict[CheckMode, tuple[float, float]] = {"central": (1e-6, 1e-4),
                                                      "forward": (1e-4, 1e-2)}
 
@@ -128,11 +128,18 @@ def hvp(g: Graph, output: int, vector: dict[int, float]) -> Product:
     return Product(v[output], gr, gd, kinks)
 
 
-def hessian(g: Graph, output: int, inputs: list[int]) -> tuple[list[list[float]], list[int]]:
+class Cancelled(Exception):
+    """The caller's cancelled() said stop (the TUI's Esc during a long :hessian)."""
+
+
+def hessian(g: Graph, output: int, inputs: list[int],
+            cancelled: Callable[[], bool] | None = None) -> tuple[list[list[float]], list[int]]:
     """(H over `inputs`, kink nodes): column j is H·eⱼ, one product per input."""
-    cols = []
+    cols: list[list[float]] = []
     kinks: list[int] = []
     for j in inputs:
+        if cancelled is not None and cancelled():
+            raise Cancelled(f"cancelled after {len(cols)} of {len(inputs)} products")
         p = hvp(g, output, {j: 1.0})
         cols.append([p.hvp[i] for i in inputs])
         kinks = p.kinks

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from .events import Contribution, Event, Phase, Step, Warn
+from .graph import Graph
 from .labels import deriv_text, fmt_val, formula, label
 from .ops import OPS
 from .steps import Steps
@@ -16,9 +17,10 @@ from .steps import Steps
 class ReverseSteps(Steps):
     mode = "reverse"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.total = len(self.fwd) + len(self.bwd)
+    def __init__(self, g: Graph, output: int, fwd: list[int], bwd: list[int],
+                 inputs: list[tuple[str, int]]) -> None:
+        super().__init__(g, output, fwd, bwd, inputs)
+        self.total = len(fwd) + len(bwd)
 
     def node_at(self, pos: int) -> int | None:
         if pos == 0:
@@ -46,6 +48,9 @@ class ReverseSteps(Steps):
         if phase == "backward" and k == n:
             return f"done: backward {k}/{n}"
         return f"{phase} {k}/{n}"
+
+    def at_phase_end(self, pos: int) -> bool:
+        return pos == len(self.fwd) or pos == self.total
 
     def pass_end(self, pos: int) -> int:
         return max(pos, len(self.fwd))

@@ -167,8 +167,11 @@ class Session(Queries):
         for k, i in enumerate(self.bwd):
             self._bwd_index[i] = k
         self._inputs = [(name, i) for name, i in self.prog.inputs() if self._bwd_index[i] >= 0]
-        if self.mode == "forward" and self._all_inputs:
-            self.seeds = [i for _, i in self._inputs]
+        if self.mode == "forward":
+            # Seeds follow f: every input of the new f, or those chosen that it still uses.
+            kept = [i for i in self.seeds if self._bwd_index[i] >= 0]
+            self._all_inputs = self._all_inputs or not kept
+            self.seeds = [i for _, i in self._inputs] if self._all_inputs else kept
         self._consumers = None
         self._new_steps()
 
@@ -293,10 +296,6 @@ class Session(Queries):
         """Warnings and phase-end events after the step at node i."""
         return self._steps.after(self.pos, i, self._log[-1])
 
-    def _at_phase_end(self) -> bool:
-        f = len(self.fwd)
-        return self.pos == self.steps_total or (f > 0 and self.pos % f == 0)
-
     def step(self, n: int = 1, verbose: bool = True, stop_at_breaks: bool = False) -> list[Event]:
         """Take up to n steps. Verbose: an event per step; else one summary line."""
         self.require_program()
@@ -317,7 +316,7 @@ class Session(Queries):
             if verbose:
                 events.append(self._step_event())
                 events.extend(self._checks_after(i))
-            elif self._at_phase_end():
+            elif self._steps.at_phase_end(self.pos):
                 events.extend(self._checks_after(i))
             if stop_at_breaks:
                 reason = self._break_reason(i)

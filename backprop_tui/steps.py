@@ -63,6 +63,10 @@ class Steps:
     def progress_text(self, pos: int) -> str:
         raise NotImplementedError
 
+    def at_phase_end(self, pos: int) -> bool:
+        """A pass ends at pos (a quiet run reports only these steps' events)."""
+        raise NotImplementedError
+
     def pass_end(self, pos: int) -> int:
         """The position at the end of the pass the next step belongs to (:forward)."""
         raise NotImplementedError

@@ -202,10 +202,11 @@ def test_complex_step_on_an_intermediate_node_and_at_a_kink():
 
 
 def test_complex_evaluation_checks_domains_on_the_real_part():
-    prog = parse("x = 1; y = 0 - 1; log(y) + x")
+    prog = parse("x = 1; y = -1; log(y) + x")
     g = prog.graph
+    y = prog.bindings["y"]
     with pytest.raises(EvalError, match="log needs a positive argument"):
-        complexstep.eval_complex(g, prog.output - 1, [complex(v, 1e-20) for v in g.value])
+        complexstep.eval_complex(g, y + 1, {y: complex(-1.0, 1e-20)})
 
 
 # ---------------------------------------------------------------- second order

@@ -130,9 +130,11 @@ def _cmd_hessian(s: Session, args: list[str]) -> list[Event]:
     hessian_size(s, [i for _, i in inputs])
     g = s.prog.graph
     try:
-        matrix, kinks = hessian.hessian(g, out, [i for _, i in inputs])
+        matrix, kinks = hessian.hessian(g, out, [i for _, i in inputs], s.check_cancelled)
     except EvalError as err:
         return [s.eval_error(err)]
+    except hessian.Cancelled as exc:
+        return [Info(f":hessian {exc}")]
     return [Hessian(label(g, out), [name for name, _ in inputs], matrix, hessian.asymmetry(matrix),
                     len(inputs), [label(g, i) for i in kinks])]
 
