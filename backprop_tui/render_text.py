@@ -158,10 +158,13 @@ def _(e: ev.Check) -> str:
                f"{'entry':<16} {'Hessian':>13} {'from ∇f':>13} {'abs err':>9} {'rel err':>9} "
                f"{'h':>8}  verdict"]
     else:
-        title = "complex-step check" if e.mode == "complex" else "finite-difference check"
-        method = e.mode if e.mode in ("central", "forward") else _METHODS[e.mode]
-        out = [f"{title} ({method}, {rule})",
-               f"{'node':<16} {'backprop':>13} {'finite diff':>13} {'abs err':>9} {'rel err':>9} "
+        if e.mode == "complex":
+            head, numeric = "complex-step check (Im f(x + ih)/h", "complex step"
+        else:
+            method = e.mode if e.mode in ("central", "forward") else _METHODS[e.mode]
+            head, numeric = f"finite-difference check ({method}", "finite diff"
+        out = [f"{head}, {rule})",
+               f"{'node':<16} {'backprop':>13} {numeric:>13} {'abs err':>9} {'rel err':>9} "
                f"{'h':>8}  verdict"]
     for r in e.rows:
         out.append(f"{r.node[:16]:<16} {r.analytic:>13.6g} {r.numeric:>13.6g} {r.abs_err:>9.2e} "

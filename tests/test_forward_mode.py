@@ -211,7 +211,7 @@ def test_check_modes_on_squire_trapp():
         assert ev.rows[0].rel_err <= bound and ev.rows[0].mode == mode
         assert json.loads(json.dumps(ev.to_dict()))["rows"][0]["mode"] == mode
     text = event_text(only(s.run_line(":check all mode=complex"), Check))
-    assert "complex step Im f(x + ih)/h" in text and "1.0e-20" in text
+    assert "complex-step check (Im f(x + ih)/h" in text and "1.0e-20" in text
 
 
 def test_hsweep_tabulates_four_methods_to_1e_20():

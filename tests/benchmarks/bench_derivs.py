@@ -3,10 +3,12 @@
 Run: python tests/benchmarks/bench_derivs.py [--nodes N] [--repeat R]
 (named bench_*.py so that pytest does not collect it; it is a measurement, not a test).
 
-Figures are the median CPU time of R runs of each pass, in one process, so the ratios
-compare like with like. Targets (issue 13): one forward-mode pass (values and tangents,
-dual.dual_pass) ≤ 2× Graph.forward; one Hessian-vector product (hessian.hvp: a dual pass
-and a backward pass carrying tangents) a small constant times Graph.backward.
+Figures are medians over R rounds, in one process; each round runs every pass once, one
+after the other, and a ratio is the median of the per-round ratios, so a drift in the
+machine's load (it is shared) hits both sides of a ratio alike. Targets (issue 13): one
+forward-mode pass (values and tangents, dual.dual_pass) ≤ 2× Graph.forward; one
+Hessian-vector product (hessian.hvp: a dual pass and a backward pass carrying tangents) a
+small constant times Graph.backward.
 """
 
 from __future__ import annotations
@@ -35,13 +37,10 @@ TARGET_DUAL = 2.0  # dual pass / forward
 TARGET_HVP = 6.0  # HVP / backward
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = clock()
-        fn()
-        times.append(clock() - t0)
-    return statistics.median(times)
+def timed(fn: Callable[[], object]) -> float:
+    t0 = clock()
+    fn()
+    return clock() - t0
 
 
 def measure(name: str, g: Graph, out: int, seed: int, repeat: int) -> None:
@@ -49,24 +48,31 @@ def measure(name: str, g: Graph, out: int, seed: int, repeat: int) -> None:
     gc.collect()
     gc.freeze()  # keep the cyclic GC from walking the big lists mid-measurement
     g.forward()
-    fwd = median_time(g.forward, repeat)
-    dual = median_time(lambda: dual_pass(g, out, seed), repeat)
-    sweep = median_time(lambda: tangent_sweep(g, out, seed), repeat)
-    bwd = median_time(lambda: g.backward(out), repeat)
-    prod = median_time(lambda: hvp(g, out, {seed: 1.0}), repeat)
+    passes: dict[str, Callable[[], object]] = {
+        "Graph.forward": g.forward,
+        "dual pass (values + tangents)": lambda: dual_pass(g, out, seed),
+        "tangent sweep (values known)": lambda: tangent_sweep(g, out, seed),
+        "Graph.backward": lambda: g.backward(out),
+        "Hessian-vector product": lambda: hvp(g, out, {seed: 1.0}),
+    }
+    rounds = [{label: timed(fn) for label, fn in passes.items()} for _ in range(repeat)]
     gc.unfreeze()
-    print(f"{name}: {n:,} nodes, median of {repeat}")
-    rows = [("Graph.forward", fwd, fwd), ("dual pass (values + tangents)", dual, fwd),
-            ("tangent sweep (values known)", sweep, fwd), ("Graph.backward", bwd, fwd),
-            ("Hessian-vector product", prod, fwd)]
-    for label, t, _ in rows:
+
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(r[a] / r[b] for r in rounds)
+
+    print(f"{name}: {n:,} nodes, median of {repeat} rounds")
+    for label in passes:
+        t = statistics.median(r[label] for r in rounds)
         print(f"  {label:<32} {t * 1e3:9.2f} ms  {t / n * 1e9:7.1f} ns/node")
-    ok_dual = "ok" if dual / fwd <= TARGET_DUAL else "ABOVE TARGET"
-    ok_hvp = "ok" if prod / bwd <= TARGET_HVP else "ABOVE TARGET"
-    print(f"  dual pass / forward   {dual / fwd:5.2f}  (target ≤ {TARGET_DUAL}: {ok_dual})")
-    print(f"  tangent sweep / fwd   {sweep / fwd:5.2f}")
-    print(f"  HVP / backward        {prod / bwd:5.2f}  (target ≤ {TARGET_HVP}: {ok_hvp})")
-    print(f"  HVP / forward         {prod / fwd:5.2f}")
+    dual, hv = ratio("dual pass (values + tangents)", "Graph.forward"), ratio(
+        "Hessian-vector product", "Graph.backward")
+    ok_dual = "ok" if dual <= TARGET_DUAL else "ABOVE TARGET"
+    ok_hvp = "ok" if hv <= TARGET_HVP else "ABOVE TARGET"
+    print(f"  dual pass / forward   {dual:5.2f}  (target ≤ {TARGET_DUAL}: {ok_dual})")
+    print(f"  tangent sweep / fwd   {ratio('tangent sweep (values known)', 'Graph.forward'):5.2f}")
+    print(f"  HVP / backward        {hv:5.2f}  (target ≤ {TARGET_HVP}: {ok_hvp})")
+    print(f"  HVP / forward         {ratio('Hessian-vector product', 'Graph.forward'):5.2f}")
 
 
 def main() -> None:
