@@ -294,6 +294,9 @@ def test_summary_says_what_each_mode_needs():
     assert "all 2 partials: reverse mode 1 forward + 1 backward pass; forward mode 2 tangent " \
            "passes" in event_text(summary)
     assert "passes" not in summary.to_dict()  # the JSON object keeps issue 2's shape
+    (info,) = s.run_line(":mode")
+    assert info.message == ("reverse mode (backprop): forward 0/5; all 2 partials: reverse mode 1 "
+                            "forward + 1 backward pass, forward mode 2 tangent passes")
     s.run_line(":mode forward x1")
     (info,) = s.run_line(":mode")
-    assert isinstance(info, Info) and info.message.startswith("forward mode: forward mode")
+    assert isinstance(info, Info) and info.message.startswith("forward mode tangent pass 1/1 (∂/∂x1) 0/5")

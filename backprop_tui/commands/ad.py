@@ -60,7 +60,8 @@ def _cmd_mode(s: Session, args: list[str]) -> list[Event]:
     s.require_program()
     n_in = len(_inputs(s))
     if not args:
-        return [Info(f"{s.mode} mode: {s.progress_text()}; {s.passes_text()}")]
+        now = s.progress_text() if s.mode == "forward" else f"reverse mode (backprop): {s.progress_text()}"
+        return [Info(f"{now}; {s.passes_text()}")]
     word, rest = args[0], args[1:]
     if word == "reverse":
         if rest:
@@ -110,7 +111,9 @@ def _cmd_trace(s: Session, args: list[str]) -> list[Event]:
     elif args[0] == "forward":
         if len(args) > 2:
             raise CommandError("usage: :trace forward [INPUT] (one tangent trace per input)")
-        seed = seed_input(s, args[1]) if len(args) > 1 else (s.seed() or _inputs(s)[0][1])
+        current = s.seed() if s.mode == "forward" else None
+        seed = (seed_input(s, args[1]) if len(args) > 1 else
+                current if current is not None else _inputs(s)[0][1])
     else:
         seed = seed_input(s, " ".join(args))
     try:
