@@ -1,10 +1,11 @@
-"""`:compare`: finite differences, symbolic differentiation and backprop side by side.
+"""`:compare`: finite differences, symbolic differentiation, forward mode and backprop.
 
 For the function f (the program's output) with n inputs it depends on and N graph nodes in
 its cone, it reports what each method needs and what it costs on this machine:
   - finite differences: n+1 evaluations (forward differences) or 2n (central), each a
     full forward pass, so (evaluations × operations in the forward pass) operations;
   - symbolic: each ∂f/∂xᵢ built by the textbook rules, its size as a tree and as a DAG;
+  - forward mode: n tangent passes (dual numbers), each about one forward evaluation;
   - backprop: one forward pass and one backward pass whatever n.
 
 Everything runs on a private copy of the output's cone, so the caller's graph (a
@@ -17,11 +18,12 @@ import math
 import time
 from collections.abc import Callable
 
-from .comparison import Comparison, InputRow, Timing
+from .dual import dual_pass
 from .graph import EvalError, Graph
 from .labels import label
 from .language import Program
 from .ops import CONST, INPUT, LEAVES, LITERAL
+from .reports import Comparison, InputRow, Timing
 from .symbolic import Symbolic, graph_cone
 
 EPS = 2.0**-52
@@ -126,12 +128,13 @@ def compare(prog: Program, output: int | None = None, time_budget: float = 2.0) 
     inputs = [i for i in nodes if g.op[i] == INPUT]
     n = len(inputs)
     fwd_ops, pushes = op_counts(g, nodes)
-    share = time_budget / 8  # per timed quantity; FD and symbolic get two shares each
+    share = time_budget / 8  # per timed quantity; FD, forward mode and symbolic get two each
 
     t_fwd = _time(sub.forward, share / 2)
     t_bwd = _time(lambda: sub.backward(sout), share / 2)
-    t_bp = _time(lambda: (sub.forward(), sub.backward(sout)), share)
+    t_bp = _time(lambda: (sub.forward(), sub.backward(sout)), share / 2)
     bp_grads = [sub.grad[idx[i]] for i in inputs]
+    fm_vals, t_fm = _forward_mode(sub, sout, [idx[i] for i in inputs], t_fwd.seconds, share)
 
     # Finite differences: run them all when they fit in the budget, else time a sample.
     ev = _Evaluator(sub, sout)
@@ -198,7 +201,7 @@ def compare(prog: Program, output: int | None = None, time_budget: float = 2.0) 
             tree_ops=None if dj is None else dag.tree_ops_size(dj),
             tree_log10=None if dj is None else dag.tree_log10(dj),
             dag_ops=None if dj is None else dag.dag_ops(dj),
-            text=None if dj is None else dag.text(dj, TEXT_BUDGET)))
+            text=None if dj is None else dag.text(dj, TEXT_BUDGET), forward_mode=fm_vals[j]))
     return Comparison(
         output=out, label=label(g, out), value=value, n_inputs=n, n_nodes=len(nodes),
         op_nodes=fwd_ops, fd_forward_evals=n + 1, fd_central_evals=2 * n,
@@ -208,7 +211,30 @@ def compare(prog: Program, output: int | None = None, time_budget: float = 2.0) 
         f_tree_size=dag.tree_size(sym.root), f_dag_size=dag.dag_size(sym.root),
         inputs=rows, symbolic_skipped=n - built, time_forward=t_fwd, time_backward=t_bwd,
         time_backprop=t_bp, time_fd_forward=t_fd_f, time_fd_central=t_fd_c, time_symbolic=t_sym,
-        time_budget=time_budget)
+        time_budget=time_budget, fm_passes=n, time_forward_mode=t_fm)
+
+
+def _forward_mode(sub: Graph, out: int, xs: list[int], per_eval: float,
+                  share: float) -> tuple[list[float | None], Timing | None]:
+    """All n tangent passes when they fit in two shares of the budget, else a sample of
+    them timed and multiplied out (every pass costs the same: a full dual pass)."""
+    n = len(xs)
+    if not n:
+        return [], None
+    vals: list[float | None] = [None] * n
+
+    def run() -> None:
+        for k, x in enumerate(xs):
+            vals[k] = dual_pass(sub, out, x)[out]
+
+    if per_eval * 2 * n <= 2 * share:
+        return vals, _time(run, 2 * share)
+    t0 = time.perf_counter()
+    done = 0
+    while done < n and time.perf_counter() - t0 < 2 * share:
+        vals[done] = dual_pass(sub, out, xs[done])[out]
+        done += 1
+    return vals, Timing((time.perf_counter() - t0) / done * n, 1, estimated=True)
 
 
 # -- rendering --

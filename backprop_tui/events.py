@@ -13,8 +13,11 @@ from typing import Any, ClassVar, Literal
 PhaseName = Literal["forward", "backward"]
 PhaseStatus = Literal["done", "reset"]
 Verdict = Literal["pass", "fail", "kink"]
-CheckMode = Literal["central", "forward"]
-ExpectWhat = Literal["value", "grad", "check", "error"]
+CheckMode = Literal["central", "forward", "richardson", "complex"]
+ExpectWhat = Literal["value", "grad", "tangent", "check", "error"]
+# What stepping computes: backprop (a forward then a backward pass) or forward-mode AD
+# (tangent passes, one per seeded input).
+Mode = Literal["reverse", "forward"]
 # The state of a node's gradient as the stepping session has it.
 GradState = Literal["none", "not computed", "partial", "final"]
 
@@ -66,8 +69,21 @@ class Contribution:
 
 
 @dataclass
+class TangentTerm:
+    """One operand's share of a forward-mode step: ∂v/∂u · u̇ (u̇ = 0: no share)."""
+
+    operand_id: int
+    operand: str
+    local: float
+    local_text: str
+    tangent: float  # u̇, the operand's tangent in this pass
+    product: float
+
+
+@dataclass
 class Step(Event):
-    """One forward or backward step."""
+    """One forward or backward step. In forward mode (mode "forward") every step is a
+    forward step that also computes the node's tangent ∂node/∂seed."""
 
     kind: ClassVar[str] = "step"
     phase: PhaseName
@@ -82,6 +98,12 @@ class Step(Event):
     seeded: bool = False
     final: bool = False
     kink: str = ""
+    mode: Mode = "reverse"
+    tangent: float | None = None  # forward mode: ∂node/∂seed
+    tangent_terms: list[TangentTerm] = field(default_factory=list)
+    seed: str = ""  # forward mode: the input this pass differentiates by
+    pass_no: int = 0  # forward mode: 1-based tangent pass, of `passes`
+    passes: int = 0
 
 
 @dataclass
@@ -219,6 +241,7 @@ class NodeInfo:
     other_grad: float | None = None
     other_name: str = ""
     numeric: float | None = None
+    tangent: float | None = None  # forward mode: ∂node/∂seed, once computed in this pass
 
 
 @dataclass
@@ -296,10 +319,15 @@ class CheckRow:
     h: float
     verdict: Verdict
     evals: int
+    mode: CheckMode = "central"
+    wrt: int | None = None  # order 2: the row is ∂²f/∂(id)∂(wrt), wrt the perturbed input
 
 
 @dataclass
 class Check(Event):
+    """:check — backprop's gradient (order 1) or the Hessian (order 2, evals counting
+    gradient evaluations) against finite differences or the complex step."""
+
     kind: ClassVar[str] = "check"
     mode: CheckMode
     rows: list[CheckRow]
@@ -309,15 +337,20 @@ class Check(Event):
     rtol: float
     all_pass: bool
     cancelled: bool = False
+    order: int = 1
 
 
 @dataclass
 class HSweepRow:
     h: float
     forward: float
-    forward_err: float
+    forward_err: float  # |estimate − backprop|
     central: float
     central_err: float
+    richardson: float = math.nan
+    richardson_err: float = math.nan
+    complex: float = math.nan
+    complex_err: float = math.nan
 
 
 @dataclass
@@ -329,6 +362,8 @@ class HSweep(Event):
     rows: list[HSweepRow]
     best_forward: float
     best_central: float
+    best_richardson: float = math.nan
+    best_complex: float = math.nan
 
 
 @dataclass
@@ -340,6 +375,9 @@ class Summary(Event):
     inputs: list[dict[str, Any]]  # f's inputs
     nodes: list[dict[str, Any]]  # f's graph
     outside: int = 0  # nodes of the program that f does not use
+    # Passes for all of f's partials: {"inputs": n, "forward_mode": n (tangent passes),
+    # "reverse_mode": 2 (one forward, one backward)}. Text only: not in the JSON object.
+    passes: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return json_num({"event": "summary", "output": self.output, "inputs": self.inputs,

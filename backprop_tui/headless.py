@@ -30,6 +30,7 @@ from .events import Error, Event, Expect, Pause, Phase, Say, Summary
 from .graph import EvalError
 from .labels import f_is, fmt_val
 from .registry import CommandError
+from .render_text import passes_line
 from .render_text import text as event_text
 from .replay import ReplayError, ScriptLine, Tally, iter_lines, iter_text, run_line
 from .session import Session
@@ -340,6 +341,8 @@ def summary_table(summary: Summary) -> list[str]:
                 lines.append("  " + "  ".join("─" * w for w in widths))
     if summary.outside:
         lines.append(f"  ({plural(summary.outside, 'node')} of the program outside f: not shown)")
+    if summary.passes.get("inputs"):
+        lines.append("  " + passes_line(summary.passes))
     return lines
 
 

@@ -296,25 +296,32 @@ def _num(x: float) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
-def numbers(g: Graph, i: int) -> str:
-    """The node's operation with its operands' values: '3 × 2', 'sin(0.5)', '2²'."""
-    o = g.op[i]
+def apply_text(o: int, k: float, x: str, y: str = "") -> str:
+    """Operation o applied to operand texts: 'x × y', 'sin(x)', 'x²', '-x', 'x^y'."""
     op = OPS[o]
-    v = g.value
-    if op.arity == 0:
-        return fmt_val(v[i])
-    x = _num(v[g.a[i]])
     if op.kind == "call":
-        if op.arity == 2:
-            return f"{op.symbol}({fmt_val(v[g.a[i]])}, {fmt_val(v[g.b[i]])})"
-        return f"{op.symbol}({fmt_val(v[g.a[i]])})"
+        if op.arity == 2:  # max(a, b), min(a, b)
+            return f"{op.symbol}({x}, {y})"
+        return f"{op.symbol}({x})"
     if op.kind == "prefix":
         return f"-{x}"
     if op.kind == "powk":
-        sup = superscript(g.k[i])
-        return x + (sup if sup is not None else "^" + _num(g.k[i]))
+        sup = superscript(k)
+        return x + (sup if sup is not None else "^" + _num(k))
     sym = "×" if o == _MUL else op.symbol
-    return f"{x} {sym} {_num(v[g.b[i]])}"
+    return f"{x} {sym} {y}"
+
+
+def numbers(g: Graph, i: int) -> str:
+    """The node's operation with its operands' values: '3 × 2', 'sin(0.5)', '2²'."""
+    o = g.op[i]
+    v = g.value
+    if OPS[o].arity == 0:
+        return fmt_val(v[i])
+    if OPS[o].kind == "call":
+        return apply_text(o, g.k[i], fmt_val(v[g.a[i]]),
+                          fmt_val(v[g.b[i]]) if g.b[i] >= 0 else "")
+    return apply_text(o, g.k[i], _num(v[g.a[i]]), _num(v[g.b[i]]) if g.b[i] >= 0 else "")
 
 
 def formula(g: Graph, i: int) -> str:
@@ -328,22 +335,27 @@ def formula(g: Graph, i: int) -> str:
 def deriv_text(g: Graph, i: int, slot: int) -> str:
     """Local derivative of node i with respect to operand `slot`, in symbols: '2x', '3', 'y'."""
     o = g.op[i]
-    op = OPS[o]
-    a = _operand_text(label(g, g.a[i]))
-    if o == _POWK:
-        kk = g.k[i]
-        if kk == 2:
-            return f"2{a}" if a[0].isalpha() or a[0] == "(" else f"2·{a}"
-        sup = superscript(kk - 1)
-        power = a + (sup if sup is not None else f"^{fmt_num(kk - 1)}")
-        return f"{fmt_num(kk)}{power}" if kk != 1 else "1"
-    raw_b = label(g, g.b[i]) if op.arity == 2 else ""
-    b = _operand_text(raw_b) if op.arity == 2 else ""
-    # An operand already inside the template's parentheses, tanh({a}), is not wrapped
-    # again: 1-tanh(w·x+b)², not 1-tanh((w·x+b))².
     raw_a = label(g, g.a[i])
-    template = op.deriv_text[slot].replace("({a})", "({A})").replace("({b})", "({B})")
-    return template.format(a=a, b=b, A=raw_a, B=raw_b)
+    raw_b = label(g, g.b[i]) if OPS[o].arity == 2 else ""
+    return local_text(o, g.k[i], slot, _operand_text(raw_a), _operand_text(raw_b) if raw_b else "",
+                      raw_a, raw_b)
+
+
+def local_text(o: int, k: float, slot: int, a: str, b: str = "", raw_a: str | None = None,
+               raw_b: str | None = None) -> str:
+    """Operation o's local derivative for operand `slot`, in terms of operand texts a and b
+    (already parenthesised where they need it)."""
+    if o == _POWK:
+        if k == 2:
+            return f"2{a}" if a[0].isalpha() or a[0] == "(" else f"2·{a}"
+        sup = superscript(k - 1)
+        power = a + (sup if sup is not None else f"^{fmt_num(k - 1)}")
+        return f"{fmt_num(k)}{power}" if k != 1 else "1"
+    # An operand already inside the template's parentheses, tanh({a}), is not wrapped
+    # again: 1-tanh(w·x+b)², not 1-tanh((w·x+b))² (raw_a/raw_b: the operands' bare texts).
+    template = OPS[o].deriv_text[slot].replace("({a})", "({A})").replace("({b})", "({B})")
+    return template.format(a=a, b=b, A=a if raw_a is None else raw_a,
+                           B=b if raw_b is None else raw_b)
 
 
 def kind_name(g: Graph, i: int) -> str:

@@ -2,7 +2,9 @@
 
 Parser, engine, labels, formulas, symbolic differentiation and DOT export all read this
 table. Each entry keeps an operator's forward rule beside its local derivatives (the
-micrograd habit), plus what the display needs: symbol, precedence and derivative text.
+micrograd habit), plus what the display needs: symbol, precedence and derivative text,
+and what the other differentiation methods need: the symbolic rule, the complex-valued
+rule (complex step) and the second derivatives (Hessian-vector products).
 
 Conventions: operands are called ``a`` and ``b``; ``k`` is a constant parameter (the
 literal exponent of ``x^k``); ``out`` is the node's own value, reused by derivatives
@@ -19,6 +21,7 @@ tests/test_op_table.py checks it for every op, so a new op inherits the test):
 
 from __future__ import annotations
 
+import cmath
 import math
 import threading
 from collections.abc import Callable
@@ -58,6 +61,13 @@ class Op:
     kink_text: str = ""
     # Operand order does not matter (the DOT export labels the edges of the others).
     commutative: bool = False
+    # The same operator on complex operands (cmath), for the complex-step check: holomorphic
+    # where fn is smooth; abs and relu branch on the real part. The caller checks `domain`
+    # on the real parts first, so cfn need not.
+    cfn: Callable[[complex, complex, float], complex] | None = None
+    # Second derivatives at (a, b, k, out), for forward-over-reverse Hessian-vector products:
+    # (∂²/∂a²,) for a unary op, (∂²/∂a², ∂²/∂a∂b, ∂²/∂b²) for a binary one.
+    d2: Callable[[float, float, float, float], tuple[float, ...]] | None = None
 
 
 def _no_deriv(a: float, b: float, k: float, out: float) -> tuple[float, ...]:
@@ -169,6 +179,64 @@ def _sign(a: float) -> float:
     return 1.0 if a > 0 else (-1.0 if a < 0 else 0.0)
 
 
+# -- complex rules (complex step) and second derivatives --
+
+def _cpow(a: complex, b: complex) -> complex:
+    if b.imag == 0.0 or a.real > 0.0:
+        # An integral real exponent takes Python's repeated multiplication: the polar form
+        # would round the argument of a negative base (π − h/a) to π and lose the step.
+        return complex(a) ** complex(b)
+    # d(a^b)/db at a <= 0 is undefined (nan in deriv): the perturbation carries no derivative.
+    return complex(_pow(a.real, b.real), math.nan)
+
+
+def _cexp(a: complex) -> complex:
+    try:
+        return cmath.exp(a)
+    except OverflowError:
+        return complex(math.inf, math.nan)
+
+
+def _csigmoid(a: complex) -> complex:
+    if a.real >= 0:
+        return 1.0 / (1.0 + _cexp(-a))
+    z = _cexp(a)
+    return z / (1.0 + z)
+
+
+def _pow_d2(a: float, b: float) -> float:
+    """d²(a^b)/da² = b(b-1)·a^(b-2), infinite at a = 0 when b < 2 (as _pow_da)."""
+    c = b * (b - 1.0)
+    if c == 0.0:
+        return 0.0
+    if a == 0.0 and b < 2.0:
+        return c * math.inf
+    return c * _pow(a, b - 2.0)
+
+
+def _pow_dab(a: float, b: float) -> float:
+    # d²(a^b)/da db = a^(b-1)·(1 + b·log a); undefined for a <= 0, like d/db.
+    return _pow(a, b - 1.0) * (1.0 + b * math.log(a)) if a > 0.0 else math.nan
+
+
+def _pow_dbb(a: float, out: float) -> float:
+    return out * math.log(a) ** 2 if a > 0.0 else math.nan
+
+
+def _sqrt_d2(out: float) -> float:
+    return -0.25 / (out * out * out) if out else -math.inf
+
+
+def _sigmoid_d2(a: float, out: float) -> float:
+    # σ'' = σ(1-σ)(1-2σ), with 1-σ = σ(-a) and 1-2σ = σ(-a) - σ(a) at full precision.
+    s_neg = _sigmoid(-a)
+    return out * s_neg * (s_neg - out)
+
+
+_ZERO1 = (0.0,)
+_ZERO2 = (0.0, 0.0, 0.0)
+
+
 def _kink_at_zero(name: str) -> str:
     return f"{name} is not differentiable at 0; backprop uses the convention {name}'(0) = 0"
 
@@ -182,65 +250,84 @@ OPS: list[Op] = [
     _leaf("literal", "a number written in the program"),
     Op("add", 2, "infix", "+", P_SUM, lambda a, b, k: a + b,
        lambda a, b, k, o: (1.0, 1.0), ("1", "1"), doc="a + b",
-       sym=lambda S, a, b, k, o: (S.num(1), S.num(1)), commutative=True),
+       sym=lambda S, a, b, k, o: (S.num(1), S.num(1)), commutative=True,
+       cfn=lambda a, b, k: a + b, d2=lambda a, b, k, o: _ZERO2),
     Op("sub", 2, "infix", "-", P_SUM, lambda a, b, k: a - b,
        lambda a, b, k, o: (1.0, -1.0), ("1", "-1"), doc="a - b",
-       sym=lambda S, a, b, k, o: (S.num(1), S.num(-1))),
+       sym=lambda S, a, b, k, o: (S.num(1), S.num(-1)),
+       cfn=lambda a, b, k: a - b, d2=lambda a, b, k, o: _ZERO2),
     Op("mul", 2, "infix", "·", P_PRODUCT, lambda a, b, k: a * b,
        lambda a, b, k, o: (b, a), ("{b}", "{a}"), doc="a · b",
-       sym=lambda S, a, b, k, o: (b, a), commutative=True),
+       sym=lambda S, a, b, k, o: (b, a), commutative=True,
+       cfn=lambda a, b, k: a * b, d2=lambda a, b, k, o: (0.0, 1.0, 0.0)),
     Op("div", 2, "infix", "/", P_PRODUCT, lambda a, b, k: a / b,
        # -o/b is -a/b² without b·b, which underflows to 0 (and divides by it) for tiny b.
        lambda a, b, k, o: (_quot(1.0, b), _quot(-o, b)), ("1/{b}", "-{a}/{b}²"),
        domain=_div_domain, doc="a / b",
-       sym=lambda S, a, b, k, o: (S.div(S.num(1), b), S.neg(S.div(a, S.powk(b, 2))))),
+       sym=lambda S, a, b, k, o: (S.div(S.num(1), b), S.neg(S.div(a, S.powk(b, 2)))),
+       cfn=lambda a, b, k: a / b, d2=lambda a, b, k, o: (0.0, -1.0 / b / b, 2.0 * o / b / b)),
     Op("neg", 1, "prefix", "-", P_UNARY, lambda a, b, k: -a,
        lambda a, b, k, o: (-1.0,), ("-1",), doc="-a",
-       sym=lambda S, a, b, k, o: (S.num(-1),)),
+       sym=lambda S, a, b, k, o: (S.num(-1),),
+       cfn=lambda a, b, k: -a, d2=lambda a, b, k, o: _ZERO1),
     Op("powk", 1, "powk", "^", P_POWER, lambda a, b, k: _pow(a, k),
        # deriv_text stays empty: labels.deriv_text writes powk's 2x, 3x² itself.
        lambda a, b, k, o: (_pow_da(a, k),), (),
        domain=_powk_domain, doc="a^k for a number k written in the program",
-       sym=lambda S, a, b, k, o: (S.mul(S.num(k), S.powk(a, k - 1)),)),
+       sym=lambda S, a, b, k, o: (S.mul(S.num(k), S.powk(a, k - 1)),),
+       cfn=lambda a, b, k: _cpow(a, complex(k)), d2=lambda a, b, k, o: (_pow_d2(a, k),)),
     Op("pow", 2, "infix", "^", P_POWER, lambda a, b, k: _pow(a, b),
        lambda a, b, k, o: (_pow_da(a, b), _pow_db(a, o)), ("{b}·{a}^({b}-1)", "{a}^{b}·log {a}"),
        domain=_pow_domain, doc="a^b; d/db = a^b·log a is nan for a <= 0",
-       sym=lambda S, a, b, k, o: (S.mul(b, S.pow(a, S.sub(b, S.num(1)))), S.mul(o, S.call("log", a)))),
+       sym=lambda S, a, b, k, o: (S.mul(b, S.pow(a, S.sub(b, S.num(1)))), S.mul(o, S.call("log", a))),
+       cfn=lambda a, b, k: _cpow(a, b),
+       d2=lambda a, b, k, o: (_pow_d2(a, b), _pow_dab(a, b), _pow_dbb(a, o))),
     Op("exp", 1, "call", "exp", P_ATOM, lambda a, b, k: _exp(a),
        lambda a, b, k, o: (o,), ("exp({a})",), doc="e^a",
-       sym=lambda S, a, b, k, o: (o,)),
+       sym=lambda S, a, b, k, o: (o,),
+       cfn=lambda a, b, k: _cexp(a), d2=lambda a, b, k, o: (o,)),
     Op("log", 1, "call", "log", P_ATOM, lambda a, b, k: math.log(a),
        lambda a, b, k, o: (_quot(1.0, a),), ("1/{a}",), domain=_log_domain, doc="natural logarithm",
-       sym=lambda S, a, b, k, o: (S.div(S.num(1), a),)),
+       sym=lambda S, a, b, k, o: (S.div(S.num(1), a),),
+       cfn=lambda a, b, k: cmath.log(a), d2=lambda a, b, k, o: (-_quot(1.0, a * a),)),
     Op("sqrt", 1, "call", "sqrt", P_ATOM, lambda a, b, k: math.sqrt(a),
        lambda a, b, k, o: (0.5 / o if o else math.inf,), ("1/(2·sqrt({a}))",),
        domain=_sqrt_domain, doc="square root",
-       sym=lambda S, a, b, k, o: (S.div(S.num(1), S.mul(S.num(2), o)),)),
+       sym=lambda S, a, b, k, o: (S.div(S.num(1), S.mul(S.num(2), o)),),
+       cfn=lambda a, b, k: cmath.sqrt(a), d2=lambda a, b, k, o: (_sqrt_d2(o),)),
     Op("sin", 1, "call", "sin", P_ATOM, lambda a, b, k: math.sin(a),
        lambda a, b, k, o: (_cos(a),), ("cos({a})",), doc="sine",
-       sym=lambda S, a, b, k, o: (S.call("cos", a),)),
+       sym=lambda S, a, b, k, o: (S.call("cos", a),),
+       cfn=lambda a, b, k: cmath.sin(a), d2=lambda a, b, k, o: (-o,)),
     Op("cos", 1, "call", "cos", P_ATOM, lambda a, b, k: math.cos(a),
        lambda a, b, k, o: (-_sin(a),), ("-sin({a})",), doc="cosine",
-       sym=lambda S, a, b, k, o: (S.neg(S.call("sin", a)),)),
+       sym=lambda S, a, b, k, o: (S.neg(S.call("sin", a)),),
+       cfn=lambda a, b, k: cmath.cos(a), d2=lambda a, b, k, o: (-o,)),
     Op("tan", 1, "call", "tan", P_ATOM, lambda a, b, k: math.tan(a),
        lambda a, b, k, o: (1.0 + o * o,), ("1+tan({a})²",), domain=_tan_domain, doc="tangent",
-       sym=lambda S, a, b, k, o: (S.add(S.num(1), S.powk(o, 2)),)),
+       sym=lambda S, a, b, k, o: (S.add(S.num(1), S.powk(o, 2)),),
+       cfn=lambda a, b, k: cmath.tan(a), d2=lambda a, b, k, o: (2.0 * o * (1.0 + o * o),)),
     Op("tanh", 1, "call", "tanh", P_ATOM, lambda a, b, k: math.tanh(a),
        lambda a, b, k, o: (1.0 - o * o,), ("1-tanh({a})²",), doc="hyperbolic tangent",
-       sym=lambda S, a, b, k, o: (S.sub(S.num(1), S.powk(o, 2)),)),
+       sym=lambda S, a, b, k, o: (S.sub(S.num(1), S.powk(o, 2)),),
+       cfn=lambda a, b, k: cmath.tanh(a), d2=lambda a, b, k, o: (-2.0 * o * (1.0 - o * o),)),
     Op("sigmoid", 1, "call", "sigmoid", P_ATOM, lambda a, b, k: _sigmoid(a),
        # σ(a)·σ(-a), not o·(1 - o): for large a, 1 - o cancels to a few digits (σ(20) is
        # 1 - 2e-9), while σ(-a) is computed to full precision.
        lambda a, b, k, o: (o * _sigmoid(-a),), ("σ({a})(1-σ({a}))",), doc="1/(1+e^-a)",
-       sym=lambda S, a, b, k, o: (S.mul(o, S.sub(S.num(1), o)),)),
+       sym=lambda S, a, b, k, o: (S.mul(o, S.sub(S.num(1), o)),),
+       cfn=lambda a, b, k: _csigmoid(a), d2=lambda a, b, k, o: (_sigmoid_d2(a, o),)),
     Op("relu", 1, "call", "relu", P_ATOM, lambda a, b, k: a if a > 0 else 0.0,
        lambda a, b, k, o: (1.0 if a > 0 else 0.0,), ("[{a}>0]",),
        kink=lambda a, b, k: a == 0.0, doc="max(a, 0); relu'(0) = 0 by convention",
-       sym=lambda S, a, b, k, o: (S.call("step", a),), kink_text=_kink_at_zero("relu")),
+       sym=lambda S, a, b, k, o: (S.call("step", a),), kink_text=_kink_at_zero("relu"),
+       cfn=lambda a, b, k: a if a.real > 0 else 0j, d2=lambda a, b, k, o: _ZERO1),
     Op("abs", 1, "call", "abs", P_ATOM, lambda a, b, k: abs(a),
        lambda a, b, k, o: (_sign(a),), ("sign({a})",),
        kink=lambda a, b, k: a == 0.0, doc="|a|; abs'(0) = 0 by convention",
-       sym=lambda S, a, b, k, o: (S.call("sign", a),), kink_text=_kink_at_zero("abs")),
+       sym=lambda S, a, b, k, o: (S.call("sign", a),), kink_text=_kink_at_zero("abs"),
+       cfn=lambda a, b, k: a if a.real > 0 else -a if a.real < 0 else 0j,
+       d2=lambda a, b, k, o: _ZERO1),
     # max routes the gradient to the larger operand (CS231n); at a tie, to a, by convention.
     Op("max", 2, "call", "max", P_ATOM, lambda a, b, k: a if a >= b else b,
        lambda a, b, k, o: (1.0, 0.0) if a >= b else (0.0, 1.0), ("[{a}≥{b}]", "[{a}<{b}]"),
@@ -248,14 +335,16 @@ OPS: list[Op] = [
        sym=lambda S, a, b, k, o: (S.sub(S.num(1), S.call("step", S.sub(b, a))),
                                   S.call("step", S.sub(b, a))),
        kink_text="max(a, b) is not differentiable where a = b; backprop routes the whole "
-                 "gradient to a there, by convention", commutative=True),
+                 "gradient to a there, by convention", commutative=True,
+       cfn=lambda a, b, k: a if a.real >= b.real else b, d2=lambda a, b, k, o: _ZERO2),
     Op("min", 2, "call", "min", P_ATOM, lambda a, b, k: a if a <= b else b,
        lambda a, b, k, o: (1.0, 0.0) if a <= b else (0.0, 1.0), ("[{a}≤{b}]", "[{a}>{b}]"),
        kink=lambda a, b, k: a == b, doc="the smaller of a and b; at a tie the gradient goes to a",
        sym=lambda S, a, b, k, o: (S.sub(S.num(1), S.call("step", S.sub(a, b))),
                                   S.call("step", S.sub(a, b))),
        kink_text="min(a, b) is not differentiable where a = b; backprop routes the whole "
-                 "gradient to a there, by convention", commutative=True),
+                 "gradient to a there, by convention", commutative=True,
+       cfn=lambda a, b, k: a if a.real <= b.real else b, d2=lambda a, b, k, o: _ZERO2),
 ]
 
 BUILTIN_OPS: tuple[Op, ...] = tuple(OPS)

@@ -10,8 +10,9 @@ from typing import Any
 
 from . import engine_events as eng
 from . import events as ev
+from . import reports as rp
 from .compare import fmt_size, fmt_time
-from .comparison import Compare, Comparison
+from .forward_steps import passes
 from .labels import f_is, fmt_val, wrt
 from .textutil import REPL_FILE, plural
 
@@ -57,13 +58,28 @@ def contribution_text(c: ev.Contribution) -> str:
             f"({fmt_val(c.before)} → {fmt_val(c.after)})")
 
 
-def verdict_text(verdict: str) -> str:
-    return "not differentiable here" if verdict == "kink" else verdict
+def _neg(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
+
+
+def tangent_text(e: ev.Step) -> str:
+    """v̇ = Σ ∂v/∂u·u̇ with symbols, then numbers: ∂(x1·x2)/∂x1 = x2·1 + x1·0 = 5·1 + 2·0 = 5."""
+    lhs = f"∂{paren(e.node)}/∂{paren(e.seed)}"
+    if not e.tangent_terms:
+        return f"{lhs} = 0 (no operand depends on {e.seed})"
+    sym = " + ".join(f"{_neg(t.local_text)}·{_neg(fmt_val(t.tangent))}" for t in e.tangent_terms)
+    num = " + ".join(f"{_neg(fmt_val(t.local))}·{_neg(fmt_val(t.tangent))}" for t in e.tangent_terms)
+    tangent = fmt_val(e.tangent) if e.tangent is not None else "—"
+    return f"{lhs} = {sym}" + (f" = {num}" if num != sym else "") + f" = {tangent}"
 
 
 @text.register
 def _(e: ev.Step) -> str:
     head = f"{e.phase} {e.step}/{e.total}  "
+    if e.mode == "forward":
+        where = f"tangent pass {e.pass_no}/{e.passes}, " if e.passes > 1 else ""
+        return (f"{e.phase} {e.step}/{e.total} ({where}∂/∂{e.seed})  {e.formula}\n"
+                f"    {tangent_text(e)}")
     if e.phase == "forward":
         return head + e.formula
     lines = [head + f"{e.node}: ∂f/∂{paren(e.node)} = {fmt_val(e.grad or 0.0)}"
@@ -151,6 +167,8 @@ def _(e: ev.ShowNode) -> str:
                         else " (differs)"))
     if i.numeric is not None:
         lines.append(f"  finite difference {fmt_val(i.numeric)}")
+    if i.tangent is not None:
+        lines.append(f"  tangent {fmt_val(i.tangent)} (forward mode: ∂{wrt(i.label)}/∂seed, this pass)")
     if i.formula:
         lines.append(f"  {i.formula}")
     lines += ["  " + t for t in gradient_lines(i, e.terms, e.is_output, e.more_terms,
@@ -262,28 +280,67 @@ def _(e: ev.GraphText) -> str:
     return "\n".join(e.lines)
 
 
+def verdict_text(verdict: str) -> str:
+    return "not differentiable here" if verdict == "kink" else verdict
+
+
+_METHODS = {"central": "central differences", "forward": "forward differences",
+            "richardson": "Richardson extrapolation (4·D(h/2) − D(h))/3 of central differences",
+            "complex": "complex step Im f(x + ih)/h"}
+
+
 @text.register
 def _(e: ev.Check) -> str:
-    out = [f"finite-difference check ({e.mode}, pass when |a−n| ≤ {e.atol:g} + "
-           f"{e.rtol:g}·|n|)",
-           f"{'node':<16} {'backprop':>13} {'finite diff':>13} {'abs err':>9} {'rel err':>9} "
-           f"{'h':>8}  verdict"]
+    rule = f"pass when |a−n| ≤ {e.atol:g} + {e.rtol:g}·|n|"
+    if e.order == 2:
+        out = [f"second-order check: the Hessian (forward-over-reverse) against "
+               f"{_METHODS[e.mode]} of the gradient ({rule})",
+               f"{'entry':<16} {'Hessian':>13} {'from ∇f':>13} {'abs err':>9} {'rel err':>9} "
+               f"{'h':>8}  verdict"]
+    else:
+        if e.mode == "complex":
+            head, numeric = "complex-step check (Im f(x + ih)/h", "complex step"
+        else:
+            method = e.mode if e.mode in ("central", "forward") else _METHODS[e.mode]
+            head, numeric = f"finite-difference check ({method}", "finite diff"
+        out = [f"{head}, {rule})",
+               f"{'node':<16} {'backprop':>13} {numeric:>13} {'abs err':>9} {'rel err':>9} "
+               f"{'h':>8}  verdict"]
     for r in e.rows:
         out.append(f"{r.node[:16]:<16} {r.analytic:>13.6g} {r.numeric:>13.6g} {r.abs_err:>9.2e} "
                    f"{r.rel_err:>9.2e} {r.h:>8.1e}  {verdict_text(r.verdict)}")
-    out.append(f"cost: {e.evals} function evaluations for {len(e.rows)} node"
+    cancelled = " — cancelled" if e.cancelled else ""
+    if e.order == 2:
+        n = e.inputs
+        out.append(f"cost: {e.evals} gradient evaluations (each a forward and a backward pass) "
+                   f"for the {n}×{n} Hessian, which took {_n(n, 'Hessian-vector product')}"
+                   + cancelled)
+        return "\n".join(out)
+    what = "complex-valued function evaluations" if e.mode == "complex" else "function evaluations"
+    out.append(f"cost: {e.evals} {what} for {len(e.rows)} node"
                f"{'s' * (len(e.rows) != 1)} ({_n(e.inputs, 'input')}); backprop needed one "
-               f"forward and one backward pass" + (" — cancelled" if e.cancelled else ""))
+               f"forward and one backward pass" + cancelled)
     return "\n".join(out)
 
 
 @text.register
 def _(e: ev.HSweep) -> str:
-    out = [f"h sweep for ∂f/∂{paren(e.node)} (backprop {e.analytic:.12g})",
-           f"{'h':>8} {'forward err':>12} {'central err':>12}"]
+    scale = abs(e.analytic)
+    kind = "relative error |estimate − backprop| / |backprop|" if scale else "absolute error"
+
+    def err(x: float) -> str:
+        return f"{x / scale if scale else x:>12.2e}"
+
+    def errc(x: float) -> str:
+        return " " + err(x)
+
+    out = [f"h sweep for ∂f/∂{paren(e.node)} (backprop {e.analytic:.12g}): {kind}",
+           f"{'h':>8} {'forward':>12} {'central':>12} {'Richardson':>12} {'complex step':>13}"]
     for r in e.rows:
-        out.append(f"{r.h:>8.0e} {r.forward_err:>12.2e} {r.central_err:>12.2e}")
-    out.append(hsweep_best(e) + "; too large an h: truncation error, too small: round-off")
+        out.append(f"{r.h:>8.1e} {err(r.forward_err)} {err(r.central_err)} "
+                   f"{err(r.richardson_err)} {errc(r.complex_err)}")
+    out.append(hsweep_best(e) + "; too large an h: truncation error, too small: round-off; the "
+               "complex step subtracts nothing, so it stays at round-off level down to any h")
     return "\n".join(out)
 
 
@@ -293,14 +350,17 @@ def hsweep_best(e: ev.HSweep) -> str:
     def best(h: float, err: float) -> str:
         return "no finite h" if h != h else f"h = {h:.0e} (error {err:.1e})"
 
-    def err_at(h: float, central: bool) -> float:
+    def err_at(h: float, which: str) -> float:
         row = next((r for r in e.rows if r.h == h), None)
-        if row is None:
-            return float("nan")
-        return row.central_err if central else row.forward_err
+        return float("nan") if row is None else float(getattr(row, which))
 
-    return (f"best step size: {best(e.best_forward, err_at(e.best_forward, False))} for forward "
-            f"differences, {best(e.best_central, err_at(e.best_central, True))} for central ones")
+    text = (f"best step size: {best(e.best_forward, err_at(e.best_forward, 'forward_err'))} for "
+            f"forward differences, {best(e.best_central, err_at(e.best_central, 'central_err'))} "
+            "for central ones")
+    if e.best_richardson == e.best_richardson:  # not nan: the sweep has Richardson's column
+        text += (f", {best(e.best_richardson, err_at(e.best_richardson, 'richardson_err'))} "
+                 "for Richardson's")
+    return text
 
 
 @text.register
@@ -312,7 +372,16 @@ def _(e: ev.Summary) -> str:
              for r in e.inputs]
     if e.outside:
         rows.append(f"  ({_n(e.outside, 'node')} outside f)")
+    if e.passes:
+        rows.append("  " + passes_line(e.passes))
     return "\n".join(rows)
+
+
+def passes_line(passes: dict[str, int]) -> str:
+    """What all of f's partials cost in passes, in each mode."""
+    n = passes["inputs"]
+    return (f"all {_n(n, 'partial')}: reverse mode 1 forward + 1 backward pass; forward mode "
+            f"{passes['forward_mode']:,} tangent pass{'es' * (passes['forward_mode'] != 1)}")
 
 
 @text.register
@@ -338,7 +407,7 @@ def _(e: ev.Echo) -> str:
 
 
 @text.register
-def _(e: Compare) -> str:
+def _(e: rp.Compare) -> str:
     return compare_text(e.result)
 
 
@@ -348,7 +417,7 @@ def _opt(x: float | None) -> str:
     return "—" if x is None else fmt_val(x)
 
 
-def render_compare(c: Comparison) -> Any:
+def render_compare(c: rp.Comparison) -> Any:
     """A Rich renderable: the cost table, then one row per input, then the derivatives."""
     from rich.console import Group
     from rich.table import Table
@@ -372,6 +441,9 @@ def render_compare(c: Comparison) -> Any:
     skipped = f", {c.symbolic_skipped} not built (time budget)" if c.symbolic_skipped else ""
     cost.add_row("symbolic", f"{_n(n, 'expression')}: {fmt_size(tree)} nodes as trees, "
                  f"{fmt_size(dagn)} as DAGs{skipped}", "—", fmt_time(c.time_symbolic))
+    cost.add_row("forward mode (AD)", f"n = {passes(c.fm_passes)}: each {ops} ops + "
+                 f"{c.bp_backward_pushes} tangent terms",
+                 f"{c.fm_passes * (ops + c.bp_backward_pushes):,}", fmt_time(c.time_forward_mode))
     cost.add_row("backprop", f"1 forward ({ops} ops) + 1 backward ({c.bp_backward_pushes} pushes); "
                  f"backward/forward = {c.bp_ratio:.2f}", f"{ops + c.bp_backward_pushes:,}",
                  fmt_time(c.time_backprop))
@@ -380,20 +452,20 @@ def render_compare(c: Comparison) -> Any:
                         f"{fmt_time(c.time_backward)} (ratio "
                         f"{c.time_backward.seconds / c.time_forward.seconds:.2f})")
     grads = Table(title="∂f/∂input by each method", title_justify="left")
-    for col in ("input", "value", "backprop", "symbolic", "FD central", "FD forward",
-                "tree size", "DAG size"):
+    for col in ("input", "value", "backprop", "forward mode", "symbolic", "FD central",
+                "FD forward", "tree size", "DAG size"):
         grads.add_column(col, justify="left" if col == "input" else "right")
     for r in c.inputs:
-        grads.add_row(r.name, fmt_val(r.value), fmt_val(r.backprop), _opt(r.symbolic),
-                      _opt(r.fd_central), _opt(r.fd_forward), fmt_size(r.tree_size),
-                      fmt_size(r.dag_size))
+        grads.add_row(r.name, fmt_val(r.value), fmt_val(r.backprop), _opt(r.forward_mode),
+                      _opt(r.symbolic), _opt(r.fd_central), _opt(r.fd_forward),
+                      fmt_size(r.tree_size), fmt_size(r.dag_size))
     texts = [Text(f"∂f/∂{r.name} = {r.text}") for r in c.inputs[:20] if r.text is not None]
     if len(c.inputs) > 20:
         texts.append(Text(f"… and {len(c.inputs) - 20} more"))
     return Group(head, cost, grads, *texts)
 
 
-def compare_text(c: Comparison, width: int = 100) -> str:
+def compare_text(c: rp.Comparison, width: int = 100) -> str:
     """render_compare as plain text (no colour), for transcripts and the TUI log."""
     from rich.console import Console
 
@@ -447,3 +519,68 @@ def _(e: eng.EngineCheck) -> str:
         out.append(f"… {len(rows) - len(shown):,} more nodes (the report's rows hold them all)")
     out += [f"note: {n}" for n in e.notes]
     return "\n".join(out)
+# ---------------------------------------------------------------- :trace, :hessian, :hvp
+
+def trace_row_text(r: rp.TraceRow) -> str:
+    """v₂ = v₋₁ × v₀ = 2 × 5 = 10 (the numbers left out where they add nothing)."""
+    value = fmt_val(r.value)
+    same = r.numbers.replace("−", "-") == value
+    nums = f" = {r.numbers}" if r.numbers and not same else ""
+    return f"{r.formula}{nums} = {value}"
+
+
+def side_by_side(left: list[str], right: list[str], gap: str = "  │  ") -> list[str]:
+    width = max((len(x) for x in left), default=0)
+    rows = max(len(left), len(right))
+    return [(left[k] if k < len(left) else "").ljust(width) + gap
+            + (right[k] if k < len(right) else "") for k in range(rows)]
+
+
+@text.register
+def _(e: rp.Trace) -> str:
+    left = ["forward primal trace", *(trace_row_text(r) for r in e.primal)]
+    if e.mode == "forward":
+        right = [f"forward tangent trace (ẋ = 1 for {e.seed})", *(trace_row_text(r) for r in e.tangent)]
+    else:
+        right = ["reverse adjoint trace", *(trace_row_text(r) for r in e.adjoint)]
+    derivs = ", ".join(f"∂f/∂{name} = {fmt_val(d)}" for name, d in e.derivatives.items())
+    if e.mode == "forward":
+        cost = "one tangent pass gives one partial"
+    else:
+        cost = f"one reverse sweep gives all {len(e.derivatives)}"
+    return "\n".join([f"evaluation trace of f = {e.output} (Baydin et al. 2018, Tables 2–3)",
+                      *side_by_side(left, right), f"f = {fmt_val(e.value)}; {derivs} ({cost})"])
+
+
+def _matrix(names: list[str], rows: list[list[float]]) -> list[str]:
+    cells = [[fmt_val(x) for x in row] for row in rows]
+    width = max([len(n) for n in names] + [len(c) for row in cells for c in row] + [1])
+    head = " " * (width + 2) + " ".join(n.rjust(width) for n in names)
+    return [head] + [f"{names[k].rjust(width)}  " + " ".join(c.rjust(width) for c in row)
+                     for k, row in enumerate(cells)]
+
+
+def _kinks_note(kinks: list[str]) -> list[str]:
+    if not kinks:
+        return []
+    return [f"note: not differentiable here: {', '.join(kinks)} sit{'s' * (len(kinks) == 1)} at a "
+            "kink, where the second derivatives take the convention 0"]
+
+
+@text.register
+def _(e: rp.Hessian) -> str:
+    n = len(e.inputs)
+    out = [f"Hessian of f = {e.output} over {', '.join(e.inputs)}: forward-over-reverse, "
+           f"{_n(e.products, 'Hessian-vector product')}", *_matrix(e.inputs, e.matrix)]
+    if n > 1:
+        out.append(f"symmetric to {e.asymmetry:.1e} (max |Hᵢⱼ − Hⱼᵢ| / max(1, |Hᵢⱼ|))")
+    return "\n".join(out + _kinks_note(e.kinks))
+
+
+@text.register
+def _(e: rp.HVP) -> str:
+    vec = ", ".join(f"{n} = {fmt_val(x)}" for n, x in zip(e.inputs, e.vector, strict=True))
+    rows = [f"  (H·v)_{n} = {fmt_val(x)}   (∂f/∂{n} = {fmt_val(gr)})"
+            for n, x, gr in zip(e.inputs, e.product, e.gradient, strict=True)]
+    return "\n".join([f"H·v of f = {e.output} at v = ({vec}): one forward-over-reverse pass", *rows]
+                     + _kinks_note(e.kinks))

@@ -5,8 +5,10 @@ statement of the language, or a ``:command``) and render the events it returns. 
 the session through its public model (session_queries.Queries) and never its undo log.
 
 f is the node differentiated: the last statement, or a node chosen with ``:output``. Only
-f's graph is stepped (session_steps.Stepping: forward in program order, backward in exact
-reverse); the rest of the program is counted as "outside f". ``:new`` starts afresh.
+f's graph is stepped (session_steps.Stepping); the rest of the program is counted as
+"outside f". ``:new`` starts afresh. Stepping has two modes, each a steps.Steps object: backprop
+(reverse_steps.py: forward in program order, backward in exact reverse) and forward-mode AD
+(forward_steps.py: one tangent pass per seeded input); ``:mode`` switches between them.
 
 Listeners. After each line run from outside (not the lines a :load runs inside it), the
 session calls every listener with the line and its events: the recorder is one. A listener
@@ -19,13 +21,16 @@ import math
 from collections.abc import Callable
 
 from . import gradcheck
-from .events import Check, CheckRow, Defined, Error, Event, Info, NewSession, Statement, Warn
+from .events import Check, CheckRow, Defined, Error, Event, Info, Mode, NewSession, Statement, Warn
+from .forward_steps import ForwardSteps
 from .graph import EvalError
 from .labels import label
 from .language import LangError, Program
 from .ops import INPUT, LITERAL
 from .registry import ALIASES, COMMANDS, MAX_COMMAND_CHARS, CommandError, unknown
+from .reverse_steps import ReverseSteps
 from .session_steps import Stepping
+from .steps import Steps
 from .textutil import clip
 
 Listener = Callable[[str, list[Event]], "list[Event] | None"]
@@ -81,6 +86,10 @@ class Session(Stepping):
         self._off: list[int] = []
         self._off_errors: dict[int, str] = {}
         self._off_stale = True
+        self.mode: Mode = "reverse"
+        self.seeds: list[int] = []  # forward mode: the input each tangent pass seeds
+        self._all_inputs = False  # forward mode over every input of f (seeds follow f)
+        self._steps: Steps = ReverseSteps(self.prog.graph, -1, [], [], [])
         self._log.clear()
         if self.prog.output is not None:
             self.set_output(self.prog.output)
@@ -229,8 +238,34 @@ class Session(Stepping):
         op, index = g.op, self._fwd_index
         self._off = [i for i in range(n) if op[i] > LITERAL and index[i] < 0]
         self._off_stale = True
+        if self.mode == "forward":
+            # Seeds follow f: every input of the new f, or those chosen that it still uses.
+            kept = [i for i in self.seeds if self._cone[i]]
+            self._all_inputs = self._all_inputs or not kept
+            self.seeds = [i for _, i in self._inputs] if self._all_inputs else kept
         self._consumers = None
         self.last_check = None
+        self._new_steps()
+
+    def set_mode(self, mode: Mode, seeds: list[int] | None = None) -> None:
+        """Step by backprop ("reverse") or by forward-mode AD, one tangent pass per seed
+        (None: every input of f, following f when it changes). Resets stepping."""
+        self.mode = mode
+        self._all_inputs = mode == "forward" and seeds is None
+        if mode == "reverse":
+            self.seeds = []
+        else:
+            self.seeds = [i for _, i in self._inputs] if seeds is None else list(seeds)
+        self._new_steps()
+
+    def _new_steps(self) -> None:
+        g, out = self.prog.graph, self.output
+        if out is None:
+            return
+        if self.mode == "forward":
+            self._steps = ForwardSteps(g, out, self.fwd, self.bwd, self._inputs, self.seeds)
+        else:
+            self._steps = ReverseSteps(g, out, self.fwd, self.bwd, self._inputs)
         self._reset_state()
 
     def set_input(self, i: int, value: float) -> None:

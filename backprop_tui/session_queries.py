@@ -23,15 +23,18 @@ from .events import (
     Error,
     GradState,
     LocalDeriv,
+    Mode,
     NodeInfo,
     OutputInfo,
     Summary,
 )
+from .forward_steps import ForwardSteps
 from .graph import EvalError, Graph
 from .labels import deriv_text, fmt_val, formula, kind_name, label
 from .language import Program
 from .ops import OPS
 from .registry import CommandError
+from .steps import Steps
 from .textutil import REPL_FILE, clip
 
 LAST_STATEMENT = "the last statement; :output NODE picks another"
@@ -69,6 +72,9 @@ class Queries:
     other_name: str
     fd_grads: dict[int, float]
     _off_stale: bool
+    mode: Mode
+    seeds: list[int]
+    _steps: Steps
 
     def _settle_off_cone(self) -> None: ...
 
@@ -82,36 +88,57 @@ class Queries:
         return self.output
 
     # ------------------------------------------------------------------ stepping position
+    # What a position means is the stepping mode's (steps.Steps): reverse or forward mode.
     @property
     def steps_total(self) -> int:
-        return len(self.fwd) + len(self.bwd)
+        return self._steps.total
 
     @property
     def in_backward(self) -> bool:
         """A backward step has been taken."""
-        return self.pos > len(self.fwd)
+        return self._steps.in_backward(self.pos)
 
     def progress(self) -> tuple[str, int, int]:
         """('forward', 3, 5) or ('backward', 2, 7): the phase and steps done in it."""
-        f = len(self.fwd)
-        if self.pos <= f:
-            return "forward", self.pos, f
-        return "backward", self.pos - f, len(self.bwd)
+        return self._steps.progress(self.pos)
 
     def progress_text(self) -> str:
         if self.output is None:
             return "no program"
-        phase, k, n = self.progress()
-        if phase == "backward" and k == n:
-            return f"done: backward {k}/{n}"
-        return f"{phase} {k}/{n}"
+        return self._steps.progress_text(self.pos)
+
+    def passes_text(self) -> str:
+        """What all of f's partials cost in passes, in each mode (for a status line)."""
+        n = len(self._inputs)
+        return (f"all {n} partial{'s' * (n != 1)}: reverse mode 1 forward + 1 backward pass, "
+                f"forward mode {n} tangent pass{'es' * (n != 1)}")
 
     def current(self) -> int | None:
         """The node of the last step taken, or None at the start."""
-        if self.pos == 0:
-            return None
-        f = len(self.fwd)
-        return self.fwd[self.pos - 1] if self.pos <= f else self.bwd[self.pos - 1 - f]
+        return self._steps.node_at(self.pos)
+
+    def tangent(self, i: int) -> float | None:
+        """Forward mode: ∂node/∂seed once this pass has computed it (None otherwise, and
+        in reverse mode)."""
+        return self._steps.tangent(i, self.forward_step_of(i), self.pos) if self.in_cone(i) else None
+
+    def seed(self) -> int | None:
+        """Forward mode: the input the current tangent pass seeds."""
+        return self._steps.seed_at(self.pos)
+
+    def tangent_pass(self) -> tuple[int, int]:
+        """Forward mode: (0-based pass the position is in, passes); (0, 0) in reverse mode."""
+        steps = self._steps
+        return (steps.locate(self.pos)[0], len(self.seeds)) if isinstance(steps, ForwardSteps) else (0, 0)
+
+    def pass_results(self) -> list[tuple[int, float]]:
+        """Forward mode: (seed, ∂f/∂seed) for each tangent pass finished."""
+        steps = self._steps
+        return list(zip(self.seeds, steps.results, strict=False)) if isinstance(steps, ForwardSteps) else []
+
+    def pass_end(self) -> int:
+        """The position where the current pass ends: the forward pass, or a tangent pass."""
+        return self._steps.pass_end(self.pos)
 
     def forward_step_of(self, i: int) -> int:
         """0-based index of node i's forward step, or -1 (a leaf, or not part of f)."""
@@ -155,8 +182,8 @@ class Queries:
         """Node i has a value: a leaf, a node of f's cone whose forward step is taken, or a
         node outside the cone that can be evaluated (it holds its full-pass value)."""
         k = self.forward_step_of(i)
-        if k >= 0:
-            return k < self.pos
+        if k >= 0 or self.in_cone(i):
+            return self._steps.computed(k, self.pos)
         if self._off_stale:
             self._settle_off_cone()
         return i not in self._off_errors
@@ -166,8 +193,7 @@ class Queries:
         return self.prog.graph.value[i] if self.computed(i) else None
 
     def final(self, i: int) -> bool:
-        k = self.backward_step_of(i)
-        return k >= 0 and k < self.pos - len(self.fwd)
+        return self._steps.final(self.backward_step_of(i), self.pos)
 
     def grad_complete(self, i: int) -> bool:
         """Node i's gradient has its final value: every consumer has pushed to it (the
@@ -193,7 +219,8 @@ class Queries:
         in_f = self.in_cone(i)
         # An operation outside f's graph holds its full-pass value (computed() settles it).
         computed = self.computed(i)
-        grad = g.grad[i] if g.takes_grad(i) and in_f else None
+        # Forward mode carries tangents, not gradients: no gradient is shown then.
+        grad = g.grad[i] if g.takes_grad(i) and in_f and self.mode == "reverse" else None
         span = self.prog.span(i)
         repl = span.file == REPL_FILE
         name = g.names.get(i)
@@ -217,7 +244,7 @@ class Queries:
                         grad_state=self.grad_state(i), complete=self.grad_complete(i),
                         verdict=self.check_verdict(i), call=g.call_name(i) or "",
                         other_grad=self.other_grad(i), other_name=self.other_name,
-                        numeric=self.fd_grad(i))
+                        numeric=self.fd_grad(i), tangent=self.tangent(i))
 
     def other_grad(self, i: int) -> float | None:
         """Another engine's ∂f/∂node (the learner's, after check_engine), or None."""
@@ -296,7 +323,7 @@ class Queries:
         the push: O(1), for views that redraw every frame."""
         if not self.in_backward or not self._log:
             return {}
-        return {j: before for j, before in reversed(self._log[-1][2])}
+        return self._steps.received(self._log[-1])
 
     # ------------------------------------------------------------------ names
     def resolve(self, ref: str) -> int:
@@ -353,6 +380,7 @@ class Queries:
               "grad": ref.grad[i] if g.takes_grad(i) else None, "operands": list(g.operands(i))}
              for i in self.nodes_of_f()],
             self.outside(),
+            {"inputs": len(self._inputs), "forward_mode": len(self._inputs), "reverse_mode": 2},
         )
 
     def eval_error(self, err: EvalError) -> Error:

@@ -35,6 +35,9 @@ def test_structure(quick):
         assert r["fd_evals"] == r["n"] + 1
         assert r["op_nodes"] == 5 * r["n"] - 3  # 5 per input; the last has no cross term
         assert r["fd_max_rel_error"] < 1e-4  # the FD it ran agrees with backprop
+        assert r["fm_passes"] == r["n"] and 1 <= r["fm_passes_timed"] <= r["n"]
+        assert r["fm_estimated"] == (r["fm_passes_timed"] < r["n"])
+        assert r["fm_max_rel_error"] < 1e-12  # forward mode is exact: backprop's gradient
     assert [r["n"] for r in quick["logistic"]] == list(bench.QUICK_LOGISTIC)
     json.dumps({k: v for k, v in quick.items() if k != "_wall"}, allow_nan=False)
 
@@ -48,6 +51,19 @@ def test_fd_cost_grows_faster_than_backprop(quick):
     assert ratio == sorted(ratio)
     # n grows ×10 per row: FD (n+1 passes of an O(n) function) far more than backprop.
     assert fd[-1] / fd[0] > 10 * (bp[-1] / bp[0])
+
+
+def test_forward_mode_grows_with_n_where_reverse_mode_does_not(quick):
+    rows = quick["scaling"]
+    fm = [r["fm_s"] for r in rows]
+    bp = [r["backprop_s"] for r in rows]
+    assert fm == sorted(fm)
+    # n ×10 per row: n tangent passes of an O(n) function against one forward + one backward.
+    assert fm[-1] / fm[0] > 10 * (bp[-1] / bp[0])
+    assert [r["fm_over_backprop"] for r in rows][-1] > 10
+    # One tangent pass is about one forward evaluation (loose here: the 2× figure on 1e5
+    # nodes is measured in tests/benchmarks/bench_derivs.py, not asserted on a busy machine).
+    assert all(r["fm_pass_over_forward"] < 5 for r in rows)
 
 
 def test_logistic_sizes(quick):
@@ -67,6 +83,7 @@ def test_print_and_cli_dispatch(quick, monkeypatch, capsys):
     bench.print_bench(data, console)
     text = console.export_text()
     assert "finite differences" in text and "logistic" in text and "tree nodes" in text
+    assert "forward mode vs reverse mode" in text and "tangent pass" in text
 
     monkeypatch.setattr(bench, "run_bench", lambda quick=False: data)
     assert main(["bench", "--json", "--quick"]) == 0

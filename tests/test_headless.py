@@ -60,11 +60,14 @@ def test_transcript_shape(capsys):
     assert "      ∂f/∂x gets 3·3 = 9 (0 → 9)" in lines
     assert "      ∂f/∂x gets 2x·1 = 4·1 = 4 (9 → 13)" in lines
     assert "\x1b[" not in out  # plain text when not a terminal
-    # ends with the summary table: output value, each input's value and gradient
-    tail = [line for line in lines if line.strip()][-5:]
+    # ends with the summary table: output value, each input's value and gradient, and
+    # what all the partials cost in passes in each mode (issue 13)
+    tail = [line for line in lines if line.strip()][-6:]
     assert tail[0] == "f = x²+3xy+1 = 23"
-    assert tail[-2].split() == ["x", "2", "13"]
-    assert tail[-1].split() == ["y", "3", "6"]
+    assert tail[-3].split() == ["x", "2", "13"]
+    assert tail[-2].split() == ["y", "3", "6"]
+    assert tail[-1] == ("  all 2 partials: reverse mode 1 forward + 1 backward pass; forward mode "
+                        "2 tangent passes")
 
 
 def test_colour_when_asked(tmp_path):

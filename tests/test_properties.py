@@ -57,6 +57,10 @@ _COMMANDS = st.sampled_from([
     ":unbreak", ":breaks", ":show", ":show x", ":nodes", ":graph", ":check", ":check all",
     ":check mode=forward", ":check h=1e-3", ":hsweep", ":set x = 3", ":set x = 1e999",
     ":output #1", ":help", ":help step", ":step -1", ":step x", ":bogus", ":", ":goto",
+    # issue 13: forward mode, traces, the other checks, second order
+    ":mode forward", ":mode forward x", ":mode forward #1", ":mode reverse", ":mode", ":trace",
+    ":trace x", ":trace reverse", ":check mode=complex", ":check all mode=richardson",
+    ":check order=2", ":hsweep x", ":hessian", ":hvp 1 0 0", ":hvp x=1", ":hvp",
 ])
 
 
@@ -391,3 +395,127 @@ def test_stepping_invariants(text: str, commands: list[str]) -> None:
                 if g.takes_grad(i):
                     a, b = g.grad[i], ref.grad[i]
                     assert _same([a], [b]) or abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
+
+
+# ---------------------------------------------------------------------------------------
+# (d) Second order (issue 13): the Hessian by forward-over-reverse against sympy's.
+
+def _abs_hessian_scale(g, output: int, j: int) -> list[float]:
+    """Column j of forward-over-reverse run on absolute values (|tangents|, |local and
+    second derivatives|): the sum of |terms| that rounding in H[:, j] is relative to."""
+    from backprop_tui.ops import OPS
+
+    n = len(g)
+    t = [0.0] * n
+    t[j] = 1.0
+    for i in range(output + 1):
+        if not g.is_leaf(i):
+            t[i] = sum(abs(d) * t[k] for k, d in zip(g.operands(i), g.local_derivs(i), strict=True))
+    gr, gd = [0.0] * n, [0.0] * n
+    gr[output] = 1.0
+    for i in range(output, -1, -1):
+        if g.is_leaf(i):
+            continue
+        ops = g.operands(i)
+        v = g.value
+        args = (v[ops[0]], v[ops[1]] if len(ops) > 1 else 0.0, g.k[i], v[i])
+        d2 = [abs(x) for x in OPS[g.op[i]].d2(*args)]
+        second = [[d2[0]]] if len(ops) == 1 else [[d2[0], d2[1]], [d2[1], d2[2]]]
+        for slot, (k, d) in enumerate(zip(ops, g.local_derivs(i), strict=True)):
+            gr[k] += gr[i] * abs(d)
+            gd[k] += gd[i] * abs(d) + gr[i] * sum(second[slot][m] * t[ops[m]] for m in range(len(ops)))
+    return gd
+
+
+@given(smooth_programs())
+def test_hessian_agrees_with_sympy(case) -> None:
+    import mpmath
+
+    from backprop_tui import hessian
+
+    text, expr, values = case
+    note(text)
+    prog = Program()
+    prog.run(text)
+    out = prog.output
+    try:
+        ref = gradcheck.reference(prog.graph, out)
+    except EvalError:
+        assume(False)
+    assume(all(math.isfinite(v) for v in ref.value[: out + 1]))
+    inputs = dict(prog.inputs())
+    xs = [inputs[name] for name in sorted(_VARS)]
+    h, kinks = hessian.hessian(prog.graph, out, xs)
+    assert not kinks
+    assume(all(math.isfinite(x) for row in h for x in row))
+    assert hessian.asymmetry(h) <= 1e-9
+    syms = [_VARS[name] for name in sorted(_VARS)]
+    want = sympy.hessian(expr, syms)
+    mpmath.mp.dps = 40  # sympy's Hessian evaluated exactly enough to be the reference
+    fn = sympy.lambdify(syms, want, modules="mpmath")
+    exact = fn(*[mpmath.mpf(values[name]) for name in sorted(_VARS)])
+    for c, j in enumerate(xs):
+        scale = _abs_hessian_scale(ref, out, j)
+        for r, i in enumerate(xs):
+            w = float(exact[r, c])
+            assume(math.isfinite(w))
+            note(f"H[{r}][{c}]: ours {h[r][c]!r}, sympy {w!r}, |terms| {scale[i]!r}")
+            assert abs(h[r][c] - w) <= 1e-9 * max(abs(w), scale[i]) + 1e-300
+
+
+# ---------------------------------------------------------------------------------------
+# (e) Forward mode keeps the stepping invariants too, and its passes are the dual passes.
+
+_FORWARD_CMDS = st.one_of(
+    st.integers(1, 12).map(lambda n: f":step {n}"),
+    st.integers(1, 12).map(lambda n: f":back {n}"),
+    st.sampled_from([":step", ":back", ":step 300", ":back 300", ":continue", ":reset",
+                     ":forward", ":break op:mul", ":break op:tanh", ":unbreak"]),
+    st.integers(0, 40).map(lambda i: f":goto #{i}"),
+)
+
+
+@given(STEPPING_PROGRAMS, st.booleans(), st.lists(_FORWARD_CMDS, min_size=1, max_size=25))
+def test_forward_mode_stepping_invariants(text: str, every_input: bool, commands: list[str]) -> None:
+    from backprop_tui import dual
+
+    s = Session()
+    for line in text.split("\n"):
+        s.run_line(line)
+    assume(s.output is not None)
+    inputs = [i for _, i in s.prog.inputs() if s.in_cone(i)]
+    assume(inputs)
+    events = s.run_line(":mode forward" if every_input else f":mode forward #{inputs[-1]}")
+    assert not any(isinstance(e, Error) for e in events), events
+    g, out, f = s.prog.graph, s.output, len(s.fwd)
+    assert s.steps_total == f * len(s.seeds)
+    expected: dict[int, list[float] | None] = {}
+    for x in s.seeds:  # each pass is one dual pass seeded with that input
+        try:
+            expected[x] = dual.dual_pass(gradcheck.scratch(g), out, x)
+        except EvalError:
+            expected[x] = None
+    seen: dict[int, tuple] = {}
+    for cmd in commands:
+        _assert_events(s.run_line(cmd))
+        note(f"{cmd} → pos {s.pos}")
+        assert 0 <= s.pos <= s.steps_total and len(s._log) == s.pos
+        p, n = s.tangent_pass()
+        done = s.pos - p * f
+        seed = s.seed()
+        assert seed == s.seeds[p] and 0 <= done <= f
+        assert len(s.pass_results()) == (s.pos // f if f else 0)
+        want = expected[seed]
+        for k, i in enumerate(s.fwd):
+            t = s.tangent(i)
+            assert (t is None) == (k >= done)
+            if t is not None and want is not None:
+                assert _same([t], [want[i]]) or abs(t - want[i]) <= 1e-12 * max(1.0, abs(t))
+        for x, result in s.pass_results():
+            if expected[x] is not None:
+                assert _same([result], [expected[x][out]])
+        state = ([repr(v) for v in g.value], [s.tangent(i) for i in s.fwd], s.current())
+        if s.pos in seen:  # back then forward (or reset) returns the identical state
+            assert seen[s.pos] == state
+        else:
+            seen[s.pos] = state

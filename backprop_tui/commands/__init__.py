@@ -8,10 +8,11 @@ Registration order is the order :help lists them in, so the imports are in readi
 from . import stepping  # :step :back :forward :backward :continue :reset :goto :break…
 from . import inspect  # :show :nodes :graph :set :output
 from . import check  # :check :hsweep :compare
+from . import ad  # :mode :trace :hessian :hvp
 from . import help  # :help
 from . import export  # :export
 from . import replaying  # :say :pause :expect :load
 from . import record  # :record
 from . import repeat  # :repeat
 
-__all__ = ["check", "export", "help", "inspect", "record", "repeat", "replaying", "stepping"]
+__all__ = ["ad", "check", "export", "help", "inspect", "record", "repeat", "replaying", "stepping"]

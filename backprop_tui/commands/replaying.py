@@ -13,7 +13,7 @@ import re
 from typing import Literal
 
 from .. import replay
-from ..events import Echo, Error, Event, Expect, Info, Pause, Say
+from ..events import Check, CheckRow, Echo, Error, Event, Expect, Info, Pause, Say
 from ..labels import fmt_val, label
 from ..registry import Arg, CommandError, command
 from ..session import Session
@@ -62,16 +62,19 @@ def _cmd_pause(s: Session, args: list[str]) -> list[Event]:
 
 # ---------------------------------------------------------------------- :expect
 
-_EXPECT_USAGE = ("usage: :expect value NODE = NUMBER [± TOL] | :expect grad NODE = NUMBER [± TOL] | "
-                 ":expect check pass | :expect check NODE pass|fail|kink | :expect error TEXT")
+_EXPECT_USAGE = ("usage: :expect value|grad|tangent NODE = NUMBER [± TOL] | :expect check pass | "
+                 ":expect check NODE pass|fail|kink | :expect check NODE rel ≤ TOL | "
+                 ":expect error TEXT")
 
 
-@command("expect", ":expect value|grad NODE = NUMBER [± TOL] | check pass | error TEXT",
-         "Assert on the session's state (replay files and tests): a node's value or gradient "
-         "so far (default tolerance 1e-12 + 1e-9·|expected|), that the last :check passed, "
-         "or that the previous line failed with a message containing TEXT.",
-         args=(Arg("word", choices=("value", "grad", "check", "error")), Arg("node")), cost="quick",
-         raw=True)
+@command("expect", ":expect value|grad|tangent NODE = NUMBER [± TOL] | check … | error TEXT",
+         "Assert on the session's state (replay files and tests): a node's value, gradient so "
+         "far or forward-mode tangent (default tolerance 1e-12 + 1e-9·|expected|), that the "
+         "last :check passed (or one node's verdict, or that its relative error is at most "
+         "TOL: :expect check x rel ≤ 1e-14), or that the previous line failed with a message "
+         "containing TEXT.",
+         args=(Arg("word", choices=("value", "grad", "tangent", "check", "error")), Arg("node")),
+         cost="quick", raw=True)
 def _cmd_expect(s: Session, args: list[str]) -> list[Event]:
     # raw: args is [the rest of the line], whitespace kept for :expect error TEXT.
     words = args[0].split(maxsplit=1) if args else []
@@ -82,6 +85,8 @@ def _cmd_expect(s: Session, args: list[str]) -> list[Event]:
         ev = _expect_number(s, "value", rest)
     elif what == "grad":
         ev = _expect_number(s, "grad", rest)
+    elif what == "tangent":
+        ev = _expect_number(s, "tangent", rest)
     elif what == "check":
         ev = _expect_check(s, rest)
     elif what == "error":
@@ -92,7 +97,7 @@ def _cmd_expect(s: Session, args: list[str]) -> list[Event]:
     return [ev]
 
 
-def _expect_number(s: Session, what: Literal["value", "grad"], rest: str) -> Expect:
+def _expect_number(s: Session, what: Literal["value", "grad", "tangent"], rest: str) -> Expect:
     ref, eq, rhs = rest.rpartition("=")
     ref = ref.strip()
     if not eq or not ref:
@@ -109,7 +114,8 @@ def _expect_number(s: Session, what: Literal["value", "grad"], rest: str) -> Exp
             raise CommandError("the tolerance after ± must be a non-negative number")
     shown = num.strip() + (f" ± {tol_text.strip()}" if tol is not None else "")  # as written
     shown_ref = ref if ref.replace("_", "").isalnum() else f"({ref})"
-    claim = f"value of {ref} = {shown}" if what == "value" else f"∂f/∂{shown_ref} = {shown}"
+    claim = (f"value of {ref} = {shown}" if what == "value" else
+             f"tangent of {ref} = {shown}" if what == "tangent" else f"∂f/∂{shown_ref} = {shown}")
 
     def fail(got: str, node: str | None = None) -> Expect:
         return Expect(what, node, expected, None, tol, False, claim, got)
@@ -130,6 +136,14 @@ def _expect_number(s: Session, what: Literal["value", "grad"], rest: str) -> Exp
             return fail(f"not yet computed (now at {phase} {k}/{n}: step forward to it first)", name)
         actual = g.value[i]  # outside f's cone: its full-pass value (Session.computed)
         got = fmt_val(actual)
+    elif what == "tangent":
+        if s.mode != "forward":
+            return fail("no tangent: stepping is in reverse mode (:mode forward INPUT)", name)
+        t = s.tangent(i)
+        if t is None:
+            return fail(f"not yet computed in this tangent pass (now at {s.progress_text()})", name)
+        actual = t
+        got = fmt_val(actual)
     else:
         if not g.takes_grad(i):
             return fail(f"{name} is a constant: it gets no gradient", name)
@@ -146,9 +160,13 @@ def _expect_number(s: Session, what: Literal["value", "grad"], rest: str) -> Exp
 
 
 def _expect_check(s: Session, rest: str) -> Expect:
+    m = re.fullmatch(r"\s*(.+?)\s+rel\s*(?:≤|<=|<)\s*(\S+)\s*", rest)
+    if m:
+        return _expect_check_error(s, m.group(1), m.group(2))
     words = rest.split()
     if not words or words[-1] not in ("pass", "fail", "kink"):
-        raise CommandError("usage: :expect check pass | :expect check NODE pass|fail|kink")
+        raise CommandError("usage: :expect check pass | :expect check NODE pass|fail|kink | "
+                           ":expect check NODE rel ≤ TOL")
     verdict, ref = words[-1], " ".join(words[:-1])
     chk = s.last_check
     if not ref:
@@ -167,16 +185,39 @@ def _expect_check(s: Session, rest: str) -> Expect:
     claim = f"check verdict for {ref} is {verdict}"
     if chk is None:
         return Expect("check", ref, verdict, None, None, False, claim, "no :check has run yet")
+    row, missing = _check_row(s, chk, ref)
+    if row is None:
+        return Expect("check", ref, verdict, None, None, False, claim, missing)
+    return Expect("check", row.node, verdict, row.verdict, None, row.verdict == verdict, claim,
+                  row.verdict)
+
+
+def _check_row(s: Session, chk: Check, ref: str) -> tuple[CheckRow | None, str]:
+    """The last check's row for NODE (or for 'x,y', an entry of an order-2 check)."""
+    row = next((r for r in chk.rows if r.node == ref), None)
+    if row is not None:
+        return row, ""
     try:
         i = s.resolve(ref)
     except CommandError as exc:
-        return Expect("check", ref, verdict, None, None, False, claim, str(exc))
+        return None, str(exc)
     row = next((r for r in chk.rows if r.id == i), None)
+    return row, "" if row is not None else f"the last check did not cover {label(s.prog.graph, i)}"
+
+
+def _expect_check_error(s: Session, ref: str, tol_text: str) -> Expect:
+    tol = parse_number(tol_text)
+    if not (tol >= 0 and math.isfinite(tol)):
+        raise CommandError("the bound after rel ≤ must be a non-negative number")
+    claim = f"relative error of the last check at {ref} ≤ {tol_text}"
+    chk = s.last_check
+    if chk is None:
+        return Expect("check", ref, tol, None, None, False, claim, "no :check has run yet")
+    row, missing = _check_row(s, chk, ref)
     if row is None:
-        return Expect("check", ref, verdict, None, None, False, claim,
-                      f"the last check did not cover {label(s.prog.graph, i)}")
-    return Expect("check", row.node, verdict, row.verdict, None, row.verdict == verdict, claim,
-                  row.verdict)
+        return Expect("check", ref, tol, None, None, False, claim, missing)
+    got = f"{row.rel_err:.2e} ({row.mode}, h = {row.h:.1e})"
+    return Expect("check", row.node, tol, row.rel_err, None, row.rel_err <= tol, claim, got)
 
 
 def _expect_error(s: Session, rest: str) -> Expect:

@@ -40,16 +40,20 @@ def _cmd_back(s: Session, args: list[str]) -> list[Event]:
     return s.back(count_arg(args))
 
 
-@command("forward", ":forward", "Run the forward pass to its end.", aliases=("fwd",))
+@command("forward", ":forward", "Run the forward pass (in forward mode: this tangent pass) to its "
+         "end.", aliases=("fwd",))
 def _cmd_forward(s: Session, args: list[str]) -> list[Event]:
     s.require_program()
-    return s.run_to(max(s.pos, len(s.fwd)))
+    return s.run_to(s.pass_end())
 
 
 @command("backward", ":backward", "Run the backward pass to its end (the forward pass first if "
          "needed).", aliases=("bwd",))
 def _cmd_backward(s: Session, args: list[str]) -> list[Event]:
     s.require_program()
+    if s.mode == "forward":
+        raise CommandError("forward mode has no backward pass: :forward finishes this tangent "
+                           "pass, :continue runs them all, :mode reverse returns to backprop")
     return s.run_to(s.steps_total)
 
 
@@ -77,6 +81,15 @@ def _cmd_goto(s: Session, args: list[str]) -> list[Event]:
     bk = s.backward_step_of(i)
     if bk < 0:
         raise CommandError(no_step(s, i))
+    if s.mode == "forward":
+        if fk < 0:
+            raise CommandError(f"{label(s.prog.graph, i)} is a leaf: forward mode takes no step "
+                               "there (an input's tangent is its seed, 1 or 0)")
+        target = s.tangent_pass()[0] * len(s.fwd) + fk + 1
+        events = s.run_to(target)
+        if s.pos == target and (step := s.current_step()) is not None:
+            events.append(step)
+        return events
     in_forward = s.pos <= len(s.fwd) and s.pos < s.steps_total
     target = fk + 1 if fk >= 0 and (in_forward or bk < 0) else len(s.fwd) + bk + 1
     events = s.run_to(target)

@@ -17,9 +17,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .. import events as ev
-from ..comparison import Compare
+from .. import reports as rp
 from ..engine_events import EngineCheck
 from ..render_text import text
+from ..reports import Compare
 from .base import AppBase
 from .widgets.banner import NarrationBanner
 from .widgets.plot import LogLogPlot, hsweep_figure
@@ -63,6 +64,10 @@ def _shown_where(e: ev.ShowNode) -> str:
     return f"#{e.info.id} {e.info.label}: in the inspector"
 
 
+def _in_log(what: str) -> Callable[[ev.Event], str]:
+    return lambda _e: f"{what}: in the Log tab"
+
+
 def _compared_where(e: Compare) -> str:
     return "the comparison of finite differences, symbolic and backprop: in the Log tab"
 
@@ -91,6 +96,10 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
     ev.Load: Reaction(),
     ev.Echo: Reaction(),
     EngineCheck: Reaction(style="check", table=True, tab="tab-log"),
+    rp.Trace: Reaction(table=True, line="pointer", tab="tab-log", line_text=_in_log("the trace")),
+    rp.Hessian: Reaction(style="check", table=True, line="pointer", tab="tab-log",
+                         line_text=_in_log("the Hessian")),
+    rp.HVP: Reaction(table=True, line="answer"),
     Compare: Reaction(table=True, line="pointer", tab="tab-log", line_text=_compared_where),
 }
 _PLAIN = Reaction()

@@ -30,7 +30,7 @@ def s() -> Session:
     (":set x = two", "expected a number, got 'two'"),
     (":set x = 1e999", "too large for a float64"),
     (":output", "usage: :output NODE"),
-    (":check mode=sideways", "unknown mode 'sideways': expected central or forward"),
+    (":check mode=sideways", "unknown mode 'sideways': expected central, forward, richardson or complex"),
     (":check h=-1", "h must be positive"),
     (":check 1", "is a constant: it has no gradient to check"),
     (":export", "usage: :export dot FILE"),
@@ -39,7 +39,7 @@ def s() -> Session:
     (":help nosuch", "no command ':nosuch'"),
     (":pause", "usage: :pause SECONDS"),
     (":pause 9999", "between 0 and 3600"),
-    (":expect", "usage: :expect value NODE"),
+    (":expect", "usage: :expect value|grad|tangent NODE"),
     (":expect grad x = 1 ±", "a tolerance must follow ±"),
     (":load", "usage: :load FILE"),
 ])

@@ -66,16 +66,17 @@ def test_node_arguments_complete_names_and_labels(seed):
 
 
 def test_options_complete_at_any_position_and_only_once(seed):
-    assert words(seed, ":check ") == [*SEED_NODES, "all", "mode=central", "mode=forward", "h="]
-    assert words(seed, ":check x ") == ["mode=central", "mode=forward", "h="]
-    assert words(seed, ":check h=1e-4 ") == [*SEED_NODES, "all", "mode=central", "mode=forward"]
-    assert words(seed, ":check all mo") == ["mode=central", "mode=forward"]
+    modes = ["mode=central", "mode=forward", "mode=richardson", "mode=complex"]
+    assert words(seed, ":check ") == [*SEED_NODES, "all", *modes, "h=", "order=2"]
+    assert words(seed, ":check x ") == [*modes, "h=", "order=2"]
+    assert words(seed, ":check h=1e-4 ") == [*SEED_NODES, "all", *modes, "order=2"]
+    assert words(seed, ":check all mo") == modes
 
 
 def test_inputs_numbers_words_and_free_text(seed):
     assert words(seed, ":set ") == ["x =", "y ="]  # :set NAME = NUMBER: inputs only
     assert words(seed, ":set x = ") == []  # a number: nothing to offer
-    assert words(seed, ":expect ") == ["value", "grad", "check", "error"]
+    assert words(seed, ":expect ") == ["value", "grad", "tangent", "check", "error"]
     assert words(seed, ":expect value 3x") == ["3x =", "3xy ="]
     assert words(seed, ":step ") == []
     assert words(seed, ":say ") == [] and words(seed, ":say x") == []  # free text

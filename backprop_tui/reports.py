@@ -1,5 +1,5 @@
-"""The data of :compare — finite differences, symbolic differentiation and backprop side by
-side — as plain dataclasses (standard library only), and its event."""
+"""Events that report a whole computation: :compare's comparison, :trace's evaluation
+trace, :hessian and :hvp. Plain data, standard library only, like events.py."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from .events import Event
+from .events import Event, Mode
 
+# ---------------------------------------------------------------- :compare
 
 @dataclass
 class Timing:
@@ -32,6 +33,7 @@ class InputRow:
     tree_ops: int | None  # operations only (what sympy's count_ops counts)
     dag_ops: int | None
     text: str | None  # the derivative, elided past the compare module's text budget
+    forward_mode: float | None = None  # by a tangent pass (None: not run within the budget)
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Comparison:
     time_fd_central: Timing | None = None
     time_symbolic: Timing | None = None  # build and evaluate all n derivatives
     time_budget: float = 0.0
+    fm_passes: int = 0  # forward mode: one tangent pass per input
+    time_forward_mode: Timing | None = None  # all n tangent passes
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data: non-finite floats become None, huge sizes floats (or None)."""
@@ -84,10 +88,68 @@ def _jsonable(x: object) -> object:
 
 @dataclass
 class Compare(Event):
-    """:compare — finite differences, symbolic differentiation and backprop side by side."""
+    """:compare — finite differences, symbolic differentiation, forward mode and backprop."""
 
     kind: ClassVar[str] = "compare"
     result: Comparison
 
     def to_dict(self) -> dict[str, Any]:
         return {"event": self.kind, "line": self.line, **self.result.to_dict()}
+
+
+# ---------------------------------------------------------------- :trace, :hessian, :hvp
+
+@dataclass
+class TraceRow:
+    """One row of an evaluation trace (Baydin et al. 2018, Tables 2–3). index is Baydin's
+    i: 1−n … 0 for the n inputs, 1 … l for the operations in evaluation order."""
+
+    index: int
+    id: int  # graph node
+    label: str
+    formula: str  # v₂ = v₋₁ × v₀ · v̇₂ = v₀·v̇₋₁ + v₋₁·v̇₀ · v̄₀ = v̄₀ + v̄₂·v₋₁
+    numbers: str  # the same with the numbers: 2 × 5
+    value: float  # vᵢ, v̇ᵢ or v̄ᵢ (after this accumulation)
+
+
+@dataclass
+class Trace(Event):
+    """:trace — the forward primal trace beside the forward tangent trace (for one seed
+    input) or the reverse adjoint trace (v̄ accumulations in reverse order)."""
+
+    kind: ClassVar[str] = "trace"
+    mode: Mode
+    output: str
+    value: float
+    primal: list[TraceRow]
+    tangent: list[TraceRow] = field(default_factory=list)  # forward: one per primal row
+    adjoint: list[TraceRow] = field(default_factory=list)  # reverse: one per accumulation
+    seed: str | None = None
+    derivatives: dict[str, float] = field(default_factory=dict)  # input → ∂f/∂input
+
+
+@dataclass
+class Hessian(Event):
+    """:hessian — ∂²f/∂xᵢ∂xⱼ over f's inputs, by forward-over-reverse (one Hessian-vector
+    product per input)."""
+
+    kind: ClassVar[str] = "hessian"
+    output: str
+    inputs: list[str]
+    matrix: list[list[float]]
+    asymmetry: float  # max |Hᵢⱼ − Hⱼᵢ| / max(1, |Hᵢⱼ|)
+    products: int
+    kinks: list[str] = field(default_factory=list)  # nodes at a kink: not twice differentiable
+
+
+@dataclass
+class HVP(Event):
+    """:hvp — one Hessian-vector product H·v (and the gradient at the same point)."""
+
+    kind: ClassVar[str] = "hvp"
+    output: str
+    inputs: list[str]
+    vector: list[float]
+    product: list[float]
+    gradient: list[float]
+    kinks: list[str] = field(default_factory=list)
