@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
+from . import confine
 from .events import Error, Event, Expect, Load
 from .textutil import unquote
 
@@ -117,11 +118,14 @@ def _stdin_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
             yield n, "\0" + exc.reason  # marked: _expand turns it into an error line
 
 
-def iter_lines(path: str, stdin: BinaryIO | None = None) -> Iterator[ScriptLine]:
+def iter_lines(path: str, stdin: BinaryIO | None = None,
+               confined: bool = False) -> Iterator[ScriptLine]:
     """The runnable lines of a replay file in order, :load expanded (see the module doc).
 
     Raises ReplayError at once when the file itself cannot be used; for ``-`` (stdin,
     read as it arrives) an empty input raises when the iterator reaches its end.
+    confined: the file was named in a served session (a typed :load), so its own :load
+    lines go through confine.resolve too.
     """
     if path == "-":
         return _expand(STDIN, _stdin_lines(stdin or sys.stdin.buffer), require_lines=True)
@@ -129,7 +133,7 @@ def iter_lines(path: str, stdin: BinaryIO | None = None) -> Iterator[ScriptLine]
     if not any(_runnable(t) for _, t in _file_lines(text)):
         _fail(path, "the file is empty: nothing to run" if not text.strip() else
               "nothing to run: the file holds only comments")
-    return _expand(path, _file_lines(text))
+    return _expand(path, _file_lines(text), confined=confined)
 
 
 def iter_text(text: str, name: str = "<-e>") -> Iterator[ScriptLine]:
@@ -144,8 +148,8 @@ class _Frame:
     lines: Iterator[tuple[int, str]]
 
 
-def _expand(name: str, lines: Iterator[tuple[int, str]],
-            require_lines: bool = False) -> Iterator[ScriptLine]:
+def _expand(name: str, lines: Iterator[tuple[int, str]], require_lines: bool = False,
+            confined: bool = False) -> Iterator[ScriptLine]:
     stack = [_Frame(name, os.path.realpath(name) if not name.startswith("<") else name, lines)]
     yielded = False
     while stack:
@@ -171,7 +175,11 @@ def _expand(name: str, lines: Iterator[tuple[int, str]],
         if not arg:
             yield ScriptLine(top.name, n, text, depth, error="usage: :load FILE")
             continue
-        target = relative_to(arg, top.name)
+        try:
+            target = confine.resolve(arg, top.name) if confined else relative_to(arg, top.name)
+        except confine.PathRefused as exc:
+            yield ScriptLine(top.name, n, text, depth, error=f"cannot load {arg}: {exc}")
+            continue
         real = os.path.realpath(target)
         try:
             chain = [f.real for f in stack]

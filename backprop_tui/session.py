@@ -84,6 +84,10 @@ class Session:
         self.check_progress: Callable[[int, int], None] | None = None
         self.check_cancelled: Callable[[], bool] | None = None
         self.listeners: list[Listener] = []
+        # (position, text) of each :say, for handouts that show narration beside its step.
+        # A new output restarts stepping, so earlier narration moves to position 0.
+        self.narration: list[tuple[int, str]] = []
+        self._narration_reset = 0  # narration before this index is already at position 0
         self.output: int | None = None
         self.fwd: list[int] = []  # forward steps' nodes, in order (read-only for views)
         self.bwd: list[int] = []  # backward steps' nodes, in order
@@ -192,6 +196,9 @@ class Session:
         for k, i in enumerate(self.bwd):
             self._bwd_index[i] = k
         self._consumers = None
+        for k in range(self._narration_reset, len(self.narration)):  # each entry once
+            self.narration[k] = (0, self.narration[k][1])
+        self._narration_reset = len(self.narration)
         self._reset_state()
 
     def _reset_state(self) -> None:

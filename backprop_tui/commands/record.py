@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import TextIO
 
-from .. import replay
-from ..events import Error, Event, Info
+from .. import confine
+from ..events import Error, Event, Exported, Info
 from ..language import Program
 from ..ops import INPUT
 from ..registry import Arg, CommandError, command
@@ -59,8 +59,11 @@ class Recorder:
             return
         m = re.match(r":\s*load\s+(.+)$", stripped)
         if m:  # rewrite the path so it resolves from the recording's folder
-            target = os.path.abspath(replay.relative_to(unquote(m.group(1)), s.file))
-            stripped = f":load {os.path.relpath(target, self.path.parent.resolve())}"
+            try:
+                target = os.path.abspath(confine.resolve(unquote(m.group(1)), s.file))
+                stripped = f":load {os.path.relpath(target, self.path.parent.resolve())}"
+            except confine.PathRefused:
+                pass  # the :load was refused: record it as typed (it failed, and says so)
         for piece in stripped.splitlines():
             self.write(piece)
         errors = [e for e in events if isinstance(e, Error)]
@@ -112,7 +115,8 @@ def start_recording(s: Session, path: str | os.PathLike[str]) -> list[Event]:
             for piece in line.splitlines():
                 rec.write(piece)
     s.listeners.append(rec)
-    return [Info(f"recording to {path}: every line is appended and flushed (:record stop ends it)")]
+    return [Info(f"recording to {confine.shown(str(path))}: every line is appended and flushed "
+                 "(:record stop ends it)")]
 
 
 def recorder_of(s: Session) -> Recorder | None:
@@ -136,9 +140,15 @@ def stop_recording(s: Session) -> str | None:
 def _cmd_record(s: Session, args: list[str]) -> list[Event]:
     if not args:
         rec = recorder_of(s)
-        where = f"recording to {rec.path}" if rec else "not recording"
+        where = f"recording to {confine.shown(str(rec.path))}" if rec else "not recording"
         return [Info(f"{where}; usage: :record FILE | :record stop")]
     if args == ["stop"]:
         path = stop_recording(s)
-        return [Info(f"stopped recording to {path}" if path else "not recording")]
-    return start_recording(s, replay.relative_to(unquote(" ".join(args)), s.file))
+        if path is None:
+            return [Info("not recording")]
+        return [Exported(f"stopped recording to {confine.shown(path)}", path=path, format="bp")]
+    try:
+        target = confine.resolve(unquote(" ".join(args)), s.file)
+    except confine.PathRefused as exc:
+        raise CommandError(f"cannot record: {exc}") from None
+    return start_recording(s, target)

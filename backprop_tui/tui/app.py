@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, TabbedContent, TabPane
 
 from .. import commands as _commands  # noqa: F401  registers the built-in :commands
+from .. import confine
 from .. import replay as _replay  # run_app's parameter shadows the module
 from ..events import Error, Event, HSweep, Info, Say, ShowNode
 from ..registry import ALIASES, COMMANDS
@@ -33,6 +34,7 @@ from .playback import PlaybackMixin
 from .player import Player
 from .running import HEAVY_NODES, WorkerMixin
 from .screens import HelpScreen
+from .served import deliver, screenshot_path
 from .widgets.banner import NarrationBanner
 from .widgets.graph_view import GraphView
 from .widgets.inspector import Inspector
@@ -46,10 +48,10 @@ SEED = "x = 2; y = 3; x^2 + 3x*y + 1"
 SMALL_CHECK_ALL = 2000  # the x key checks every node below this size, else the inputs
 
 # Events that answer a typed command (shown under the REPL line); steps show in the panes.
-_ANSWERS = {"info", "graph", "expect", "break", "back", "phase", "statement"}
+_ANSWERS = {"info", "graph", "expect", "break", "back", "phase", "statement", "export"}
 ANSWER_LINES = 3
 # ... and those worth a note in the status bar after a key.
-_NOTES = {"info", "phase", "break", "back", "warning"}
+_NOTES = {"info", "phase", "break", "back", "warning", "export"}
 
 # What each key does, for the help screen (the footer's labels are one word).
 _KEY_HELP = {
@@ -312,17 +314,21 @@ class BackpropApp(WorkerMixin, PlaybackMixin, App[int]):
         if name == "screenshot":
             if len(args) != 1 or not args[0].endswith(".svg"):
                 return [Error(f"usage: {usage}")]
-            path = Path(args[0]).expanduser()
+            try:  # served: inside the session's folder only (confine.py)
+                path = screenshot_path(args[0], self.session.file)
+            except confine.PathRefused as exc:
+                return [Error(f"cannot write: {exc}")]
             if not path.parent.is_dir():
                 return [Error(f"cannot write {path}: no such folder {path.parent}")]
             # After the next refresh, so the picture shows the screen, not the typed command.
             self.call_after_refresh(self._save_screenshot, path)
-            return [Info(f"screenshot: {path}")]
+            return [Info(f"screenshot: {confine.shown(str(path))}")]
         return [Error(f"unknown TUI command :{name}")]
 
     def _save_screenshot(self, path: Path) -> None:
         try:
             self.save_screenshot(path.name, str(path.parent))
+            deliver(self, str(path))  # served: the browser gets it as a download
         except OSError as exc:
             self.log_pane.note(f"error: cannot write {path}: {exc.strerror or exc}", "error")
             self.repl.show_error(f"cannot write {path}: {exc.strerror or exc}")
