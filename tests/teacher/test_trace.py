@@ -54,7 +54,8 @@ def test_adjoint_rows_accumulate_with_numbers():
     assert x_rows == [(4, "x", "assign", "x̄ = x̅²̅·2x = 1·4 = 4"),
                       (6, "x", "accumulate", "x̄ = x̄ + 3̅x̅·3 = 4 + 9 = 13")]
     last_x = [a for a in t.adjoint if a.label == "x"][-1]
-    assert (last_x.before, last_x.upstream, last_x.local, last_x.contribution, last_x.value) == (4, 3, 3, 9, 13)
+    parts = (last_x.before, last_x.upstream, last_x.local, last_x.contribution, last_x.value)
+    assert parts == (4, 3, 3, 9, 13)
     # every push's numbers add up: before + upstream·local = after
     for a in t.adjoint[1:]:
         assert a.before + a.upstream * a.local == a.value
