@@ -200,6 +200,11 @@ def main(argv: Sequence[str]) -> int:
     except replay.ReplayError as exc:
         print(f"backprop-tui cast: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(folder):  # say so now, not after rendering every frame
+        print(f"backprop-tui cast: cannot write {args.output}: no such folder {folder}",
+              file=sys.stderr)
+        return EXIT_ERROR
     cast = asyncio.run(record(args.file, args.size, args.delay))
     try:
         with open(args.output, "w", encoding="utf-8") as fh:
