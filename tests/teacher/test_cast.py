@@ -5,6 +5,7 @@ frame, replayed into a screen, shows the seed's final state."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -112,10 +113,13 @@ def test_the_same_file_gives_the_same_cast(seed_cast, tmp_path):
     assert again.read_bytes() == seed_cast.read_bytes()
 
 
-@pytest.mark.skipif(shutil.which("asciinema") is None and not (Path(sys.executable).parent / "asciinema").exists(),
-                    reason="asciinema is not installed (pip install asciinema)")
+ASCIINEMA = shutil.which("asciinema", path=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+
+
+@pytest.mark.skipif(ASCIINEMA is None, reason="asciinema is not installed (pip install asciinema)")
 def test_asciinema_parses_the_cast(seed_cast):
-    exe = shutil.which("asciinema") or str(Path(sys.executable).parent / "asciinema")
+    exe = ASCIINEMA
+    assert exe is not None
     run = subprocess.run([exe, "cat", str(seed_cast)], capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", run.stdout.decode("utf-8"))
