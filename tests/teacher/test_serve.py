@@ -129,10 +129,17 @@ def test_a_browser_gets_the_app_and_its_exports(tmp_path):
                     assert "attachment" in dl.headers["Content-Disposition"]
                     text = await dl.text()
                 assert "x̄ = x̄ + 3̅x̅·3 = 4 + 9 = 13" in text
+                await command(ws, "screenshot ../shot.svg")
+                await read_screen(ws, "is outside this served session's folder")
+                await command(ws, "screenshot shot.svg")
+                key = await until_download(ws)
+                async with http.get(f"http://127.0.0.1:{port}/download/{key}") as dl:
+                    assert dl.status == 200 and "<svg" in await dl.text()
 
     with server(tmp_path, "--dir", str(box)) as (port, _):
         asyncio.run(browse(port))
-    assert (box / "notes.md").exists() and not (tmp_path / "escape.md").exists()
+    assert (box / "notes.md").exists() and (box / "shot.svg").exists()
+    assert not (tmp_path / "escape.md").exists() and not (tmp_path / "shot.svg").exists()
 
 
 def non_loopback_address() -> str | None:
