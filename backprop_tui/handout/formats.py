@@ -14,7 +14,7 @@ import re
 
 from ..labels import fmt_val
 from ..ops import FUNCTIONS
-from .model import AdjointRow, Trace, v_name
+from .model import SHORT_LABEL, AdjointRow, Trace, v_name
 
 TRACE_FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".csv": "csv",
                  ".html": "html", ".htm": "html"}
@@ -145,17 +145,26 @@ def tex_bar(label: str) -> str:
     return f"\\bar{{{body}}}" if single else f"\\overline{{{body}}}"
 
 
+def tex_adjoint(label: str, index: int | None) -> str:
+    """The LaTeX of model.adjoint: \\overline over a short label, else \\bar v_{i}."""
+    if len(label) <= SHORT_LABEL or index is None:
+        return tex_bar(label)
+    return f"\\bar v_{{{index}}}"
+
+
 def _tex_num(x: float) -> str:
     s = tex_math(fmt_val(x))
     return f"({s})" if s.startswith("-") else s
 
 
 def _tex_adjoint(a: AdjointRow) -> str:
-    to = tex_bar(a.label)
+    to = tex_adjoint(a.label, a.index)
     if a.kind == "seed":
         return f"{to} = 1"
-    src = tex_bar(a.source_label)
+    src = tex_adjoint(a.source_label, a.source_index)
     local = tex_math(a.local_text)
+    if local.startswith("-"):
+        local = f"({local})"
     if a.kind == "accumulate":
         return (f"{to} = {to} + {src} \\cdot {local} = {tex_math(fmt_val(a.before))} + "
                 f"{_tex_num(a.contribution)} = {tex_math(fmt_val(a.value))}")

@@ -23,6 +23,7 @@ from ..session import Session
 
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
 _MACRON, _OVERLINE = "\u0304", "\u0305"
+SHORT_LABEL = 4  # a node's adjoint is written over its label up to this length, else as v̄ᵢ
 
 
 def v_name(index: int) -> str:
@@ -36,9 +37,22 @@ def bar(label: str) -> str:
     if len(label) == 1:
         return label + _MACRON
     head, tail = label[0], label[1:]
-    if head.isalpha() and tail and all(ch in "₀₁₂₃₄₅₆₇₈₉" for ch in tail):
+    if head.isalpha() and tail and all(ch in "₀₁₂₃₄₅₆₇₈₉₋" for ch in tail):
         return head + _MACRON + tail
     return "".join(ch + _OVERLINE for ch in label)
+
+
+def adjoint(label: str, index: int | None) -> str:
+    """How a row names a node's adjoint: over its label when short (x̄, 3̅x̅), else by its
+    trace index (v̄₄), which the row's v̄ column and the primal trace tie to the label."""
+    if len(label) <= SHORT_LABEL or index is None:
+        return bar(label)
+    return bar(v_name(index))
+
+
+def local_text(text: str) -> str:
+    """A local derivative as a factor: -1 → (-1), so that 'v̄·(-1)' reads as a product."""
+    return f"({text})" if text.startswith("-") else text
 
 
 def num(x: float) -> str:
@@ -163,7 +177,8 @@ def trace(s: Session, w: Walk | None = None) -> Trace:
     for st in (st for st in w.steps if st.phase == "backward"):
         if st.seeded:
             t.adjoint.append(AdjointRow(st.step, index.get(st.id, 0), st.id, st.node, "seed",
-                                        f"{bar(st.node)} = 1 (the seed: ∂f/∂f = 1)", 1.0))
+                                        f"{adjoint(st.node, index.get(st.id))} = 1 (the seed: "
+                                        "∂f/∂f = 1)", 1.0))
         for c in st.contributions:
             t.adjoint.append(_push_row(st, c, index, c.to_id in pushed))
             pushed.add(c.to_id)
@@ -179,12 +194,13 @@ def trace(s: Session, w: Walk | None = None) -> Trace:
 
 
 def _push_row(st: Step, c: Contribution, index: dict[int, int], again: bool) -> AdjointRow:
-    to, src = bar(c.to), bar(st.node)
+    to, src = adjoint(c.to, index.get(c.to_id)), adjoint(st.node, index.get(st.id))
+    local = local_text(c.local_text)
     if again:
-        text = (f"{to} = {to} + {src}·{c.local_text} = {fmt_val(c.before)} + "
+        text = (f"{to} = {to} + {src}·{local} = {fmt_val(c.before)} + "
                 f"{num(c.contribution)} = {fmt_val(c.after)}")
     else:
-        text = f"{to} = {src}·{c.local_text} = {num(c.upstream)}·{num(c.local)} = {fmt_val(c.after)}"
+        text = f"{to} = {src}·{local} = {num(c.upstream)}·{num(c.local)} = {fmt_val(c.after)}"
     return AdjointRow(st.step, index.get(c.to_id, 0), c.to_id, c.to,
                       "accumulate" if again else "assign", text, c.after, st.id,
                       index.get(st.id), st.node, c.local_text, c.local, c.upstream,

@@ -49,7 +49,9 @@ def test_primal_rows_follow_baydins_numbering_and_the_forward_steps():
 def test_adjoint_rows_accumulate_with_numbers():
     t = trace(seed())
     rows = [(a.step, a.label, a.kind, a.formula) for a in t.adjoint]
-    assert rows[0] == (1, "x²+3xy+1", "seed", "x̅²̅+̅3̅x̅y̅+̅1̅ = 1 (the seed: ∂f/∂f = 1)")
+    # a long label's adjoint goes by its index (v̄₅), a short one's over the label (3̅x̅)
+    assert rows[0] == (1, "x²+3xy+1", "seed", "v\u0304₅ = 1 (the seed: ∂f/∂f = 1)")
+    assert rows[1][3] == "v\u0304₄ = v\u0304₅·1 = 1·1 = 1"
     x_rows = [r for r in rows if r[1] == "x"]
     assert x_rows == [(4, "x", "assign", "x̄ = x̅²̅·2x = 1·4 = 4"),
                       (6, "x", "accumulate", "x̄ = x̄ + 3̅x̅·3 = 4 + 9 = 13")]
@@ -59,6 +61,19 @@ def test_adjoint_rows_accumulate_with_numbers():
     # every push's numbers add up: before + upstream·local = after
     for a in t.adjoint[1:]:
         assert a.before + a.upstream * a.local == a.value
+
+
+def test_baydins_example_gives_baydins_numbers():
+    """Baydin et al. 2018, Tables 2-3: y = ln x₁ + x₁x₂ - sin x₂ at (2, 5)."""
+    t = trace(Session(parse("x₁ = 2; x₂ = 5; log(x₁) + x₁*x₂ - sin(x₂)")))
+    assert [(r.index, r.label) for r in t.primal[:2]] == [(-1, "x₁"), (0, "x₂")]
+    assert f"{t.value:.3f}" == "11.652"
+    assert {i.name: f"{i.grad:.3f}" for i in t.inputs} == {"x₁": "5.500", "x₂": "1.716"}
+    x1 = [a for a in t.adjoint if a.label == "x₁"]
+    assert [a.formula for a in x1] == ["x\u0304₁ = v\u0304₂·1/x₁ = 1·0.5 = 0.5",
+                                       "x\u0304₁ = x\u0304₁ + v\u0304₁·x₂ = 0.5 + 5 = 5.5"]
+    sin_row = next(a for a in t.adjoint if a.label == "sin(x₂)")
+    assert sin_row.formula == "v\u0304₃ = v\u0304₅·(-1) = 1·(-1) = -1"  # a - b: ∂/∂b = -1
 
 
 def test_walking_leaves_the_session_where_it_was():
