@@ -79,7 +79,8 @@ def export(s: Session, kind: str, path: str, state: bool = False) -> Exported:
          "for the stepping state), 'trace' the primal and adjoint evaluation traces (Markdown, "
          "LaTeX, CSV or HTML, by the file's extension), 'html' one self-contained page that "
          "steps through the passes in a browser (buttons and ← →, no network needed).",
-         args=(Arg("word", choices=FORMATS), Arg("file"), Arg("word", choices=("state",))))
+         args=(Arg("word", choices=FORMATS), Arg("file"), Arg("word", choices=("state",))),
+         cost="slow")  # walks both passes; the page also checks every gradient
 def _cmd_export(s: Session, args: list[str]) -> list[Event]:
     if not args:
         raise CommandError(f"usage: {USAGE}")

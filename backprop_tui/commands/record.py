@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import TextIO
 
@@ -59,16 +60,28 @@ class Recorder:
             return
         m = re.match(r":\s*load\s+(.+)$", stripped)
         if m:  # rewrite the path so it resolves from the recording's folder
-            try:
-                target = os.path.abspath(confine.resolve(unquote(m.group(1)), s.file))
-                stripped = f":load {os.path.relpath(target, self.path.parent.resolve())}"
-            except confine.PathRefused:
-                pass  # the :load was refused: record it as typed (it failed, and says so)
+            path = self._relocated(unquote(m.group(1)))
+            if path is not None:
+                stripped = f":load {path}"
+        m = re.match(r":\s*export\s+(dot|trace|html)\s+(\S+|'[^']*'|\"[^\"]*\")(\s+state)?\s*$",
+                     stripped)
+        if m:  # the same for an export's file
+            path = self._relocated(unquote(m.group(2)))
+            if path is not None:
+                stripped = f":export {m.group(1)} {shlex.quote(path)}{m.group(3) or ''}"
         for piece in stripped.splitlines():
             self.write(piece)
         errors = [e for e in events if isinstance(e, Error)]
         if errors and not stripped.startswith(":expect"):
             self.write(f":expect error {_location_free(errors[-1].message)}")
+
+    def _relocated(self, path: str) -> str | None:
+        """`path` as the session read it, relative to the recording's folder (None: refused)."""
+        try:
+            target = os.path.abspath(confine.resolve(path, self.session.file))
+        except confine.PathRefused:
+            return None  # the line was refused: record it as typed (it failed, and says so)
+        return os.path.relpath(target, self.path.parent.resolve())
 
     def close(self) -> None:
         if self.fh is not None:

@@ -118,12 +118,6 @@ class Trace:
     complete: bool = True
     error: str = ""  # why the trace stops early (an evaluation error)
 
-    def index_of(self, node: int) -> int | None:
-        for r in self.primal:
-            if r.node == node:
-                return r.index
-        return None
-
 
 @dataclass
 class Walk:

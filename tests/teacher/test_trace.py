@@ -184,3 +184,26 @@ def test_export_trace_by_extension(tmp_path):
     assert isinstance(err, Error) and ".csv, .htm, .html, .markdown, .md, .tex" in err.message
     (ev,) = s.run_line(f':export trace "{tmp_path / "with space.md"}"')
     assert isinstance(ev, Exported) and (tmp_path / "with space.md").exists()
+
+
+def test_a_recorded_export_writes_the_same_file_when_replayed(tmp_path, monkeypatch):
+    from backprop_tui import cli
+
+    work, rec_dir, elsewhere = tmp_path / "work", tmp_path / "rec", tmp_path / "elsewhere"
+    for d in (work, rec_dir, elsewhere):
+        d.mkdir()
+    monkeypatch.chdir(work)
+    s = Session()
+    s.run_line(f":record {rec_dir / 'r.bp'}")
+    s.run_line(SEED)
+    s.run_line(":export trace 'my notes.md'")
+    s.run_line(":export dot g.dot state")
+    s.run_line(":record stop")
+    (work / "my notes.md").unlink()
+    (work / "g.dot").unlink()
+    text = (rec_dir / "r.bp").read_text(encoding="utf-8")
+    assert ":export trace '../work/my notes.md'" in text and ":export dot ../work/g.dot state" in text
+    monkeypatch.chdir(elsewhere)
+    assert cli.main(["--headless", "-q", str(rec_dir / "r.bp")]) == 0
+    assert (work / "my notes.md").exists() and "value ·" in (work / "g.dot").read_text()
+    assert not list(elsewhere.iterdir())
