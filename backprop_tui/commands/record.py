@@ -54,7 +54,6 @@ class Recorder:
 
     def __call__(self, text: str, events: list[Event]) -> None:
         """A session listener: called after each line the session runs."""
-        s = self.session
         stripped = text.strip()
         if not stripped or _is_record(stripped):
             return
