@@ -180,6 +180,13 @@ def test_browser_opens_at_a_step_from_the_address(seed_page):
 
 
 @needs_chromium
+def test_browser_opens_at_the_start_without_an_address(seed_page):
+    dom = chromium(seed_page.as_uri(), "--dump-dom")
+    assert body_attrs(dom)["step"] == "0" and "step 0 of 14" in dom
+    assert dom.count("value: not computed") == 5  # the five operations; leaves hold values
+
+
+@needs_chromium
 def test_browser_steps_with_the_keys(seed_page):
     keys = ",".join(["ArrowRight"] * 7 + ["ArrowLeft", "End", "ArrowLeft"])
     dom = chromium(f"{seed_page.as_uri()}#step=0&keys={keys}", "--dump-dom")
