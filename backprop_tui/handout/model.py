@@ -1,10 +1,11 @@
 """The evaluation trace of a session's function, as plain rows (Baydin et al. 2018, Tables 2–3).
 
 The primal trace lists the inputs as v₁₋ₙ … v₀ and each operation of f's graph as v₁ … v_l
-in the order the forward steps evaluate them, each with its formula and numbers. The
-adjoint trace follows the backward steps: the seed f̄ = 1, then every push of a gradient to
-an operand as an accumulation with numbers, ``x̄ = x̄ + 3̅x̅·3 = 4 + 9 = 13`` (the first push
-to a node is an assignment, as in Baydin's table: ``x̄ = x̅²̅·2x = 1·4 = 4``).
+in the order the forward steps evaluate them (program order), each with its formula and
+numbers. The adjoint trace follows the backward steps (the exact reverse): the seed f̄ = 1,
+then every push of a gradient to an operand as an accumulation with numbers,
+``x̄ = x̄ + x̅²̅·2x = 9 + 4 = 13`` (the first push to a node is an assignment, as in Baydin's
+table: ``x̄ = 3̅x̅·3 = 3·3 = 9``). Literals and constants take no gradient: no push, no row.
 
 The rows come from the session's own stepping (`walk`): the exporters show exactly the
 numbers the TUI and the transcript show. Walking takes the session to the end of both passes
@@ -82,7 +83,7 @@ class AdjointRow:
     node: int
     label: str
     kind: Literal["seed", "assign", "accumulate"]
-    formula: str  # 'x̄ = x̄ + 3̅x̅·3 = 4 + 9 = 13'
+    formula: str  # 'x̄ = x̄ + x̅²̅·2x = 9 + 4 = 13'
     value: float  # the adjoint after this row
     # The push's parts (the seed has only value = 1): from which node, with what local
     # derivative (symbol text and number), upstream adjoint, contribution, before → after.

@@ -28,7 +28,7 @@ def seed() -> Session:
 
 @pytest.mark.parametrize("ext, writer", [("md", to_markdown), ("tex", to_latex), ("csv", to_csv)])
 def test_seed_trace_matches_golden(ext, writer):
-    """Regenerate deliberately: UPDATE_GOLDEN=1 pytest tests/teacher/test_trace.py -k golden."""
+    """Regenerate deliberately: UPDATE_GOLDEN=1 pytest tests/teacher/test_trace_export.py -k golden."""
     text = writer(trace(seed()))
     path = GOLDEN / f"seed-trace.{ext}"
     if os.environ.get("UPDATE_GOLDEN"):
@@ -40,9 +40,10 @@ def test_primal_rows_follow_baydins_numbering_and_the_forward_steps():
     s = seed()
     t = trace(s)
     assert [(r.index, r.label) for r in t.primal] == [
-        (-1, "x"), (0, "y"), (1, "3x"), (2, "3xy"), (3, "x²"), (4, "x²+3xy"), (5, "x²+3xy+1")]
+        (-1, "x"), (0, "y"), (1, "x²"), (2, "3x"), (3, "3xy"), (4, "x²+3xy"), (5, "x²+3xy+1")]
     assert [r.node for r in t.primal if r.kind == "op"] == s.fwd  # the forward steps' order
-    assert t.primal[2].formula == "3x = 3 × 2 = 6" and t.primal[-1].value == 23
+    assert t.primal[2].formula == "x² = 2² = 4" and t.primal[3].formula == "3x = 3 × 2 = 6"
+    assert t.primal[-1].value == 23
     assert t.value == 23 and t.complete and [(i.name, i.grad) for i in t.inputs] == [("x", 13), ("y", 6)]
 
 
@@ -53,11 +54,14 @@ def test_adjoint_rows_accumulate_with_numbers():
     assert rows[0] == (1, "x²+3xy+1", "seed", "v\u0304₅ = 1 (the seed: ∂f/∂f = 1)")
     assert rows[1][3] == "v\u0304₄ = v\u0304₅·1 = 1·1 = 1"
     x_rows = [r for r in rows if r[1] == "x"]
-    assert x_rows == [(4, "x", "assign", "x̄ = x̅²̅·2x = 1·4 = 4"),
-                      (6, "x", "accumulate", "x̄ = x̄ + 3̅x̅·3 = 4 + 9 = 13")]
+    # backward steps reverse the forward order: 3x pushes to x (step 4) before x² does (5)
+    assert x_rows == [(4, "x", "assign", "x̄ = 3̅x̅·3 = 3·3 = 9"),
+                      (5, "x", "accumulate", "x̄ = x̄ + x̅²̅·2x = 9 + 4 = 13")]
     last_x = [a for a in t.adjoint if a.label == "x"][-1]
     parts = (last_x.before, last_x.upstream, last_x.local, last_x.contribution, last_x.value)
-    assert parts == (4, 3, 3, 9, 13)
+    assert parts == (9, 1, 4, 4, 13)
+    # literals (3, 1) take no gradient: no step pushes to them and no row names them
+    assert not {"1", "3"} & {a.label for a in t.adjoint}
     # every push's numbers add up: before + upstream·local = after
     for a in t.adjoint[1:]:
         assert a.before + a.upstream * a.local == a.value
@@ -66,14 +70,23 @@ def test_adjoint_rows_accumulate_with_numbers():
 def test_baydins_example_gives_baydins_numbers():
     """Baydin et al. 2018, Tables 2-3: y = ln x₁ + x₁x₂ - sin x₂ at (2, 5)."""
     t = trace(Session(parse("x₁ = 2; x₂ = 5; log(x₁) + x₁*x₂ - sin(x₂)")))
-    assert [(r.index, r.label) for r in t.primal[:2]] == [(-1, "x₁"), (0, "x₂")]
+    # Program order, left to right: v₁ = ln v₋₁ and v₂ = v₋₁v₀ as in the survey; the sum is
+    # computed before sin x₂ (the survey evaluates sin first), so its v₃ and v₄ trade places.
+    assert [(r.index, r.label) for r in t.primal] == [
+        (-1, "x₁"), (0, "x₂"), (1, "log(x₁)"), (2, "x₁·x₂"), (3, "log(x₁)+x₁·x₂"), (4, "sin(x₂)"),
+        (5, "log(x₁)+x₁·x₂-sin(x₂)")]
     assert f"{t.value:.3f}" == "11.652"
     assert {i.name: f"{i.grad:.3f}" for i in t.inputs} == {"x₁": "5.500", "x₂": "1.716"}
+    # The adjoints arrive in Table 3's order: v̄₋₁ = 5 then 5.5, v̄₀ = -0.284 then 1.716.
     x1 = [a for a in t.adjoint if a.label == "x₁"]
-    assert [a.formula for a in x1] == ["x\u0304₁ = v\u0304₂·1/x₁ = 1·0.5 = 0.5",
-                                       "x\u0304₁ = x\u0304₁ + v\u0304₁·x₂ = 0.5 + 5 = 5.5"]
+    assert [a.formula for a in x1] == ["x\u0304₁ = v\u0304₂·x₂ = 1·5 = 5",
+                                       "x\u0304₁ = x\u0304₁ + v\u0304₁·1/x₁ = 5 + 0.5 = 5.5"]
+    x2 = [a for a in t.adjoint if a.label == "x₂"]
+    assert [a.formula for a in x2] == [
+        "x\u0304₂ = v\u0304₄·cos(x₂) = (-1)·0.283662 = -0.283662",
+        "x\u0304₂ = x\u0304₂ + v\u0304₂·x₁ = -0.283662 + 2 = 1.71634"]
     sin_row = next(a for a in t.adjoint if a.label == "sin(x₂)")
-    assert sin_row.formula == "v\u0304₃ = v\u0304₅·(-1) = 1·(-1) = -1"  # a - b: ∂/∂b = -1
+    assert sin_row.formula == "v\u0304₄ = v\u0304₅·(-1) = 1·(-1) = -1"  # a - b: ∂/∂b = -1
 
 
 def test_walking_leaves_the_session_where_it_was():
