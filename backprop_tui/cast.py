@@ -25,13 +25,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from textual.drivers.headless_driver import HeadlessDriver
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from . import replay
+from . import files, replay
 from .textutil import EXIT_ERROR, EXIT_OK
 from .tui.app import BackpropApp
 from .tui.player import Player
@@ -64,14 +64,15 @@ class Cast:
     lines: int = 0  # script lines run
     title: str = ""
 
-    def write(self, out: TextIO) -> None:
+    def text(self) -> str:
+        """The cast file: the header line, then one event line per frame."""
         header = {"version": 2, "width": self.width, "height": self.height, "title": self.title,
                   "env": {"TERM": "xterm-256color", "COLORTERM": "truecolor"}}
-        out.write(json.dumps(header) + "\n")
-        for t, data in self.frames:
-            out.write(json.dumps([round(t, 3), "o", data], ensure_ascii=False) + "\n")
-        out.write(json.dumps([round(max(self.end, self.frames[-1][0] if self.frames else 0), 3),
-                              "o", SHOW_CURSOR]) + "\n")
+        out = [json.dumps(header)]
+        out += [json.dumps([round(t, 3), "o", data], ensure_ascii=False) for t, data in self.frames]
+        out.append(json.dumps([round(max(self.end, self.frames[-1][0] if self.frames else 0), 3),
+                               "o", SHOW_CURSOR]))
+        return "\n".join(out) + "\n"
 
 
 async def record(path: str, size: tuple[int, int] = (100, 30), delay: float = 0.5) -> Cast:
@@ -207,11 +208,9 @@ def main(argv: Sequence[str]) -> int:
         return EXIT_ERROR
     cast = asyncio.run(record(args.file, args.size, args.delay))
     try:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            cast.write(fh)
-    except OSError as exc:
-        print(f"backprop-tui cast: cannot write {args.output}: {exc.strerror or exc}",
-              file=sys.stderr)
+        files.write_text(args.output, cast.text())
+    except files.FileError as exc:
+        print(f"backprop-tui cast: cannot write {args.output}: {exc.reason}", file=sys.stderr)
         return EXIT_ERROR
     print(f"wrote {args.output}: {len(cast.frames)} frames from {cast.lines} lines, "
           f"{cast.end:.1f} s at {args.size[0]}x{args.size[1]}")

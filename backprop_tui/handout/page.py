@@ -17,10 +17,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from .. import gradcheck
+from .. import files, gradcheck
 from ..graph import EvalError, Graph
 from ..labels import fmt_val, label
 from ..layout import LayoutTooLarge, layout
@@ -181,7 +181,7 @@ def script_json(data: Any) -> str:
 def to_page(s: Session) -> str:
     """The whole page as one HTML document."""
     data = page_data(s)
-    template = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
+    template = files.read_text(Path(__file__).with_name("page.html"))
     fills = {"TITLE": html.escape(f"f = {data['title']} — backprop, step by step"),
              "DATA": script_json(data)}
     # One pass: a filled value is never scanned again (a name may well be @@DATA@@-like).
