@@ -69,21 +69,25 @@ def seed_session() -> Session:
 def test_the_page_embeds_every_step_and_the_checks():
     s = seed_session()
     p, data = parse_page(to_page(s))
-    assert data["total"] == 14 == len(data["steps"]) and data["forward_steps"] == 5
+    # 5 forward steps, 7 backward (the reverse, with the inputs' rows; none for the literals)
+    assert data["total"] == 12 == len(data["steps"]) and data["forward_steps"] == 5
     assert [n["label"] for n in data["nodes"] if n["v"]] == ["x", "y", "x²", "3x", "3xy", "x²+3xy",
                                                              "x²+3xy+1"]
     first = data["steps"][0]
-    assert first == {"phase": "forward", "node": first["node"], "n": 1, "of": 5, "value": "6",
-                     "text": "3x = 3 × 2 = 6", "v": "v₁"}
+    assert first == {"phase": "forward", "node": first["node"], "n": 1, "of": 5, "value": "4",
+                     "text": "x² = 2² = 4", "v": "v₁"}
+    literals = {n["id"] for n in data["nodes"] if n["kind"] == "literal"}
+    assert len(literals) == 2 and not literals & {st["node"] for st in data["steps"]}
     x = s.prog.bindings["x"]
     pushes = [p_ for st in data["steps"] if st["phase"] == "backward" for p_ in st["pushes"]
               if p_["to"] == x]
-    assert [(q["before"], q["add"], q["after"]) for q in pushes] == [("0", "4", "4"), ("4", "9", "13")]
-    assert pushes[1]["text"] == "x\u0304 = x\u0304 + 3\u0305x\u0305·3 = 4 + 9 = 13"
+    assert [(q["before"], q["add"], q["after"]) for q in pushes] == [("0", "9", "9"), ("9", "4", "13")]
+    assert pushes[1]["text"] == "x\u0304 = x\u0304 + x\u0305²\u0305·2x = 9 + 4 = 13"
     assert {r["label"]: r["verdict"] for r in data["check"]["rows"]}["x"] == "pass"
     assert len(data["check"]["rows"]) == 7  # every node that takes a gradient
-    # narration sits at the step where it was said: the replay's "3x pushes 3·3 = 9" at step 11
-    assert any("4 → 13" in t for t in data["narration"]["11"])
+    # narration sits at the step where it was said: 3x's push at step 9, x²'s at step 10
+    assert any("3x pushes 3·3 = 9 to x" in t for t in data["narration"]["9"])
+    assert any("9 → 13" in t for t in data["narration"]["10"])
     assert any("Backpropagation, one node at a time" in t for t in data["narration"]["0"])
     # self-contained: no external resource of any kind
     for tag, attrs in p.tags:
@@ -118,7 +122,7 @@ def test_the_page_is_refused_beyond_its_size_with_a_pointer_to_the_trace(tmp_pat
 def test_export_html_command_and_headless_export(tmp_path):
     s = Session(parse(SEED))
     (ev,) = s.run_line(f":export html {tmp_path / 'p.html'}")
-    assert isinstance(ev, Exported) and ev.format == "html" and "14 steps" in ev.message
+    assert isinstance(ev, Exported) and ev.format == "html" and "12 steps" in ev.message
     run = subprocess.run([sys.executable, "-m", "backprop_tui", "--headless", "--export",
                           str(tmp_path / "seed.html"), "--export", str(tmp_path / "seed.md"),
                           "--export", f"trace:{tmp_path / 'trace.html'}", "--export",
@@ -127,7 +131,7 @@ def test_export_html_command_and_headless_export(tmp_path):
     assert run.returncode == 0, run.stderr
     assert f"› --export {tmp_path / 'seed.html'}" in run.stdout
     _, data = parse_page((tmp_path / "seed.html").read_text(encoding="utf-8"))
-    assert data["total"] == 14 and "| v₋₁ | x | x = 2 | 2 |" in (tmp_path / "seed.md").read_text()
+    assert data["total"] == 12 and "| v₋₁ | x | x = 2 | 2 |" in (tmp_path / "seed.md").read_text()
     assert "<table>" in (tmp_path / "trace.html").read_text()
     assert "digraph" in (tmp_path / "g.dot").read_text()
     bad = subprocess.run([sys.executable, "-m", "backprop_tui", "--headless", "--export",
@@ -170,19 +174,19 @@ def body_attrs(dom: str) -> dict[str, str]:
 
 @needs_chromium
 def test_browser_opens_at_a_step_from_the_address(seed_page):
-    dom = chromium(f"{seed_page.as_uri()}#step=11", "--dump-dom")
+    dom = chromium(f"{seed_page.as_uri()}#step=10", "--dump-dom")
     attrs = body_attrs(dom)
-    assert attrs["step"] == "11" and attrs["phase"] == "backward"
-    assert "step 11 of 14 · backward 6/9" in dom
-    assert "x̄ = x̄ + 3̅x̅·3 = 4 + 9 = 13" in dom  # the accumulation, drawn by the page
+    assert attrs["step"] == "10" and attrs["phase"] == "backward"
+    assert "step 10 of 12 · backward 5/7" in dom
+    assert "x̄ = x̄ + x̅²̅·2x = 9 + 4 = 13" in dom  # the accumulation, drawn by the page
     assert "∂f 13 so far" in dom  # x's node in the SVG: 13 arrived, not yet final
-    assert "3x pushes 3·3 = 9 to x" in dom  # the narration said at this step
+    assert "x² pushes 2x·1 = 4 to x" in dom  # the narration said at this step
 
 
 @needs_chromium
 def test_browser_opens_at_the_start_without_an_address(seed_page):
     dom = chromium(seed_page.as_uri(), "--dump-dom")
-    assert body_attrs(dom)["step"] == "0" and "step 0 of 14" in dom
+    assert body_attrs(dom)["step"] == "0" and "step 0 of 12" in dom
     # the five operations (leaves hold their values), as the page's SVG draws them
     assert len(re.findall(r'class="val"[^>]*>value: not computed<', dom)) == 5
 
@@ -192,17 +196,19 @@ def test_browser_steps_with_the_keys(seed_page):
     keys = ",".join(["ArrowRight"] * 7 + ["ArrowLeft", "End", "ArrowLeft"])
     dom = chromium(f"{seed_page.as_uri()}#step=0&keys={keys}", "--dump-dom")
     attrs = body_attrs(dom)
-    assert attrs["step"] == "13", attrs  # 7 right, 1 left = 6; End = 14; left = 13
+    assert attrs["step"] == "11", attrs  # 7 right, 1 left = 6; End = 12; left = 11
+    assert "step 11 of 12 · backward 6/7" in dom and "∂f/∂y = 6 — final" in dom  # y's row
+    assert "An input: its row of the adjoint trace; it pushes nothing further." in dom
     dom = chromium(f"{seed_page.as_uri()}#step=0&keys=ArrowRight,ArrowRight,Home,ArrowRight", "--dump-dom")
     attrs = body_attrs(dom)
     assert attrs["step"] == "1" and attrs["phase"] == "forward"
-    assert "3x = 3 × 2 = 6" in dom and "value: not computed" in dom
+    assert "x² = 2² = 4" in dom and "value: not computed" in dom
 
 
 @needs_chromium
 def test_browser_screenshot_shows_the_page(seed_page, tmp_path):
     shot = tmp_path / "page.png"
-    chromium(f"{seed_page.as_uri()}#step=11", f"--screenshot={shot}")
+    chromium(f"{seed_page.as_uri()}#step=10", f"--screenshot={shot}")
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a drawn page, not a blank one
     if os.environ.get("PAGE_SCREENSHOT"):  # for the notes: PAGE_SCREENSHOT=path pytest -k screenshot
