@@ -89,11 +89,15 @@ def test_state_wires_show_only_what_has_happened():
     g = s.prog.graph
     x2 = next(i for i in range(len(g)) if s.node_info(i).label == "x²")
     assert wires[x, x2] == ["2"]  # x's value is known; x² is not computed: no ∂ yet
-    s.run_line(":step 9")  # the forward pass and x²'s backward step (it pushes 4 to x)
+    # Backward steps reverse program order: 3x pushes to x (backward 4/7) before x² (5/7).
+    s.run_line(":step 9")  # the forward pass and backward steps up to 3x's (it pushes 9 to x)
+    wires = edge_labels(to_dot(s, full=False))
+    three_x = next(i for i in range(len(g)) if s.node_info(i).label == "3x")
+    assert wires[x, three_x] == ["2\\n∂ 3\\nadds 3·3 = 9"]
+    assert wires[x, x2] == ["2\\n∂ 2x = 4"]  # x² has not pushed yet
+    s.run_line(":step")  # x²'s backward step: it pushes 4 to x
     wires = edge_labels(to_dot(s, full=False))
     assert wires[x, x2] == ["2\\n∂ 2x = 4\\nadds 1·4 = 4"]
-    three_x = next(i for i in range(len(g)) if s.node_info(i).label == "3x")
-    assert wires[x, three_x] == ["2\\n∂ 3"]  # 3x has not pushed yet
 
 
 def test_export_command(tmp_path):
