@@ -128,7 +128,7 @@ def test_a_browser_gets_the_app_and_its_exports(tmp_path):
                     assert dl.status == 200
                     assert "attachment" in dl.headers["Content-Disposition"]
                     text = await dl.text()
-                assert "x̄ = x̄ + 3̅x̅·3 = 4 + 9 = 13" in text
+                assert "x̄ = x̄ + x̅²̅·2x = 9 + 4 = 13" in text  # x²'s push, after 3x's
                 await command(ws, "screenshot ../shot.svg")
                 await read_screen(ws, "is outside this served session's folder")
                 await command(ws, "screenshot shot.svg")
