@@ -343,7 +343,7 @@ class Runner:
                 if kind is None:
                     raise CommandError(f"which export is {path}? name it .dot, .html, "
                                        ".md, .tex or .csv, or say KIND:FILE (dot:, trace:, html:)")
-                ev = export(session, kind, path)
+                ev = export(session, kind, path, including="")  # a path typed in the shell
             except CommandError as exc:
                 self.err.write(f"backprop-tui: --export {spec}: {exc}\n")
                 ok = False

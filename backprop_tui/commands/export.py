@@ -59,10 +59,13 @@ def render(s: Session, kind: str, path: str, state: bool = False) -> tuple[str, 
     return text, "html", f"a page that steps through {plural(steps, 'step')} (open it in a browser)"
 
 
-def export(s: Session, kind: str, path: str, state: bool = False) -> Exported:
-    """Write one export to `path` (as the user wrote it) and say what was written."""
+def export(s: Session, kind: str, path: str, state: bool = False,
+           including: str | None = None) -> Exported:
+    """Write one export to `path` (as the user wrote it) and say what was written. A relative
+    path is relative to `including`, the file that named it: by default the file the session
+    is running (an :export line), "" for the command line (the working folder)."""
     try:
-        target = confine.resolve(path, s.file)
+        target = confine.resolve(path, s.file if including is None else including)
     except confine.PathRefused as exc:
         raise CommandError(f"cannot write: {exc}") from None
     text, fmt, what = render(s, kind, target, state)

@@ -134,6 +134,14 @@ def test_export_html_command_and_headless_export(tmp_path):
     assert data["total"] == 12 and "| v₋₁ | x | x = 2 | 2 |" in (tmp_path / "seed.md").read_text()
     assert "<table>" in (tmp_path / "trace.html").read_text()
     assert "digraph" in (tmp_path / "g.dot").read_text()
+    # A relative --export path is the shell's: relative to the working folder, not to the
+    # replay file (which sits in demos/ here).
+    run = subprocess.run([sys.executable, "-m", "backprop_tui", "--headless", "-q", "--export",
+                          "here.md", str(ROOT / "demos" / "baydin.bp")], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "log(x₁)" in (tmp_path / "here.md").read_text(encoding="utf-8")
+    assert not (ROOT / "demos" / "here.md").exists()
     bad = subprocess.run([sys.executable, "-m", "backprop_tui", "--headless", "--export",
                           str(tmp_path / "x.pdf"), "-e", SEED], capture_output=True, text=True,
                          timeout=120)
