@@ -4,6 +4,8 @@
   backprop-tui FILE.bp              play a replay file in the TUI
   backprop-tui -e 'x = 2; x^2'      the TUI on a program
   backprop-tui --headless FILE...   run files without a UI (- reads stdin, line by line)
+  backprop-tui serve [FILE.bp]      the TUI in browsers (backprop-tui serve --help)
+  backprop-tui cast FILE.bp -o OUT  a replay file as an asciinema cast (cast --help)
   backprop-tui bench [...]          the scaling benchmarks (backprop-tui bench --help)
   backprop-tui check-engine FILE.py[:NAME]
                                     run your micrograd-style engine's script and check it
@@ -39,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-color", action="store_true", help="headless: plain text, no colour")
     p.add_argument("--record", metavar="FILE",
                    help="append every line run to FILE (a replay file), flushed after each line")
+    p.add_argument("--export", metavar="[KIND:]FILE", action="append", default=[],
+                   help="headless: after the run, write FILE from the final state (repeatable): "
+                   ".dot the graph, .html the stepping page, .md/.tex/.csv the evaluation trace; "
+                   "trace:FILE.html for the trace as HTML")
+    # What `serve` starts for each browser: file commands stay inside DIR (confine.py).
+    p.add_argument("--confine", metavar="DIR", help=argparse.SUPPRESS)
     return p
 
 
@@ -61,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    if argv[:1] == ["bench"]:  # subcommand: dispatched before the file-taking parser
+    if argv[:1] == ["bench"]:  # subcommands: dispatched before the file-taking parser
         from .bench import main as bench_main
 
         return bench_main(argv[1:])
@@ -69,6 +77,14 @@ def _main(argv: list[str]) -> int:
         from .run_script import main as engine_main
 
         return engine_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from .serve import main as serve_main
+
+        return serve_main(argv[1:])
+    if argv[:1] == ["cast"]:
+        from .cast import main as cast_main
+
+        return cast_main(argv[1:])
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -77,6 +93,15 @@ def _main(argv: list[str]) -> int:
     headless = args.headless or args.json or args.quiet
     if args.json and args.quiet:
         return _usage(parser, "--json and --quiet do not go together")
+    if args.export and not headless:
+        return _usage(parser, "--export goes with --headless (in the TUI, type :export)")
+    if args.confine is not None:
+        from . import confine
+
+        try:
+            confine.set_root(args.confine)
+        except confine.PathRefused as exc:
+            return _usage(parser, f"--confine: {exc}")
     if headless:
         from . import headless as hl
 
@@ -87,7 +112,8 @@ def _main(argv: list[str]) -> int:
         sources = ([("text", args.program)] if args.program is not None else [])
         sources += [("file", f) for f in args.files]
         opts = hl.Options(json=args.json, quiet=args.quiet,
-                          color=False if args.no_color else None, record=args.record)
+                          color=False if args.no_color else None, record=args.record,
+                          exports=args.export)
         return hl.run(sources, opts)
     return _tui(parser, args)
 
@@ -112,6 +138,10 @@ def _tui(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         except ReplayError as exc:
             print(f"backprop-tui: {exc}", file=sys.stderr)
             return EXIT_ERROR
+    if args.confine is not None:  # one browser tab of `backprop-tui serve`
+        from .serve import run_served
+
+        return run_served(replay)
     try:
         from .tui.app import run_app
     except ImportError as exc:

@@ -10,7 +10,7 @@ import math
 
 from .gradcheck import reference
 from .graph import EvalError
-from .labels import fmt_num, fmt_val, label
+from .labels import deriv_text, fmt_num, fmt_val, label
 from .ops import CONST, INPUT, LITERAL, OPS
 from .session import Session
 
@@ -36,6 +36,7 @@ def to_dot(session: Session, full: bool = True) -> str:
     out = session.output
     n = len(g)
     values, grads = g.value, g.grad
+    ref = g
     if full and out is not None:
         try:
             ref = reference(g, out)
@@ -47,7 +48,7 @@ def to_dot(session: Session, full: bool = True) -> str:
         "digraph backprop {",
         "  rankdir=LR;",
         '  node [shape=box, style=rounded, fontname="Helvetica"];',
-        '  edge [color="#777777"];',
+        '  edge [color="#777777", fontname="Helvetica", fontsize=10];',
     ]
     for i in range(n):
         o = g.op[i]
@@ -79,12 +80,25 @@ def to_dot(session: Session, full: bool = True) -> str:
             attrs.append('fontcolor="#999999"')
             attrs.append('style="rounded,dashed"')
         lines.append(f"  n{i} [{', '.join(attrs)}];")
+    derivs_of = ref.local_derivs if full and out is not None else g.local_derivs
     for i in range(n):
         ops_ = g.operands(i)
+        if not ops_:
+            continue
+        # Wire labels: the value the wire carries forward; going back, the local derivative
+        # ∂i/∂j and the contribution ∂f/∂i · ∂i/∂j it adds to ∂f/∂j (once i's step pushed it).
+        known = full or (session.computed(i) and all(session.computed(j) for j in ops_))
+        derivs = derivs_of(i) if known else ()
+        pushed = session.in_cone(i) and (full or session.final(i))
         for slot, j in enumerate(ops_):
-            # Slot labels only where operand order matters (a - b, a / b, a ^ b, user ops).
-            tag = (f' [label="{"ab"[slot]}"]'
-                   if len(ops_) == 2 and not OPS[g.op[i]].commutative else "")
-            lines.append(f"  n{j} -> n{i}{tag};")
+            # Slot names only where operand order matters (a - b, a / b, a ^ b, user ops).
+            tag = "ab"[slot] + ": " if len(ops_) == 2 and not OPS[g.op[i]].commutative else ""
+            text = [tag + (_num(values[j]) if full or session.computed(j) else "·")]
+            if derivs and g.takes_grad(j):
+                sym, d = deriv_text(g, i, slot), derivs[slot]
+                text.append(f"∂ {sym}" + ("" if sym == _num(d) else f" = {_num(d)}"))
+                if pushed:
+                    text.append(f"adds {_num(grads[i])}·{_num(d)} = {_num(grads[i] * d)}")
+            lines.append(f"  n{j} -> n{i} [label={_quote(chr(10).join(text))}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -184,6 +184,17 @@ class Info(Event):
 
 
 @dataclass
+class Exported(Event):
+    """A file was written (:export, :record stop): what it holds, and where it is, so a
+    served session can hand it to the browser as a download."""
+
+    kind: ClassVar[str] = "export"
+    message: str
+    path: str = ""
+    format: str = ""  # dot, markdown, latex, csv, html, bp
+
+
+@dataclass
 class Phase(Event):
     """A pass finished, or stepping was reset."""
 

@@ -25,6 +25,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .commands.export import FORMATS as EXPORT_KINDS
+from .commands.export import export, kind_for
 from .commands.record import start_recording, stop_recording
 from .events import Error, Event, Expect, Pause, Phase, Say, Summary
 from .graph import EvalError
@@ -51,6 +53,7 @@ class Options:
     quiet: bool = False
     color: bool | None = None  # None: colour when stdout is a terminal and NO_COLOR is unset
     record: str | None = None
+    exports: list[str] = field(default_factory=list)  # --export [KIND:]FILE, after the run
 
 
 class _Out:
@@ -176,7 +179,7 @@ class Runner:
         self.watch = CheckWatch(self.err)
 
     # -- one file --
-    def run_file(self, name: str, lines: Iterator[ScriptLine]) -> None:
+    def run_file(self, name: str, lines: Iterator[ScriptLine]) -> Session:
         session = Session()
         session.check_progress = self.watch.progress
         session.check_cancelled = self.watch.cancelled
@@ -209,6 +212,7 @@ class Runner:
         self.w.flush()
         if interrupted is not None:
             raise _Interrupted(interrupted)
+        return session
 
     def render(self, sl: ScriptLine, events: list[Event]) -> None:
         if self.opts.json:
@@ -300,19 +304,23 @@ class Runner:
 
     def _run(self, sources: Sequence[tuple[str, str]]) -> int:
         file_error = False
+        last: Session | None = None
         for kind, value in sources:
+            last = None
             try:
                 if kind == "text":
-                    self.run_file("<-e>", iter_text(value))
+                    last = self.run_file("<-e>", iter_text(value))
                 else:
                     name = "<stdin>" if value == "-" else value
-                    self.run_file(name, iter_lines(value))
+                    last = self.run_file(name, iter_lines(value))
             except ReplayError as exc:
                 self.err.write(f"backprop-tui: {exc}\n")
                 file_error = True
             except CommandError as exc:  # --record to a file that cannot be opened
                 self.err.write(f"backprop-tui: {exc}\n")
                 return EXIT_ERROR
+        if self.opts.exports and not self.export_all(last):
+            file_error = True
         t = self.tally
         if self.opts.quiet:
             self.w.line(f"{t.passed} passed, {t.failed} failed")
@@ -323,6 +331,40 @@ class Runner:
         if file_error or t.unexpected:
             return EXIT_ERROR
         return EXIT_FAILED if t.failures else EXIT_OK
+
+
+    def export_all(self, session: Session | None) -> bool:
+        """--export: write each file from the last run's final state; False if one failed."""
+        ok = True
+        for spec in self.opts.exports:
+            kind, path = parse_export(spec)
+            try:
+                if session is None:
+                    raise CommandError("the last file did not run: nothing to export")
+                if kind is None:
+                    raise CommandError(f"which export is {path}? name it .dot, .html, "
+                                       ".md, .tex or .csv, or say KIND:FILE (dot:, trace:, html:)")
+                ev = export(session, kind, path, including="")  # a path typed in the shell
+            except CommandError as exc:
+                self.err.write(f"backprop-tui: --export {spec}: {exc}\n")
+                ok = False
+                continue
+            if self.opts.json:
+                self.w.line(json.dumps(ev.to_dict(), ensure_ascii=False))
+            elif not self.opts.quiet:
+                self.w.line(f"› --export {clip_long(spec)}", "echo")
+                self.w.line(_indent(event_text(ev)))
+        self.w.flush()
+        self.err.flush()
+        return ok
+
+
+def parse_export(spec: str) -> tuple[str | None, str]:
+    """'trace:notes.html' → ('trace', 'notes.html'); 'g.dot' → ('dot', 'g.dot') by extension."""
+    head, sep, rest = spec.partition(":")
+    if sep and head in EXPORT_KINDS and rest:
+        return head, rest
+    return kind_for(spec), spec
 
 
 def summary_table(summary: Summary) -> list[str]:

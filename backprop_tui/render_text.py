@@ -137,7 +137,8 @@ def _(e: ev.Warn) -> str:
 
 @text.register(ev.Info)
 @text.register(ev.Say)
-def _(e: ev.Info | ev.Say) -> str:
+@text.register(ev.Exported)
+def _(e: ev.Info | ev.Say | ev.Exported) -> str:
     return e.message
 
 

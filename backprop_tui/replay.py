@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
-from . import files
+from . import confine, files
 from .events import Error, Event, Expect, Load
 from .textutil import unquote
 
@@ -132,13 +132,15 @@ def _stdin_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
 
 
 def iter_lines(path: str, stdin: BinaryIO | None = None,
-               loaded: bool = False) -> Iterator[ScriptLine]:
+               loaded: bool = False, confined: bool = False) -> Iterator[ScriptLine]:
     """The runnable lines of a replay file in order, :load expanded (see the module doc).
 
     Raises ReplayError at once when the file itself cannot be used; for ``-`` (stdin,
     read as it arrives) an empty input raises when the iterator reaches its end.
     loaded=True: the file is itself a :load (the interactive command), so its lines count
     toward the run's :load budget (MAX_LOADS, MAX_LOAD_LINES) as its includes' do.
+    confined: the file was named in a served session (a typed :load), so its own :load
+    lines go through confine.resolve too.
     """
     if path == "-":
         stream = stdin if stdin is not None else getattr(sys.stdin, "buffer", None)
@@ -153,7 +155,7 @@ def iter_lines(path: str, stdin: BinaryIO | None = None,
     budget = _Budget()
     if loaded:
         budget.spend(path, text)
-    return _expand(path, _file_lines(text), budget=budget)
+    return _expand(path, _file_lines(text), budget=budget, confined=confined)
 
 
 def iter_text(text: str, name: str = "<-e>") -> Iterator[ScriptLine]:
@@ -188,7 +190,7 @@ class _Frame:
 
 
 def _expand(name: str, lines: Iterator[tuple[int, str]], require_lines: bool = False,
-            budget: _Budget | None = None) -> Iterator[ScriptLine]:
+            budget: _Budget | None = None, confined: bool = False) -> Iterator[ScriptLine]:
     budget = budget or _Budget()
     stack = [_Frame(name, os.path.realpath(name) if not name.startswith("<") else name, lines)]
     yielded = False
@@ -215,7 +217,11 @@ def _expand(name: str, lines: Iterator[tuple[int, str]], require_lines: bool = F
         if not arg:
             yield ScriptLine(top.name, n, text, depth, error="usage: :load FILE")
             continue
-        target = relative_to(arg, top.name)
+        try:
+            target = confine.resolve(arg, top.name) if confined else relative_to(arg, top.name)
+        except confine.PathRefused as exc:
+            yield ScriptLine(top.name, n, text, depth, error=f"cannot load {arg}: {exc}")
+            continue
         real = os.path.realpath(target)
         try:
             chain = [f.real for f in stack]

@@ -65,6 +65,10 @@ class Session(Stepping):
     def _start(self, program: Program) -> None:
         """Begin on `program`: nothing differentiated until its output is set."""
         self.prog = program
+        # (position, text) of each :say, for handouts that show narration beside its step.
+        # A new output restarts stepping, so earlier narration moves to position 0.
+        self.narration: list[tuple[int, str]] = []
+        self._narration_reset = 0  # narration before this index is already at position 0
         self.output: int | None = None
         self.output_chosen = False  # f was picked with :output rather than being the last statement
         self.fwd: list[int] = []  # forward steps' nodes, in order (read-only for views)
@@ -245,6 +249,9 @@ class Session(Stepping):
             self.seeds = [i for _, i in self._inputs] if self._all_inputs else kept
         self._consumers = None
         self.last_check = None
+        for k in range(self._narration_reset, len(self.narration)):  # each entry once
+            self.narration[k] = (0, self.narration[k][1])
+        self._narration_reset = len(self.narration)
         self._new_steps()
 
     def set_mode(self, mode: Mode, seeds: list[int] | None = None) -> None:

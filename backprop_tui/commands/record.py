@@ -27,10 +27,11 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import shlex
 from pathlib import Path
 
-from .. import files, replay
-from ..events import Echo, Error, Event, Info, Load, Statement, Warn
+from .. import confine, files, replay
+from ..events import Echo, Error, Event, Exported, Info, Load, Statement, Warn
 from ..ops import INPUT
 from ..registry import Arg, CommandError, command
 from ..session import Session
@@ -38,6 +39,9 @@ from ..textutil import unquote
 
 _LOAD = re.compile(r":\s*load\s+(.+)$")
 _OMITTED = "# not replayed (it failed): "
+
+
+_EXPORT = re.compile(r":\s*export\s+(dot|trace|html)\s+(\S+|'[^']*'|\"[^\"]*\")(\s+state)?\s*$")
 
 
 def _is_record(stripped: str) -> bool:
@@ -186,6 +190,11 @@ class Recorder:
         """A session listener: called after each line the session runs from outside."""
         stripped = text.strip()
         lines = _Lines(self.omitting)
+        m = _EXPORT.match(stripped)
+        if m:  # an export's file, relative to the recording's folder (as replay reads it)
+            path = self._relocated(unquote(m.group(2)))
+            if path is not None:
+                stripped = f":export {m.group(1)} {shlex.quote(path)}{m.group(3) or ''}"
         if _LOAD.match(stripped):
             lines.add_load(stripped, events)
         else:
@@ -198,6 +207,14 @@ class Recorder:
             return [Warn(f"recording to {self.path} stopped: {exc.strerror or exc}; the file "
                          "ends at the last whole line recorded, and the session carries on")]
         return []
+
+    def _relocated(self, path: str) -> str | None:
+        """`path` as the session read it, relative to the recording's folder (None: refused)."""
+        try:
+            target = os.path.abspath(confine.resolve(path, self.session.file))
+        except confine.PathRefused:
+            return None  # the line was refused: record it as typed (it failed, and says so)
+        return os.path.relpath(target, self.path.parent.resolve())
 
     def close(self) -> None:
         self.fh.close()
@@ -282,7 +299,8 @@ def start_recording(s: Session, path: str | os.PathLike[str]) -> list[Event]:
         rec.close()
         raise CommandError(f"cannot record to {path}: {exc.strerror or exc}") from None
     s.listeners.append(rec)
-    return [Info(f"recording to {path}: every line is appended and flushed (:record stop ends it)")]
+    return [Info(f"recording to {confine.shown(str(path))}: every line is appended and flushed "
+                 "(:record stop ends it)")]
 
 
 def recorder_of(s: Session) -> Recorder | None:
@@ -306,9 +324,15 @@ def stop_recording(s: Session) -> str | None:
 def _cmd_record(s: Session, args: list[str]) -> list[Event]:
     if not args:
         rec = recorder_of(s)
-        where = f"recording to {rec.path}" if rec else "not recording"
+        where = f"recording to {confine.shown(str(rec.path))}" if rec else "not recording"
         return [Info(f"{where}; usage: :record FILE | :record stop")]
     if args == ["stop"]:
         path = stop_recording(s)
-        return [Info(f"stopped recording to {path}" if path else "not recording")]
-    return start_recording(s, replay.relative_to(unquote(" ".join(args)), s.file))
+        if path is None:
+            return [Info("not recording")]
+        return [Exported(f"stopped recording to {confine.shown(path)}", path=path, format="bp")]
+    try:
+        target = confine.resolve(unquote(" ".join(args)), s.file)
+    except confine.PathRefused as exc:
+        raise CommandError(f"cannot record: {exc}") from None
+    return start_recording(s, target)

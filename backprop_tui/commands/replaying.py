@@ -12,7 +12,7 @@ import math
 import re
 from typing import Literal
 
-from .. import replay
+from .. import confine, replay
 from ..events import Check, CheckRow, Echo, Error, Event, Expect, Info, Pause, Say
 from ..labels import fmt_val, label
 from ..registry import Arg, CommandError, command
@@ -46,7 +46,9 @@ def close(actual: float, expected: float, tol: float | None) -> bool:
 @command("say", ":say TEXT", "Narration: the TUI shows it, headless mode prints it.",
          args=(Arg("text"),), cost="quick")
 def _cmd_say(s: Session, args: list[str]) -> list[Event]:
-    return [Say(" ".join(args))]
+    message = " ".join(args)
+    s.narration.append((s.pos, message))  # the stepping page shows it at this step
+    return [Say(message)]
 
 
 @command("pause", ":pause SECONDS", "Pacing for replay in the TUI; headless mode skips it.",
@@ -243,15 +245,18 @@ def _cmd_load(s: Session, args: list[str]) -> list[Event]:
     arg = unquote(" ".join(args))
     if arg == "-":  # stdin would block the session
         raise CommandError(":load reads a file, not stdin")
-    name = replay.relative_to(arg, s.file)
     try:
-        lines = replay.iter_lines(name, loaded=True)
+        name = confine.resolve(arg, s.file)
+    except confine.PathRefused as exc:
+        raise CommandError(f"cannot load {arg}: {exc}") from None
+    try:
+        lines = replay.iter_lines(name, loaded=True, confined=confine.root() is not None)
     except replay.ReplayError as exc:
         raise CommandError(f"cannot load {arg}: {exc.reason}") from None
     saved_file, saved_line = s.file, s.line
     # The lines run here are not published to listeners (the recorder records the :load
     # line itself): the session publishes only the lines run from outside.
-    events: list[Event] = [Info(f"loading {name}")]
+    events: list[Event] = [Info(f"loading {confine.shown(name)}")]
     try:
         for sl in lines:
             events.append(Echo(sl.text.strip(), sl.file, sl.line))

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from .. import confine
 from ..events import Error, Event, Info
 from ..registry import ALIASES, COMMANDS, Arg, Command, CommandError
 from ..session import Session
 from .base import AppBase
+from .served import deliver, screenshot_path
 
 
 def own_commands(app: AppBase) -> dict[str, Command]:
@@ -21,12 +23,15 @@ def own_commands(app: AppBase) -> dict[str, Command]:
     def screenshot(_s: Session, args: list[str]) -> list[Event]:
         if len(args) != 1 or not args[0].endswith(".svg"):
             raise CommandError("usage: :screenshot FILE.svg")
-        path = Path(args[0]).expanduser()
+        try:  # served: inside the session's folder only (confine.py)
+            path = screenshot_path(args[0], app.session.file)
+        except confine.PathRefused as exc:
+            raise CommandError(f"cannot write: {exc}") from None
         if not path.parent.is_dir():
             raise CommandError(f"cannot write {path}: no such folder {path.parent}")
         # After the next refresh, so the picture shows the screen, not the typed command.
         app.call_after_refresh(_save_screenshot, app, path)
-        return [Info(f"screenshot: {path}")]
+        return [Info(f"screenshot: {confine.shown(str(path))}")]
 
     table = [
         Command("screenshot", (), ":screenshot FILE.svg", "Save an SVG screenshot of the screen.",
@@ -38,6 +43,7 @@ def own_commands(app: AppBase) -> dict[str, Command]:
 def _save_screenshot(app: AppBase, path: Path) -> None:
     try:
         app.save_screenshot(path.name, str(path.parent))
+        deliver(app, str(path))  # served: the browser gets it as a download
     except OSError as exc:
         app.log_pane.note(f"error: cannot write {path}: {exc.strerror or exc}", "error")
         app.repl.show_error(f"cannot write {path}: {exc.strerror or exc}")

@@ -81,6 +81,7 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
     ev.Info: Reaction(line="answer", note=True),
     ev.NewSession: Reaction(line="answer", note=True),
     ev.Defined: Reaction(line="answer", note=True),
+    ev.Exported: Reaction(line="answer", note=True),
     ev.Phase: Reaction(style="phase", line="answer", note=True),
     ev.BreakHit: Reaction(style="break", line="answer", note=True),
     ev.ShowNode: Reaction(line="pointer", apply=_inspect, line_text=_shown_where),

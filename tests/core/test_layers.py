@@ -8,7 +8,7 @@ import sys
 import grimp
 
 CORE = ["ops", "graph", "language", "labels", "gradcheck", "symbolic", "compare", "events",
-        "registry", "session", "replay", "dot", "commands", "textutil"]
+        "registry", "session", "replay", "dot", "commands", "textutil", "handout", "confine"]
 
 
 def _cycles(graph: grimp.ImportGraph, modules: set[str]) -> list[list[str]]:

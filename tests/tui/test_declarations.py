@@ -80,7 +80,7 @@ def test_inputs_numbers_words_and_free_text(seed):
     assert words(seed, ":expect value 3x") == ["3x =", "3xy ="]
     assert words(seed, ":step ") == []
     assert words(seed, ":say ") == [] and words(seed, ":say x") == []  # free text
-    assert words(seed, ":export ") == ["dot"]
+    assert words(seed, ":export ") == ["dot", "trace", "html"]  # the handouts of issue 14
     assert words(seed, ":export dot g.dot ") == ["state"]
 
 
