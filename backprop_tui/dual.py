@@ -17,7 +17,7 @@ from .ops import LITERAL, OP_INDEX, OPS
 
 _FNS = tuple(op.fn for op in OPS)
 _DERIVS = tuple(op.deriv for op in OPS)
-# add and mul are inlined, as in Graph.forward (tests/test_derivs.py checks the inlined
+# add and mul are inlined, as in Graph.forward (tests/commands/test_derivs.py checks the inlined
 # rules against the table).
 _ADD, _MUL = OP_INDEX["add"], OP_INDEX["mul"]
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)

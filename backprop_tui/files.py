@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 # The longest file read whole and the longest stdin line: 4 × the language's per-line limit
 # of 4,000,000 characters (language.MAX_SOURCE_CHARS), so that the longest line it accepts
-# fits in any UTF-8. tests/test_files.py keeps the two in step.
+# fits in any UTF-8. tests/core/test_files.py keeps the two in step.
 MAX_FILE_BYTES = 16_000_000
 MAX_LINE_BYTES = MAX_FILE_BYTES
 CHUNK = 1 << 16  # bytes read at a time: the most a refused line reads past the limit

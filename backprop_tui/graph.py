@@ -22,7 +22,7 @@ _FNS = FNS
 _DERIVS = DERIVS
 _ARITY = ARITY
 # add and mul are most nodes of a typical graph, and a call through the table costs more than
-# the arithmetic: the passes inline them. tests/test_engine.py checks the inlined rules
+# the arithmetic: the passes inline them. tests/core/test_engine.py checks the inlined rules
 # against the table's fn and deriv, which stay the one definition.
 _ADD, _MUL = OP_INDEX["add"], OP_INDEX["mul"]
 # bytes(op).translate(_NO_GRAD) flags the nodes that take no gradient (consts, literals).

@@ -11,7 +11,7 @@ literal exponent of ``x^k``); ``out`` is the node's own value, reused by derivat
 such as exp' = exp.
 
 The contract each entry keeps at every float64 operand (±0, ±inf, nan, denormals, ±1e308;
-tests/test_op_table.py checks it for every op, so a new op inherits the test):
+tests/core/test_op_table.py checks it for every op, so a new op inherits the test):
 - ``fn`` returns a float, or raises one of ValueError, ZeroDivisionError, OverflowError
   outside its domain; the graph turns that into an EvalError with the domain's message;
 - ``domain`` returns None or raises DomainError, never an error of its own arithmetic (it

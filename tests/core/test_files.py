@@ -21,7 +21,7 @@ from backprop_tui.language import MAX_SOURCE_CHARS
 from backprop_tui.replay import ReplayError, iter_lines
 from backprop_tui.session import Session
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "backprop_tui"
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev are POSIX")
 

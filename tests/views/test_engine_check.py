@@ -22,7 +22,7 @@ from backprop_tui.render_text import text
 sys.path.insert(0, str(Path(__file__).parent))
 from learner_engines import engine, neuron  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wrong_rows(report) -> list[str]:

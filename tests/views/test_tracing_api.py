@@ -268,7 +268,7 @@ def test_the_readme_example_runs_as_printed(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     readme = (root / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Your own functions, in Python", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)

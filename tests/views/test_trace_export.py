@@ -28,7 +28,7 @@ def seed() -> Session:
 
 @pytest.mark.parametrize("ext, writer", [("md", to_markdown), ("tex", to_latex), ("csv", to_csv)])
 def test_seed_trace_matches_golden(ext, writer):
-    """Regenerate deliberately: UPDATE_GOLDEN=1 pytest tests/teacher/test_trace_export.py -k golden."""
+    """Regenerate deliberately: UPDATE_GOLDEN=1 pytest tests/views/test_trace_export.py -k golden."""
     text = writer(trace(seed()))
     path = GOLDEN / f"seed-trace.{ext}"
     if os.environ.get("UPDATE_GOLDEN"):

@@ -17,7 +17,7 @@ import pytest
 from backprop_tui import cast as cast_mod
 from backprop_tui.tui.player import READ_CHARS, READ_MAX
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "demos" / "seed.bp"
 _SEQ = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])")
 

@@ -23,7 +23,7 @@ from backprop_tui.commands.record import recorder_of
 from backprop_tui.events import Error, Warn
 from backprop_tui.session import Session
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def replay_headless(path: Path) -> tuple[int, dict, str]:

@@ -15,10 +15,10 @@ import pytest
 from backprop_tui import cli, headless
 from backprop_tui.registry import COMMANDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMOS = sorted((ROOT / "demos").glob("*.bp"))
 PY_DEMOS = sorted((ROOT / "demos").glob("*.py"))
-GOLDEN = Path(__file__).parent / "golden" / "seed.txt"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "seed.txt"
 
 
 def main(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -41,7 +41,7 @@ def write(tmp_path: Path, text: str, name: str = "t.bp") -> str:
 # ---------------------------------------------------------------------- transcript
 
 def test_seed_transcript_matches_golden(capsys):
-    """Regenerate deliberately: UPDATE_GOLDEN=1 pytest tests/test_headless.py -k golden."""
+    """Regenerate deliberately: UPDATE_GOLDEN=1 pytest tests/views/test_headless.py -k golden."""
     code, out, err = main(["--headless", "--no-color", "demos/seed.bp"], capsys)
     assert code == 0, err
     if os.environ.get("UPDATE_GOLDEN"):

@@ -19,7 +19,7 @@ import pytest
 
 from backprop_tui import headless
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="ptys and signals are POSIX")
 
 

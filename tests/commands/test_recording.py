@@ -28,7 +28,7 @@ def run_script(session, lines):
     tally.finish()
     return tally
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = [
     "x = 2", "y = 3", "x^2 + 3x*y + 1",

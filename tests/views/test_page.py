@@ -22,7 +22,7 @@ from backprop_tui.language import parse
 from backprop_tui.replay import iter_lines, run_line
 from backprop_tui.session import Session
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = "x = 2; y = 3; x^2 + 3x*y + 1"
 HOSTILE = '</script><script>alert("x&y")</script><!-- \' " & <b>'
 
