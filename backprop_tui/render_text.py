@@ -4,16 +4,19 @@ type gets its rendering here and nowhere else."""
 
 from __future__ import annotations
 
-import io
 from functools import singledispatch
-from typing import Any
 
 from . import engine_events as eng
 from . import events as ev
 from . import reports as rp
-from .compare import fmt_size, fmt_time
-from .forward_steps import passes
 from .labels import f_is, fmt_val, wrt
+from .render_reports import (
+    compare_text,
+    engine_check_text,
+    hessian_text,
+    hvp_text,
+    trace_text,
+)
 from .textutil import REPL_FILE, plural
 
 _n = plural
@@ -412,176 +415,7 @@ def _(e: rp.Compare) -> str:
     return compare_text(e.result)
 
 
-# ---------------------------------------------------------------- :compare, with Rich
-
-def _opt(x: float | None) -> str:
-    return "—" if x is None else fmt_val(x)
-
-
-def render_compare(c: rp.Comparison) -> Any:
-    """A Rich renderable: the cost table, then one row per input, then the derivatives."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    n, ops = c.n_inputs, c.op_nodes
-    head = Text(f"f = {c.label} = {fmt_val(c.value)}   ·   n = {_n(n, 'input')}, "
-                f"N = {_n(c.n_nodes, 'node')} ({_n(ops, 'operation')}); f as a tree "
-                f"{fmt_size(c.f_tree_size)} nodes, as a DAG {fmt_size(c.f_dag_size)}")
-    cost = Table(title="Cost of the gradient ∂f/∂(all inputs)", title_justify="left")
-    cost.add_column("method")
-    cost.add_column("what it needs")
-    cost.add_column("operations", justify="right")
-    cost.add_column("time", justify="right")
-    cost.add_row("finite differences (forward)", f"n+1 = {c.fd_forward_evals} evaluations",
-                 f"{c.fd_forward_ops:,}", fmt_time(c.time_fd_forward))
-    cost.add_row("finite differences (central)", f"2n = {c.fd_central_evals} evaluations",
-                 f"{c.fd_central_ops:,}", fmt_time(c.time_fd_central))
-    tree = sum(r.tree_size or 0 for r in c.inputs)
-    dagn = sum(r.dag_size or 0 for r in c.inputs)
-    skipped = f", {c.symbolic_skipped} not built (time budget)" if c.symbolic_skipped else ""
-    cost.add_row("symbolic", f"{_n(n, 'expression')}: {fmt_size(tree)} nodes as trees, "
-                 f"{fmt_size(dagn)} as DAGs{skipped}", "—", fmt_time(c.time_symbolic))
-    cost.add_row("forward mode (AD)", f"n = {passes(c.fm_passes)}: each {ops} ops + "
-                 f"{c.bp_backward_pushes} tangent terms",
-                 f"{c.fm_passes * (ops + c.bp_backward_pushes):,}", fmt_time(c.time_forward_mode))
-    cost.add_row("backprop", f"1 forward ({ops} ops) + 1 backward ({c.bp_backward_pushes} pushes); "
-                 f"backward/forward = {c.bp_ratio:.2f}", f"{ops + c.bp_backward_pushes:,}",
-                 fmt_time(c.time_backprop))
-    if c.time_forward and c.time_backward and c.time_forward.seconds > 0:
-        cost.caption = (f"measured: forward {fmt_time(c.time_forward)}, backward "
-                        f"{fmt_time(c.time_backward)} (ratio "
-                        f"{c.time_backward.seconds / c.time_forward.seconds:.2f})")
-    grads = Table(title="∂f/∂input by each method", title_justify="left")
-    for col in ("input", "value", "backprop", "forward mode", "symbolic", "FD central",
-                "FD forward", "tree size", "DAG size"):
-        grads.add_column(col, justify="left" if col == "input" else "right")
-    for r in c.inputs:
-        grads.add_row(r.name, fmt_val(r.value), fmt_val(r.backprop), _opt(r.forward_mode),
-                      _opt(r.symbolic), _opt(r.fd_central), _opt(r.fd_forward),
-                      fmt_size(r.tree_size), fmt_size(r.dag_size))
-    texts = [Text(f"∂f/∂{r.name} = {r.text}") for r in c.inputs[:20] if r.text is not None]
-    if len(c.inputs) > 20:
-        texts.append(Text(f"… and {len(c.inputs) - 20} more"))
-    return Group(head, cost, grads, *texts)
-
-
-def compare_text(c: rp.Comparison, width: int = 100) -> str:
-    """render_compare as plain text (no colour), for transcripts and the TUI log."""
-    from rich.console import Console
-
-    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
-    console.print(render_compare(c))
-    return console.export_text().rstrip() + "\n"
-
-
-# ---------------------------------------------------------------- check_engine
-
-ENGINE_ROWS = 40  # rows of the node table printed; the report's rows hold them all
-
-
-def _opt_num(x: float | None) -> str:
-    return "—" if x is None else f"{x:.6g}"
-
-
-@text.register
-def _(e: eng.EngineCheck) -> str:
-    leaves = f"{e.gradients:,} lea{'f' if e.gradients == 1 else 'ves'}"
-    out = [f"engine check: {_n(e.nodes, 'node')} ({_n(e.op_nodes, 'operation')}, {leaves} "
-           f"taking a gradient); {e.backward}"]
-    if e.first is not None:
-        f = e.first
-        out.append(f"✗ first wrong rule in backward order: #{f.id} {f.node} (op '{f.op}')")
-        out.append(f"    {f.message}")
-        below = max(0, e.differ - 1)
-        if below and f.problem != "order":
-            out.append(f"    gradients differ at {_n(e.differ, 'node')}: those below it inherit "
-                       "its error")
-        rest = [x for x in e.findings if x is not f]
-        for x in rest[:10]:
-            out.append(f"  also #{x.id} {x.node} (op '{x.op}'): {x.message}")
-        if len(rest) > 10:
-            out.append(f"  … and {len(rest) - 10} more rule problems")
-    else:
-        out.append("✓ every node's rule and every gradient agree with backprop-tui"
-                   + (" and finite differences" if e.fd_nodes else ""))
-    out.append(f"{'node':<24} {'op':<6} {'value':>11} {'learner':>12} {'backprop-tui':>12} "
-               f"{'finite diff':>12}  {'grads':<7}  rule")
-    rows = e.rows
-    shown = rows[:ENGINE_ROWS]
-    if e.first is not None and all(r.id != e.first.id for r in shown):
-        shown = rows[: ENGINE_ROWS - 1] + [r for r in rows if r.id == e.first.id]
-    for r in shown:
-        name = f"#{r.id} {r.node}"
-        out.append(f"{name[:24]:<24} {(r.op or '·')[:6]:<6} {r.value:>11.6g} "
-                   f"{_opt_num(r.learner):>12} {_opt_num(r.backprop):>12} "
-                   f"{_opt_num(r.numeric):>12}  {r.grads:<7}  {r.rule}")
-    if len(rows) > len(shown):
-        out.append(f"… {len(rows) - len(shown):,} more nodes (the report's rows hold them all)")
-    out += [f"note: {n}" for n in e.notes]
-    return "\n".join(out)
-# ---------------------------------------------------------------- :trace, :hessian, :hvp
-
-def trace_row_text(r: rp.TraceRow) -> str:
-    """v₂ = v₋₁ × v₀ = 2 × 5 = 10 (the numbers left out where they add nothing)."""
-    value = fmt_val(r.value)
-    same = r.numbers.replace("−", "-") == value
-    nums = f" = {r.numbers}" if r.numbers and not same else ""
-    return f"{r.formula}{nums} = {value}"
-
-
-def side_by_side(left: list[str], right: list[str], gap: str = "  │  ") -> list[str]:
-    width = max((len(x) for x in left), default=0)
-    rows = max(len(left), len(right))
-    return [(left[k] if k < len(left) else "").ljust(width) + gap
-            + (right[k] if k < len(right) else "") for k in range(rows)]
-
-
-@text.register
-def _(e: rp.Trace) -> str:
-    left = ["forward primal trace", *(trace_row_text(r) for r in e.primal)]
-    if e.mode == "forward":
-        right = [f"forward tangent trace (ẋ = 1 for {e.seed})", *(trace_row_text(r) for r in e.tangent)]
-    else:
-        right = ["reverse adjoint trace", *(trace_row_text(r) for r in e.adjoint)]
-    derivs = ", ".join(f"∂f/∂{name} = {fmt_val(d)}" for name, d in e.derivatives.items())
-    if e.mode == "forward":
-        cost = "one tangent pass gives one partial"
-    else:
-        cost = f"one reverse sweep gives all {len(e.derivatives)}"
-    return "\n".join([f"evaluation trace of f = {e.output} (Baydin et al. 2018, Tables 2–3)",
-                      *side_by_side(left, right), f"f = {fmt_val(e.value)}; {derivs} ({cost})"])
-
-
-def _matrix(names: list[str], rows: list[list[float]]) -> list[str]:
-    cells = [[fmt_val(x) for x in row] for row in rows]
-    width = max([len(n) for n in names] + [len(c) for row in cells for c in row] + [1])
-    head = " " * (width + 2) + " ".join(n.rjust(width) for n in names)
-    return [head] + [f"{names[k].rjust(width)}  " + " ".join(c.rjust(width) for c in row)
-                     for k, row in enumerate(cells)]
-
-
-def _kinks_note(kinks: list[str]) -> list[str]:
-    if not kinks:
-        return []
-    return [f"note: not differentiable here: {', '.join(kinks)} sit{'s' * (len(kinks) == 1)} at a "
-            "kink, where the second derivatives take the convention 0"]
-
-
-@text.register
-def _(e: rp.Hessian) -> str:
-    n = len(e.inputs)
-    out = [f"Hessian of f = {e.output} over {', '.join(e.inputs)}: forward-over-reverse, "
-           f"{_n(e.products, 'Hessian-vector product')}", *_matrix(e.inputs, e.matrix)]
-    if n > 1:
-        out.append(f"symmetric to {e.asymmetry:.1e} (max |Hᵢⱼ − Hⱼᵢ| / max(1, |Hᵢⱼ|))")
-    return "\n".join(out + _kinks_note(e.kinks))
-
-
-@text.register
-def _(e: rp.HVP) -> str:
-    vec = ", ".join(f"{n} = {fmt_val(x)}" for n, x in zip(e.inputs, e.vector, strict=True))
-    rows = [f"  (H·v)_{n} = {fmt_val(x)}   (∂f/∂{n} = {fmt_val(gr)})"
-            for n, x, gr in zip(e.inputs, e.product, e.gradient, strict=True)]
-    return "\n".join([f"H·v of f = {e.output} at v = ({vec}): one forward-over-reverse pass", *rows]
-                     + _kinks_note(e.kinks))
+text.register(eng.EngineCheck)(engine_check_text)
+text.register(rp.Trace)(trace_text)
+text.register(rp.Hessian)(hessian_text)
+text.register(rp.HVP)(hvp_text)

@@ -11,6 +11,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from .. import files
+
 APP_DIR = "backprop-tui"
 
 
@@ -44,11 +46,13 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str]:
     not stop the app from starting.
     """
     path = path or config_dir() / "keys.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         return {}, ""
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    try:  # files.py: a regular file, read with a bound (a FIFO or /dev/zero is refused)
+        data = tomllib.loads(files.read_text(path, limit=1_000_000))
+    except files.FileError as exc:
+        return {}, f"{path}: {exc.reason}"
+    except tomllib.TOMLDecodeError as exc:
         return {}, f"{path}: {exc}"
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):

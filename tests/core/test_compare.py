@@ -15,7 +15,7 @@ from backprop_tui.compare import compare
 from backprop_tui.graph import EvalError
 from backprop_tui.language import parse
 from backprop_tui.ops import CONST, INPUT, LITERAL
-from backprop_tui.render_text import compare_text, render_compare
+from backprop_tui.render_reports import compare_text, render_compare
 
 PROGRAMS = [
     "x = 2; y = 3; x^2 + 3x*y + 1",

@@ -49,13 +49,27 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
     if info.formula:
         out.append([(f"       {info.formula}", "")])
     wrt = info.label if len(info.label) <= 6 else "node"
-    if info.grad is None:
+    if session.mode == "forward":
+        out.append([(f"∂f/∂{wrt}  ", ""), ("· (forward mode carries tangents; :mode reverse "
+                                            "steps backprop)", "dim")])
+    elif info.grad is None:
         out.append([(f"∂f/∂{wrt}  ", ""), ("none (a constant, or not part of f)", "dim")])
     elif not session.in_backward:
         out.append([(f"∂f/∂{wrt}  ", ""), ("· (the backward pass computes it)", "dim")])
     else:
         state = "final" if info.final else "so far"
         out.append([(f"∂f/∂{wrt}  ", ""), (fmt_val(info.grad), "bold"), (f" ({state})", "dim")])
+    if info.tangent is not None:  # forward mode: the tangent this pass carries
+        out.append([("tangent  ", ""), (fmt_val(info.tangent), "bold"),
+                    (" (forward mode: ∂node/∂seed, this pass)", "dim")])
+    if info.other_grad is not None:  # check_engine / debug(root): the learner's gradient beside
+        same = (info.grad is not None and info.final
+                and abs(info.other_grad - info.grad) <= 1e-9 + 1e-7 * abs(info.grad))
+        verdict = "" if info.grad is None or not info.final else " same" if same else " differs"
+        out.append([(f"{info.other_name or 'other'}'s  ", ""), (fmt_val(info.other_grad), "bold"),
+                    (verdict, "pass" if same else "fail")])
+    if info.numeric is not None:
+        out.append([("finite difference  ", ""), (fmt_val(info.numeric), "")])
     step = session.current_step() if node == session.current() and session.in_backward else None
     if step is not None:
         if step.seeded:

@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Input, Label, Static
 
+from ... import files
 from ...registry import MAX_COMMAND_CHARS
 from ..completion import common_prefix
 
@@ -37,9 +38,10 @@ class History:
         self.limit = limit
         self.entries: list[str] = []
         if path is not None:
-            try:
-                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
+            try:  # files.py: a regular file, read with a bound
+                data = files.read_bytes(path) if path.exists() else b""
+                lines = data.decode("utf-8", errors="replace").splitlines()
+            except files.FileError:
                 lines = []
             self.entries = [ln for ln in lines if ln.strip()][-limit:]
             if len(lines) > 2 * limit:  # keep the file from growing without bound
@@ -57,17 +59,17 @@ class History:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # errors="replace": a pasted lone surrogate must not crash the app (it did).
-            with self.path.open("a", encoding="utf-8", errors="replace") as f:
-                f.write(line + "\n")
-        except OSError:
+            with files.open_append(self.path) as f:
+                f.write((line + "\n").encode("utf-8", errors="replace"))
+        except (OSError, files.FileError):
             self.path = None  # read-only home: keep history in memory only
 
     def _rewrite(self) -> None:
         assert self.path is not None
-        try:
-            self.path.write_text("".join(e + "\n" for e in self.entries), encoding="utf-8",
-                                 errors="replace")
-        except OSError:
+        text = "".join(e + "\n" for e in self.entries)
+        try:  # surrogates from undecodable input become U+FFFD, as when the file was read
+            files.write_text(self.path, text.encode("utf-8", errors="replace").decode("utf-8"))
+        except files.FileError:
             pass
 
 
