@@ -269,7 +269,7 @@ async def test_hsweep_key_draws_the_plot():
         await pilot.press("h")
         await settle(pilot)
         plot = app.query_one(LogLogPlot)
-        assert plot.figure is not None and len(plot.figure.series) == 2
+        assert plot.figure is not None and len(plot.figure.series) == 4  # the four methods
         assert app.query_one("#lower", TabbedContent).active == "tab-plot"
         assert "best step size: h = " in log_text(app)
 

@@ -136,6 +136,14 @@ class GraphCanvas(ScrollView, can_focus=False):
         if not s.computed(i):
             return f"{head}=·", "graph-view--value-pending"
         in_cone = s.in_cone(i)
+        if s.mode == "forward" and in_cone:
+            # Forward mode: the tangent this pass carries on the wire (ẋ = ∂node/∂seed), the
+            # value when there is no room for both; the inspector has the rule with numbers.
+            tangent = s.tangent(i)
+            if tangent is not None:
+                both = f"{head}={fmt_val(g.value[i])} ẋ{fmt_val(tangent)}"
+                text = both if len(both) <= room else clip(f"ẋ{fmt_val(tangent)}", room)
+                return text, "graph-view--contrib"
         if not backward or not g.takes_grad(i) or not in_cone:
             return clip(f"{head}={fmt_val(g.value[i])}", room), "graph-view--value"
         grad = fmt_val(g.grad[i])

@@ -32,14 +32,26 @@ class Figure:
     ylog: bool = True
 
 
+COMPLEX_FLOOR = 1e-17  # the complex step is often exact: 0 cannot sit on a log axis
+
+
 def hsweep_figure(ev: HSweep) -> Figure:
+    """Error against h for each method. The title names the best step sizes as step sizes
+    (h = …), so they do not read as errors; the complex step's exact zeros are drawn at
+    COMPLEX_FLOOR, below every other error, so its flat line shows."""
     hs = tuple(r.h for r in ev.rows)
-    return Figure(
-        f"|error| of ∂f/∂{ev.node} vs h (best: fwd {ev.best_forward:.0e}, ctr {ev.best_central:.0e})",
-        "h", "|FD − backprop|",
-        (Series("forward", hs, tuple(r.forward_err for r in ev.rows)),
-         Series("central", hs, tuple(r.central_err for r in ev.rows))),
-    )
+    best = [f"forward {ev.best_forward:.0e}", f"central {ev.best_central:.0e}"]
+    series = [Series("forward", hs, tuple(r.forward_err for r in ev.rows)),
+              Series("central", hs, tuple(r.central_err for r in ev.rows))]
+    if any(math.isfinite(r.richardson_err) for r in ev.rows):
+        best.append(f"Richardson {ev.best_richardson:.0e}")
+        series.append(Series("Richardson", hs, tuple(r.richardson_err for r in ev.rows)))
+    if any(math.isfinite(r.complex_err) for r in ev.rows):
+        series.append(Series("complex step", hs, tuple(
+            max(r.complex_err, COMPLEX_FLOOR) if math.isfinite(r.complex_err) else r.complex_err
+            for r in ev.rows)))
+    return Figure(f"error of ∂f/∂{ev.node} against h (best h: {', '.join(best)})",
+                  "h", "error against backprop", tuple(series))
 
 
 def _plottable(fig: Figure, s: Series) -> tuple[list[float], list[float]]:
