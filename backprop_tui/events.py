@@ -54,6 +54,18 @@ class Event:
         return data
 
 
+def event_types() -> list[type[Event]]:
+    """Every Event subclass defined in the package's modules loaded so far (events.py,
+    reports.py, engine_events.py…): for tests and tables that must cover them all."""
+    found, todo = [], [Event]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls is not Event and cls.__module__.startswith("backprop_tui."):
+            found.append(cls)
+    return found
+
+
 @dataclass
 class Contribution:
     """One operand's share of a backward step: ∂f/∂x gets 2x·1 = 4 (0 → 4)."""

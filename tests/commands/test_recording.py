@@ -13,20 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from replay_helpers import run_script
 
 from backprop_tui import cli
 from backprop_tui.commands.record import recorder_of, start_recording, stop_recording
-from backprop_tui.replay import Tally, iter_lines, run_line
+from backprop_tui.replay import iter_lines
 from backprop_tui.session import Session
-
-
-def run_script(session, lines):
-    """Run replay lines in order and tally them, as headless mode does."""
-    tally = Tally()
-    for sl in lines:
-        tally.feed(sl, run_line(session, sl))
-    tally.finish()
-    return tally
 
 ROOT = Path(__file__).resolve().parents[2]
 

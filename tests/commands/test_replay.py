@@ -5,22 +5,14 @@ from __future__ import annotations
 import math
 
 import pytest
+from replay_helpers import run_script
 
 from backprop_tui.commands.replaying import EXPECT_ATOL, EXPECT_RTOL
 from backprop_tui.events import Error, Expect, Load, Pause, Say
 from backprop_tui.registry import COMMANDS
 from backprop_tui.render_text import text as event_text
-from backprop_tui.replay import ReplayError, Tally, iter_lines, iter_text, run_line
+from backprop_tui.replay import ReplayError, iter_lines, iter_text
 from backprop_tui.session import Session
-
-
-def run_script(session, lines):
-    """Run replay lines in order and tally them, as headless mode does."""
-    tally = Tally()
-    for sl in lines:
-        tally.feed(sl, run_line(session, sl))
-    tally.finish()
-    return tally
 
 SEED = ["x = 2", "y = 3", "x^2 + 3x*y + 1"]
 

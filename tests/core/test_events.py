@@ -17,16 +17,9 @@ from backprop_tui.session import Session
 
 
 def _event_types() -> list[type[ev.Event]]:
-    """Every event type the package defines (events.py and the modules beside it)."""
     import backprop_tui  # noqa: F401  loads the modules that define events
 
-    found, todo = [], [ev.Event]
-    while todo:
-        cls = todo.pop()
-        todo += cls.__subclasses__()
-        if cls is not ev.Event and cls.__module__.startswith("backprop_tui."):
-            found.append(cls)
-    return found
+    return ev.event_types()
 
 
 EVENT_TYPES = _event_types()

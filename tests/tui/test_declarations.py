@@ -151,13 +151,7 @@ async def test_a_new_command_works_in_the_app_with_no_tui_edit(throwaway):
 
 # ---------------------------------------------------------------- the event table
 def _event_types() -> list[type[ev.Event]]:
-    found, todo = [], [ev.Event]
-    while todo:
-        cls = todo.pop()
-        todo += cls.__subclasses__()
-        if cls is not ev.Event and cls.__module__.startswith("backprop_tui."):
-            found.append(cls)
-    return found
+    return ev.event_types()
 
 
 def test_every_event_type_has_a_row():
