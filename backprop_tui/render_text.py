@@ -349,14 +349,16 @@ def _(e: ev.HSweep) -> str:
 
 
 def hsweep_best(e: ev.HSweep) -> str:
-    """The best step sizes, said as step sizes (with their errors), not as bare numbers
-    that read like errors."""
+    """The best step sizes, said as step sizes (with their errors, relative as the table
+    prints them), not as bare numbers that read like errors."""
+    scale = abs(e.analytic) or 1.0
+
     def best(h: float, err: float) -> str:
-        return "no finite h" if h != h else f"h = {h:.0e} (error {err:.1e})"
+        return "no finite h" if h != h else f"h = {h:.1e} (error {err:.1e})"
 
     def err_at(h: float, which: str) -> float:
         row = next((r for r in e.rows if r.h == h), None)
-        return float("nan") if row is None else float(getattr(row, which))
+        return float("nan") if row is None else float(getattr(row, which)) / scale
 
     text = (f"best step size: {best(e.best_forward, err_at(e.best_forward, 'forward_err'))} for "
             f"forward differences, {best(e.best_central, err_at(e.best_central, 'central_err'))} "

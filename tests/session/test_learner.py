@@ -412,7 +412,7 @@ def test_hsweep_best_h_reads_as_a_step_size_with_its_error():
     s, _ = run("x = 1; exp(x)*sin(x)")
     ev = one(s.run_line(":hsweep x"), HSweep)
     last = text(ev).splitlines()[-1]
-    assert last.startswith(f"best step size: h = {ev.best_forward:.0e} (error ")
+    assert last.startswith(f"best step size: h = {ev.best_forward:.1e} (error ")
     assert f"for forward differences, h = {ev.best_central:.0e} (error " in last
     assert "best h: forward" not in last
 
