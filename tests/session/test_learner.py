@@ -413,7 +413,7 @@ def test_hsweep_best_h_reads_as_a_step_size_with_its_error():
     ev = one(s.run_line(":hsweep x"), HSweep)
     last = text(ev).splitlines()[-1]
     assert last.startswith(f"best step size: h = {ev.best_forward:.1e} (error ")
-    assert f"for forward differences, h = {ev.best_central:.0e} (error " in last
+    assert f"for forward differences, h = {ev.best_central:.1e} (error " in last
     assert "best h: forward" not in last
 
 
