@@ -63,3 +63,16 @@ async def test_forward_mode_puts_tangents_on_the_wires(tmp_path):
         await pilot.pause()
         screen = app.export_screenshot()
         assert "ẋ0.5" in screen and "ẋ5" in screen  # log(x1)'s and x1·x2's tangents
+
+
+def test_the_inspector_writes_the_chain_rule_at_the_node():
+    s = Session()
+    s.run_line("x = 2; y = 3; x^2 + 3x*y + 1")
+    s.run_line(":forward")
+    s.run_line(":step 4")  # 3x has pushed 9 to x; x² has not pushed yet
+    mid = plain(describe(s, s.resolve("x")))
+    assert "∂f/∂x = ∂f/∂x²·2x + ∂f/∂3x·3 = ?·4 + 3·3 = ? + 9: 9 so far" in mid
+    assert "· from x²" in mid and "✓ from 3x" in mid
+    s.run_line(":backward")
+    done = plain(describe(s, s.resolve("x")))
+    assert "∂f/∂x = ∂f/∂x²·2x + ∂f/∂3x·3 = 1·4 + 3·3 = 4 + 9 = 13 (final)" in done

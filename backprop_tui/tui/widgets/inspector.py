@@ -19,9 +19,9 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...commands.inspect import local_lines
+from ...commands.inspect import SHOW_TERMS, local_lines
 from ...labels import fmt_val
-from ...render_text import contribution_text, verdict_text
+from ...render_text import contribution_text, gradient_lines, verdict_text
 from ...session import Session
 
 # A line is a list of (text, role) pieces; roles map to component classes in app.tcss.
@@ -59,6 +59,15 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
     else:
         state = "final" if info.final else "so far"
         out.append([(f"∂f/∂{wrt}  ", ""), (fmt_val(info.grad), "bold"), (f" ({state})", "dim")])
+        # The chain rule at the node: its gradient as the sum over its consumers, each term
+        # arrived (✓) or pending (·), as :show writes it.
+        terms = session.chain_terms(node, SHOW_TERMS)
+        total, pending = session.chain_count(node)
+        chain = gradient_lines(info, terms, node == session.output, total - len(terms),
+                               pending - sum(not t.arrived for t in terms))
+        if terms:
+            out.append([("chain rule", "bold")])
+            out += [[(f"  {line.strip()}", "")] for line in chain]
     if info.tangent is not None:  # forward mode: the tangent this pass carries
         out.append([("tangent  ", ""), (fmt_val(info.tangent), "bold"),
                     (" (forward mode: ∂node/∂seed, this pass)", "dim")])
