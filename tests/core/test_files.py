@@ -60,7 +60,7 @@ def test_refuses_what_is_not_a_regular_file_at_once(tmp_path, kind):
     with pytest.raises(files.FileError) as info:
         files.read_bytes(path)  # a FIFO with no writer would block a plain open() forever
     assert want in info.value.reason and "not a regular file" in info.value.reason
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 5.0  # refused at once, not after a blocking open()
     with pytest.raises(files.FileError):
         files.open_append(path)
 
