@@ -101,6 +101,8 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
     rp.Hessian: Reaction(style="check", table=True, line="pointer", tab="tab-log",
                          line_text=_in_log("the Hessian")),
     rp.HVP: Reaction(table=True, line="answer"),
+    rp.Nudge: Reaction(line="answer", note=True),
+    rp.Descend: Reaction(table=True, line="answer"),
     Compare: Reaction(table=True, line="pointer", tab="tab-log", line_text=_compared_where),
 }
 _PLAIN = Reaction()
