@@ -230,7 +230,7 @@ def descend_text(e: rp.Descend) -> str:
         how += f", μ = {fmt_val(e.momentum)}"
     losses = e.losses
     head = (f"gradient descent on f = {e.output} ({how}): f {fmt_val(losses[0])} → "
-            f"{fmt_val(losses[-1])}; {_stop_text(e)} in {e.seconds:.3g} s")
+            f"{fmt_val(losses[-1])} in {e.seconds:.3g} s; {_stop_text(e)}")
     n = len(losses)
     every = max(1, -(-(n - 1) // (DESCEND_ROWS - 1)))
     shown = list(range(0, n, every))

@@ -5,8 +5,8 @@
 The data (two interleaved half circles with noise, labels ±1) is generated in pure Python
 with a fixed seed. The network is built once through the tracing API (backprop_tui.Var and
 backprop_tui.tanh): its loss over the whole data set is one graph, the weights its inputs
-and the data its literals. Training is :descend's optimiser (backprop_tui.descent) on that
-graph, re-evaluated in place each step, never rebuilt. The loss is micrograd's: the mean
+and the data its literals. Training is :descend run in a session on that graph (each step
+re-evaluates the graph in place; it is never rebuilt). The loss is micrograd's: the mean
 hinge max(0, 1 − yᵢ·scoreᵢ) plus 1e-4 times the sum of the squared weights. --tui opens the
 debugger on one sample's loss at the trained weights, to step through a real network's
 gradient.
@@ -22,7 +22,9 @@ import time
 from dataclasses import dataclass
 
 import backprop_tui as bt
-from backprop_tui import descent
+import backprop_tui.commands  # noqa: F401  (registers :descend)
+from backprop_tui import render_text
+from backprop_tui.reports import Descend
 
 SEED = 1337
 SAMPLES = 100
@@ -83,7 +85,7 @@ def network(sizes: tuple[int, ...] = LAYERS, seed: int = SEED) -> Net:
 class Trained:
     losses: list[float]
     accuracy: float
-    nodes: int
+    nodes: int  # operations of the loss's graph (forward steps)
     params: int
     seconds: float
     net: Net
@@ -97,21 +99,22 @@ def train(steps: int = STEPS, lr: float = LR, out=print) -> Trained:
                 start=bt.const(0.0))
     reg = sum((p * p for p in net.params), start=bt.const(0.0))
     loss = hinge * (1 / len(data)) + ALPHA * reg
-    g = loss.graph
-    params = [p.node for p in net.params]
+    s = bt.session(loss)  # the debugger's session on the loss's graph (a copy)
     t0 = time.perf_counter()
-    r = descent.descend(g, loss.node, params, lr, steps, "adam")
+    events = s.run_line(f":descend method=adam lr={lr} steps={steps}")
     seconds = time.perf_counter() - t0
-    if r.stop not in ("steps", "tol"):
-        raise SystemExit(f"training stopped: {r.stop} {r.detail}")
-    for i, v in r.final.items():  # the trained weights, then one forward pass for the scores
-        g.value[i] = v
+    r = next((e for e in events if isinstance(e, Descend)), None)
+    if r is None or r.stop not in ("steps", "tol"):
+        raise SystemExit(f"training stopped: {[render_text.text(e) for e in events]}")
+    g = loss.graph  # the trained weights (by name) into the traced graph, for the scores
+    for p in net.params:
+        g.value[p.node] = r.final[p.name]
     g.forward(0, loss.node + 1)
     right = sum((s.value > 0) == (label > 0) for s, (_, _, label) in zip(scores, data, strict=True))
     for t in range(0, len(r.losses), 10):
         out(f"step {t:4}  loss {r.losses[t]:.6f}")
     acc = right / len(data)
-    return Trained(r.losses, acc, loss.node + 1, len(params), seconds, net)
+    return Trained(r.losses, acc, len(s.fwd), len(net.params), seconds, net)
 
 
 def sample_loss(net: Net, k: int) -> bt.Var:
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
           f"adam lr = {LR}, {STEPS} steps, hinge loss + {ALPHA}·Σw²")
     r = train()
     print(f"final loss {r.losses[-1]:.6f}; accuracy {r.accuracy:.0%}; {r.params} parameters, "
-          f"a {r.nodes:,}-node graph; training took {r.seconds:.1f} s "
+          f"a graph of {r.nodes:,} operations; training took {r.seconds:.1f} s "
           f"({1000 * r.seconds / STEPS:.0f} ms per forward + backward pass)")
     if r.accuracy < MIN_ACCURACY:
         print(f"accuracy below {MIN_ACCURACY:.0%}", file=sys.stderr)
