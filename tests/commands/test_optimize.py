@@ -204,3 +204,13 @@ def test_descend_bad_input(line, words):
     s = session("x = 1", "x^2")
     assert words in error(s, line)
     assert s.prog.graph.value[s.prog.lookup("x")] == 1.0
+
+
+def test_descend_cancelled_keeps_the_inputs_reached():
+    s = session("x = 0", "(x-3)^2")
+    calls = []
+    s.check_cancelled = lambda: calls.append(1) is None and len(calls) > 5  # Esc after 5 updates
+    e = one(s, ":descend lr=0.1 steps=1000", Descend)
+    assert e.stop == "cancelled" and len(e.losses) == 6
+    assert s.prog.graph.value[s.prog.lookup("x")] == e.final["x"] != 0.0
+    assert "cancelled after 5 updates" in event_text(e)
