@@ -185,3 +185,60 @@ def hvp_text(e: rp.HVP) -> str:
             for n, x, gr in zip(e.inputs, e.product, e.gradient, strict=True)]
     return "\n".join([f"H·v of f = {e.output} at v = ({vec}): one forward-over-reverse pass", *rows]
                      + _kinks_note(e.kinks))
+
+
+# ---------------------------------------------------------------- :nudge, :descend
+
+def nudge_text(e: rp.Nudge) -> str:
+    x, d = e.input, e.delta
+    head = (f"{x}: {fmt_val(e.old)} → {fmt_val(e.new)} (Δ = {fmt_val(d)}); "
+            f"f = {e.output}: {fmt_val(e.f_old)} → {fmt_val(e.f_new)}")
+    err = e.actual - e.predicted
+    pred = (f"Δf ≈ ∂f/∂{x}·Δ = {fmt_val(e.grad)} × {fmt_val(d)} = {fmt_val(e.predicted)}; "
+            f"actual {fmt_val(e.actual)} (error {fmt_val(err)}")
+    if e.second is not None and not e.kinks:
+        term = 0.5 * e.second * d * d
+        pred += (f" ≈ ½·∂²f/∂{x}²·Δ² = ½ × {fmt_val(e.second)} × {fmt_val(d * d)} = "
+                 f"{fmt_val(term)})")
+    elif e.kinks:
+        pred += f"; f has a kink at {', '.join(e.kinks)}: no second-order term there)"
+    else:
+        pred += ")"
+    return f"{head}\n{pred}\n:back returns {x} to {fmt_val(e.old)}"
+
+
+DESCEND_ROWS = 12  # loss rows :descend prints (evenly spaced, the last always included)
+
+
+def _stop_text(e: rp.Descend) -> str:
+    n = len(e.losses) - 1
+    if e.stop == "tol":
+        return f"stopped after {_n(n, 'update')}: |Δf| < tol = {fmt_val(e.tol)}"
+    if e.stop == "nonfinite":
+        return (f"stopped after {_n(n, 'update')}: the next update made {e.detail}; the inputs "
+                "stay at the last finite point (try a smaller lr)")
+    if e.stop == "error":
+        return f"stopped after {_n(n, 'update')}: {e.detail}; the inputs stay at the last point"
+    if e.stop == "cancelled":
+        return f"cancelled after {_n(n, 'update')}"
+    return _n(n, "update")
+
+
+def descend_text(e: rp.Descend) -> str:
+    how = f"{e.method}, lr = {fmt_val(e.lr)}"
+    if e.momentum is not None:
+        how += f", μ = {fmt_val(e.momentum)}"
+    losses = e.losses
+    head = (f"gradient descent on f = {e.output} ({how}): f {fmt_val(losses[0])} → "
+            f"{fmt_val(losses[-1])} in {e.seconds:.3g} s; {_stop_text(e)}")
+    n = len(losses)
+    every = max(1, -(-(n - 1) // (DESCEND_ROWS - 1)))
+    shown = list(range(0, n, every))
+    if shown[-1] != n - 1:
+        shown.append(n - 1)
+    rows = [f"  {'step':>7}  f"] + [f"  {t:>7}  {fmt_val(losses[t])}" for t in shown]
+    final = ", ".join(f"{k} = {fmt_val(v)}" for k, v in e.final.items())
+    grad = ", ".join(f"∂f/∂{k} = {fmt_val(v)}" for k, v in e.gradient.items())
+    start = ", ".join(f"{k} = {fmt_val(v)}" for k, v in e.start.items())
+    return "\n".join([head, *rows, f"now {final}" + (f"  ({grad})" if grad else ""),
+                      f":back returns to {start}"])

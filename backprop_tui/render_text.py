@@ -12,9 +12,11 @@ from . import reports as rp
 from .labels import f_is, fmt_val, wrt
 from .render_reports import (
     compare_text,
+    descend_text,
     engine_check_text,
     hessian_text,
     hvp_text,
+    nudge_text,
     trace_text,
 )
 from .textutil import REPL_FILE, plural
@@ -421,3 +423,5 @@ text.register(eng.EngineCheck)(engine_check_text)
 text.register(rp.Trace)(trace_text)
 text.register(rp.Hessian)(hessian_text)
 text.register(rp.HVP)(hvp_text)
+text.register(rp.Nudge)(nudge_text)
+text.register(rp.Descend)(descend_text)

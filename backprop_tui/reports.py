@@ -153,3 +153,51 @@ class HVP(Event):
     product: list[float]
     gradient: list[float]
     kinks: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- :nudge, :descend
+
+@dataclass
+class Nudge(Event):
+    """:nudge — an input moved by Δ, f's change predicted from ∂f/∂x (and ∂²f/∂x²) beside
+    the change full passes measure."""
+
+    kind: ClassVar[str] = "nudge"
+    output: str
+    input: str
+    old: float
+    new: float
+    delta: float
+    f_old: float
+    f_new: float
+    grad: float  # ∂f/∂x at the old point
+    second: float | None  # ∂²f/∂x² there (None: no second derivative, e.g. at a kink)
+    kinks: list[str] = field(default_factory=list)
+
+    @property
+    def predicted(self) -> float:
+        return self.grad * self.delta
+
+    @property
+    def actual(self) -> float:
+        return self.f_new - self.f_old
+
+
+@dataclass
+class Descend(Event):
+    """:descend — gradient descent on some inputs of f: f before the first update and after
+    each, the inputs at the start and at the end, and why it stopped."""
+
+    kind: ClassVar[str] = "descend"
+    output: str
+    method: str
+    lr: float
+    momentum: float | None  # the momentum method's μ
+    tol: float
+    losses: list[float]
+    start: dict[str, float]
+    final: dict[str, float]
+    gradient: dict[str, float]  # ∂f/∂x at the final inputs
+    stop: str  # steps | tol | nonfinite | error | cancelled
+    detail: str = ""
+    seconds: float = 0.0

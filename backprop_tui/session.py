@@ -24,7 +24,7 @@ from . import gradcheck
 from .events import Check, CheckRow, Defined, Error, Event, Info, Mode, NewSession, Statement, Warn
 from .forward_steps import ForwardSteps
 from .graph import EvalError
-from .labels import label
+from .labels import fmt_val, label
 from .language import LangError, Program
 from .ops import INPUT, LITERAL
 from .registry import ALIASES, COMMANDS, MAX_COMMAND_CHARS, CommandError, unknown
@@ -75,6 +75,10 @@ class Session(Stepping):
         self.bwd: list[int] = []  # backward steps' nodes, in order
         self.pos = 0  # steps taken
         self.last_check: Check | None = None
+        # Input values before each :nudge / :descend, newest last: :back at the start of
+        # stepping restores the newest (one undo entry per command). Any other change to the
+        # program, f or an input empties it: the snapshot would then undo more than that.
+        self.input_undo: list[dict[int, float]] = []
         self.last_check_line = ":check"  # the :check line that ran it (a recording replays it)
         self._fwd_index: list[int] = []
         self._bwd_index: list[int] = []
@@ -227,6 +231,7 @@ class Session(Stepping):
                 grad[i] = 0.0
         self.output = out
         self.output_chosen = chosen
+        self.input_undo.clear()
         self._cone = g.cone(out)
         self.fwd, self.bwd = g.step_order(out, self._cone)
         self._cone.extend(bytes(n - len(self._cone)))  # nodes after f: outside it
@@ -278,7 +283,34 @@ class Session(Stepping):
     def set_input(self, i: int, value: float) -> None:
         """Change input i's value in place (:set); stepping restarts, and the last check,
         which judged the old values, is dropped."""
-        self.prog.graph.value[i] = value
+        self.input_undo.clear()
+        self._set_values({i: value})
+
+    def change_inputs(self, values: dict[int, float]) -> None:
+        """Set several inputs at once as one undoable change (:nudge, :descend): :back at
+        the start of stepping restores the values before it."""
+        value = self.prog.graph.value
+        self.input_undo.append({i: value[i] for i in values})
+        self._set_values(values)
+
+    def undo_inputs(self) -> Info:
+        """Restore the inputs before the last :nudge or :descend."""
+        old = self.input_undo.pop()
+        self._set_values(old)
+        g = self.prog.graph
+        shown = ", ".join(f"{label(g, i)} = {fmt_val(v)}" for i, v in old.items())
+        return Info(f"back to the inputs before the last change: {clip(shown, 400)}; "
+                    "restarted from the forward pass")
+
+    def back(self, n: int = 1) -> list[Event]:
+        if self.pos == 0 and self.input_undo and self.output is not None:
+            return [self.undo_inputs()]
+        return super().back(n)
+
+    def _set_values(self, values: dict[int, float]) -> None:
+        value = self.prog.graph.value
+        for i, v in values.items():
+            value[i] = v
         self._off_stale = True
         self.last_check = None
         self.reset()

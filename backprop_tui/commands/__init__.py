@@ -9,10 +9,12 @@ from . import stepping  # :step :back :forward :backward :continue :reset :goto 
 from . import inspect  # :show :nodes :graph :set :output
 from . import check  # :check :hsweep :compare
 from . import ad  # :mode :trace :hessian :hvp
+from . import optimize  # :nudge :descend
 from . import help  # :help
 from . import export  # :export
 from . import replaying  # :say :pause :expect :load
 from . import record  # :record
 from . import repeat  # :repeat
 
-__all__ = ["ad", "check", "export", "help", "inspect", "record", "repeat", "replaying", "stepping"]
+__all__ = ["ad", "check", "export", "help", "inspect", "optimize", "record", "repeat", "replaying",
+           "stepping"]

@@ -23,7 +23,7 @@ from ..render_text import text
 from ..reports import Compare
 from .base import AppBase
 from .widgets.banner import NarrationBanner
-from .widgets.plot import LogLogPlot, hsweep_figure
+from .widgets.plot import LogLogPlot, descend_figure, hsweep_figure
 
 Tab = Literal["", "tab-nodes", "tab-log", "tab-plot"]
 # Under the typed line: "answer" shows its text, "error" shows it as an error, "pointer"
@@ -45,6 +45,10 @@ class Reaction:
 
 def _plot(app: AppBase, e: ev.HSweep) -> None:
     app.query_one("#plot", LogLogPlot).figure = hsweep_figure(e)
+
+
+def _plot_loss(app: AppBase, e: rp.Descend) -> None:
+    app.query_one("#plot", LogLogPlot).figure = descend_figure(e)
 
 
 def _narrate(app: AppBase, e: ev.Say) -> None:
@@ -101,6 +105,8 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
     rp.Hessian: Reaction(style="check", table=True, line="pointer", tab="tab-log",
                          line_text=_in_log("the Hessian")),
     rp.HVP: Reaction(table=True, line="answer"),
+    rp.Nudge: Reaction(line="answer", note=True),
+    rp.Descend: Reaction(table=True, line="answer", tab="tab-plot", apply=_plot_loss),
     Compare: Reaction(table=True, line="pointer", tab="tab-log", line_text=_compared_where),
 }
 _PLAIN = Reaction()

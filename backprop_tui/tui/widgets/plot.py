@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 from ...events import HSweep
+from ...reports import Descend
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,23 @@ def hsweep_figure(ev: HSweep) -> Figure:
             for r in ev.rows)))
     return Figure(f"error of ∂f/∂{ev.node} against h (best h: {', '.join(best)})",
                   "h", "error against backprop", tuple(series))
+
+
+MAX_LOSS_POINTS = 2_000  # a long :descend is thinned to this many evenly spaced steps
+
+
+def descend_figure(e: Descend) -> Figure:
+    """f against the step of a :descend (log y when every loss is positive)."""
+    n = len(e.losses)
+    every = max(1, -(-n // MAX_LOSS_POINTS))
+    steps = list(range(0, n, every))
+    if steps[-1] != n - 1:
+        steps.append(n - 1)
+    ys = tuple(e.losses[t] for t in steps)
+    return Figure(f"f = {e.output} against the step ({e.method}, lr = {e.lr:g}): "
+                  f"{e.losses[0]:.6g} → {e.losses[-1]:.6g}", "step", "f",
+                  (Series("f", tuple(float(t) for t in steps), ys),),
+                  xlog=False, ylog=all(y > 0 for y in ys))
 
 
 def _plottable(fig: Figure, s: Series) -> tuple[list[float], list[float]]:

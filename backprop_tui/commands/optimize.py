@@ -1,0 +1,162 @@
+"""Using the gradient: :nudge (the first-order promise, kept) and :descend (gradient descent
+on f's inputs, by the formulas in descent.py)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from .. import descent, gradcheck, hessian
+from ..events import Event
+from ..graph import EvalError
+from ..labels import fmt_val, label
+from ..ops import CONST, INPUT
+from ..registry import Arg, CommandError, command
+from ..reports import Descend, Nudge
+from ..session import Session
+from ..textutil import clip
+from .inspect import number_arg
+
+MAX_DESCENT_WORK = 200_000_000  # steps × nodes of f's graph: about a minute at worst
+
+
+def param(s: Session, name: str) -> int:
+    """An input of f that descent may move, or a CommandError that says why not."""
+    inputs = s.inputs_of_f()
+    names = ", ".join(n for n, _ in inputs) or "none"
+    node = s.resolve(name) if name.startswith("#") else s.prog.lookup(name)
+    if node is None:
+        raise CommandError(f"no input named '{clip(name)}'; f's inputs are {names}")
+    g = s.prog.graph
+    if g.op[node] == CONST:
+        raise CommandError(f"{clip(name)} is a constant: constants never move; f's inputs are "
+                           f"{names}")
+    if g.op[node] != INPUT:
+        raise CommandError(f"{clip(name)} is not an input (only inputs move); f's inputs are "
+                           f"{names}")
+    if not s.in_cone(node):
+        raise CommandError(f"f does not depend on {clip(name)}: moving it changes nothing; "
+                           f"f's inputs are {names}")
+    return node
+
+
+@command("nudge", ":nudge NAME DELTA", "Move an input by DELTA and compare f's change with the "
+         "gradient's prediction Δf ≈ ∂f/∂x·Δ, the error beside the second-order term "
+         "½·∂²f/∂x²·Δ² (from one Hessian-vector product). Stepping restarts; :back undoes it.",
+         args=(Arg("input"), Arg("number")), cost="graph")
+def _cmd_nudge(s: Session, args: list[str]) -> list[Event]:
+    out = s.require_program()
+    if len(args) != 2:
+        raise CommandError("usage: :nudge NAME DELTA (e.g. :nudge x 0.01)")
+    i = param(s, args[0])
+    delta = number_arg(args[1])
+    g = s.prog.graph
+    old = g.value[i]
+    new = old + delta
+    if not math.isfinite(new):
+        raise CommandError(f"{clip(args[0])} + {fmt_val(delta)} is not a finite number")
+    try:
+        before = gradcheck.reference(g, out)
+    except EvalError as err:
+        return [s.eval_error(err)]
+    second: float | None
+    kinks: list[str] = []
+    try:
+        p = hessian.hvp(g, out, {i: 1.0})
+        second = p.hvp[i]
+        kinks = [label(g, k) for k in p.kinks]
+    except (EvalError, ValueError):
+        second = None
+    s.change_inputs({i: new})
+    try:
+        after = gradcheck.reference(g, out)
+    except EvalError as err:
+        s.undo_inputs()
+        return [s.eval_error(err)]
+    return [Nudge(label(g, out), label(g, i), old, new, delta, before.value[out],
+                  after.value[out], before.grad[i], second, kinks)]
+
+
+_OPTIONS = ("lr=", "steps=", "params=", "method=", "momentum=", "tol=")
+
+
+def _options(args: list[str]) -> dict[str, str]:
+    opts: dict[str, str] = {}
+    for word in args:
+        key, eq, val = word.partition("=")
+        if not eq or f"{key}=" not in _OPTIONS:
+            raise CommandError(f"cannot read '{clip(word)}': :descend takes "
+                               f"{', '.join(o + '…' for o in _OPTIONS)}")
+        if key in opts:
+            raise CommandError(f"{key}= is given twice")
+        opts[key] = val
+    return opts
+
+
+def _number(key: str, text: str, expected: str) -> float:
+    try:
+        return number_arg(text)
+    except CommandError as exc:
+        raise CommandError(f"{key}={clip(text)}: expected {expected} ({exc})") from None
+
+
+@command("descend", ":descend [lr=0.1] [steps=100] [params=NAME,…] [method=sgd|momentum|adam] "
+         "[momentum=0.9] [tol=0]", "Gradient descent on f's inputs (all of them unless params= "
+         "names some; constants never move), f reported at each step. sgd: x ← x − lr·g; "
+         "momentum: v ← μv + g, x ← x − lr·v; adam: Kingma–Ba (β1 0.9, β2 0.999, ε 1e-8). "
+         "Stops after steps= updates (at most 100,000), when |Δf| < tol, or before f or a "
+         "gradient turns nan/inf. :back returns to the inputs before it.",
+         args=(Arg("word", options=_OPTIONS),), cost="slow")
+def _cmd_descend(s: Session, args: list[str]) -> list[Event]:
+    out = s.require_program()
+    opts = _options(args)
+    lr = _number("lr", opts.get("lr", "0.1"), "a positive learning rate")
+    if not lr > 0:
+        raise CommandError(f"lr={fmt_val(lr)}: the learning rate must be a positive number")
+    steps_text = opts.get("steps", "100")
+    if not steps_text.isdigit():
+        raise CommandError(f"steps={clip(steps_text)}: expected a whole number of updates, "
+                           f"0 to {descent.MAX_STEPS:,}")
+    steps = int(steps_text)
+    if steps > descent.MAX_STEPS:
+        raise CommandError(f"steps={steps:,}: at most {descent.MAX_STEPS:,} updates per :descend")
+    chosen = opts.get("method", "sgd")
+    found = [m for m in descent.METHODS if m == chosen]
+    if not found:
+        raise CommandError(f"method={clip(chosen)}: expected {', '.join(descent.METHODS)}")
+    method = found[0]
+    mu = _number("momentum", opts.get("momentum", "0.9"), "0 ≤ μ < 1")
+    if "momentum" in opts and method != "momentum":
+        if "method" in opts:
+            raise CommandError(f"momentum= is for method=momentum, not {method}")
+        method = "momentum"
+    if not 0 <= mu < 1:
+        raise CommandError(f"momentum={fmt_val(mu)}: expected 0 ≤ μ < 1")
+    tol = _number("tol", opts.get("tol", "0"), "a number ≥ 0")
+    if tol < 0:
+        raise CommandError(f"tol={fmt_val(tol)}: expected a number ≥ 0")
+    if "params" in opts:
+        names = [n for n in opts["params"].split(",") if n]
+        if not names:
+            raise CommandError("params= names no input: give NAME,NAME…")
+        params = list(dict.fromkeys(param(s, n) for n in names))
+    else:
+        params = [i for _, i in s.inputs_of_f()]
+    g = s.prog.graph
+    if not params:
+        raise CommandError(f"f = {label(g, out)} has no inputs: there is nothing to descend on")
+    work = steps * len(s.fwd)
+    if work > MAX_DESCENT_WORK:
+        raise CommandError(f"{steps:,} steps × {len(s.fwd):,} operations is {work:,}; the "
+                           f"limit is {MAX_DESCENT_WORK:,}: take fewer steps")
+    t0 = time.perf_counter()
+    r = descent.descend(g, out, params, lr, steps, method, mu, tol, s.check_cancelled)
+    seconds = time.perf_counter() - t0
+    if not r.losses:
+        detail = r.detail or "f is not finite"
+        raise CommandError(f"cannot descend from here: {detail} at the current inputs")
+    start = {label(g, i): g.value[i] for i in params}
+    s.change_inputs(r.final)
+    return [Descend(label(g, out), method, lr, mu if method == "momentum" else None, tol,
+                    r.losses, start, {label(g, i): v for i, v in r.final.items()},
+                    {label(g, i): v for i, v in r.grads.items()}, r.stop, r.detail, seconds)]
