@@ -40,7 +40,7 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
         f = session.node_info(session.output)
         return [[(f"f = {f.label}", "title")],
                 [(f"{len(session.fwd)} forward steps, then {len(session.bwd)} backward steps", "")],
-                [("n: step   p: back   c: continue   ?: help   :  type a command", "dim")]]
+                [("→ step   ← back   F5 continue   F1 help   type a statement or :command", "dim")]]
     out: list[Line] = []
     info = session.node_info(node)
     out.append([(info.label, "title"), (f"  #{info.id} {info.op}  at {info.span}", "dim")])
