@@ -43,7 +43,7 @@ from .widgets.log_pane import LogPane
 from .widgets.node_table import NodeTable
 from .widgets.plot import LogLogPlot
 from .widgets.repl import History, ReplPane
-from .widgets.status import StatusBar
+from .widgets.status import StatusBar, why_text
 
 SEED = "x = 2; y = 3; x^2 + 3x*y + 1"
 SMALL_CHECK_ALL = 2000  # the x key checks every node below this size, else the inputs
@@ -251,7 +251,11 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
         self.query_one("#graph", GraphView).update_view(s)
         self.query_one("#table", NodeTable).update_view(s)
         status = self.query_one("#status", StatusBar)  # its reactives repaint only on change
-        status.function = s.node_info(s.output).label if s.output is not None else ""
+        info = s.output_info()
+        status.function = (f"{info.name} = {info.label}" if info.name and info.name != info.label
+                           else info.label) if info is not None else ""
+        status.why = why_text(info.nodes, info.inputs, info.outside, info.reason, info.id) \
+            if info is not None else ""
         status.progress = s.progress_text()
         if not self._pinned:
             self.inspected = s.current()

@@ -8,6 +8,8 @@ from textual.widgets import TabbedContent
 
 from backprop_tui.tui.app import BackpropApp
 from backprop_tui.tui.screens import HelpScreen
+from backprop_tui.tui.widgets.graph_view import GraphView
+from backprop_tui.tui.widgets.status import StatusBar
 
 SIZE = (100, 30)
 KEY_NAMES = {"(": "left_parenthesis", ")": "right_parenthesis", "*": "asterisk", "^": "circumflex_accent",
@@ -108,3 +110,39 @@ async def test_function_keys_switch_the_tabs():
         for key, tab in (("f3", "tab-log"), ("f4", "tab-plot"), ("f2", "tab-nodes")):
             await pilot.press(key)
             assert tabs.active == tab
+
+
+async def test_palette_entries_switch_the_tabs():
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Nodes tab", "Log tab", "Plot tab"} <= set(titles)
+        tabs = app.query_one("#lower", TabbedContent)
+        for c in app.get_system_commands(app.screen):
+            if c.title == "Log tab":
+                c.callback()
+        await pilot.pause()
+        assert tabs.active == "tab-log"
+        await type_text(pilot, ":nodes")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert tabs.active == "tab-nodes"  # a command whose output goes to a tab shows it
+
+
+async def test_the_status_line_says_which_node_f_is_and_why():
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        status = app.query_one(StatusBar)
+        assert status.why == "9 nodes, 2 inputs; #8 is the last statement; :output NODE picks another"
+        await type_text(pilot, "z = 5; z*x")
+        await pilot.press("enter")
+        await pilot.pause()
+        # f = zx uses z, x and zx of the 11 nodes
+        assert status.function == "zx" and status.why.startswith("3 nodes, 2 inputs, 8 outside f;")
+        assert "8 nodes outside f hidden: :nodes all lists them" in app.query_one(GraphView).note
+        await type_text(pilot, ":output #6")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert status.function == "x²+3xy" and "#6 chosen with :output" in status.why
+        assert "chosen with :output" in str(status.render())
