@@ -93,7 +93,7 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
         out.append([(f"  abs err {row.abs_err:.1e}  rel err {row.rel_err:.1e}  ", ""),
                     (verdict, _VERDICT_ROLE.get(row.verdict, "bold"))])
     elif info.grad is not None:
-        out.append([("press x: finite-difference check", "dim")])
+        out.append([("F9: finite-difference check", "dim")])
     return out[:limit]
 
 
