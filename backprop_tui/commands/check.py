@@ -56,6 +56,9 @@ def check_nodes(s: Session, which: str) -> list[int]:
     if which == "all":
         return [i for i in reversed(s.bwd) if g.takes_grad(i)]
     i = s.resolve(which)
+    if not s.in_cone(i):  # (gradcheck walks only f's graph: a later node indexed past it)
+        raise CommandError(f"{label(g, i)} is not in f's graph (f does not depend on it): "
+                           ":output NODE makes another node f")
     if not g.takes_grad(i):
         raise CommandError(f"{label(g, i)} is a constant: it has no gradient to check")
     return [i]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,7 +24,7 @@ from .. import replay as _replay  # run_app's parameter shadows the module
 from ..events import Event
 from ..registry import COMMANDS
 from ..render_text import text as event_text
-from ..session import Session
+from ..session import QUIT_WORDS, Session
 from . import config
 from .base import Runner
 from .completion import complete
@@ -42,7 +43,7 @@ from .widgets.log_pane import LogPane
 from .widgets.node_table import NodeTable
 from .widgets.plot import LogLogPlot
 from .widgets.repl import History, ReplPane
-from .widgets.status import StatusBar
+from .widgets.status import StatusBar, why_text
 
 SEED = "x = 2; y = 3; x^2 + 3x*y + 1"
 SMALL_CHECK_ALL = 2000  # the x key checks every node below this size, else the inputs
@@ -119,12 +120,42 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
         self._refresh_views()
 
     def _focus_home(self) -> None:
-        """Single-letter keys step only when the REPL is not focused: start on the graph."""
+        """Home is the line: whatever the learner types goes there (keys.py's rule)."""
+        self.repl.input.focus()
+
+    def _leave_line(self) -> None:
+        """Esc on an empty line: key mode, where the single letters act (keys.py)."""
         for widget in (self.query_one("#graph"), self.query_one("#table")):
             if widget.focusable:
                 widget.focus()
                 return
         self.set_focus(None)
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that reached the app (the focus is off the line and no binding
+        took it) goes into the line, and the focus with it: typing is never lost."""
+        if not event.is_printable or event.character is None or len(self.screen_stack) > 1:
+            return
+        repl_input = self.repl.input
+        bound = self.screen.active_bindings.get(event.key)
+        if self.focused is repl_input or (bound is not None and bound.enabled):
+            return  # in key mode a bound letter acts (its binding runs it)
+        event.stop()
+        repl_input.focus()
+        repl_input.insert_text_at_cursor(event.character)
+
+    def empty_line_key(self, key: str) -> bool:
+        """A key pressed on the empty line that acts rather than types: → ← step, and
+        space / . while a replay plays. Returns whether it acted."""
+        if key == "right":
+            self.action_run(":step")
+        elif key == "left":
+            self.action_run(":back")
+        elif key in ("space", "full_stop") and self.player is not None and self.player.active:
+            self.action_toggle_play() if key == "space" else self.action_skip()
+        else:
+            return False
+        return True
 
     def _complete(self, text: str) -> tuple[int, list[str]]:
         if self.busy:
@@ -144,8 +175,9 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
             return False
         word = command_word(line)
         command = lookup(word, self.own) if word else None
-        if word is not None and source in ("repl", "key", "palette"):
-            self._last_command = line.strip()
+        if source in ("repl", "key", "palette"):
+            # Enter on an empty line repeats a :command only if no statement came since.
+            self._last_command = line.strip() if word is not None else None
         self.log_pane.echo(line, source)
         if command is not None and command.name in self.own:
             self.show_events(line, source, run_own(command, self.session, line))
@@ -219,7 +251,11 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
         self.query_one("#graph", GraphView).update_view(s)
         self.query_one("#table", NodeTable).update_view(s)
         status = self.query_one("#status", StatusBar)  # its reactives repaint only on change
-        status.function = s.node_info(s.output).label if s.output is not None else ""
+        info = s.output_info()
+        status.function = (f"{info.name} = {info.label}" if info.name and info.name != info.label
+                           else info.label) if info is not None else ""
+        status.why = why_text(info.nodes, info.inputs, info.outside, info.reason, info.id) \
+            if info is not None else ""
         status.progress = s.progress_text()
         if not self._pinned:
             self.inspected = s.current()
@@ -251,11 +287,31 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
             text = self._last_command  # Enter on an empty line repeats, as in pdb
         else:
             self._history.add(text)
+        if self._typed_word(text):
+            repl_input.value = ""
+            return
         if self.run_line(text, source="repl"):
             repl_input.value = ""
         repl_input.reset_history_position()
 
+    def _typed_word(self, text: str) -> bool:
+        """`help` and `quit` (`exit`) typed as words, unless bound as names: do them."""
+        word = text.strip()
+        if word in self.session.prog.bindings or self.busy:
+            return False
+        if word == "help":
+            self.log_pane.echo(text, "repl")
+            self.repl.clear_message()
+            self.action_help()
+            return True
+        if word in QUIT_WORDS:
+            self.exit()
+            return True
+        return False
+
     # ------------------------------------------------------------------ actions
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#lower", TabbedContent).active = tab
     def action_run(self, line: str) -> None:
         self.run_line(line, source="key")
 
@@ -267,17 +323,6 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
         node = self.inspected if self._pinned else None
         takes_grad = node is not None and self.session.node_info(node).grad is not None
         self.run_line(f":hsweep #{node}" if takes_grad else ":hsweep", source="key")
-
-    def action_focus_repl(self) -> None:
-        repl_input = self.repl.input
-        repl_input.focus()
-        if not repl_input.value:
-            repl_input.value = ":"
-            repl_input.cursor_position = 1
-
-    def action_focus_statement(self) -> None:
-        """Focus the line for a statement (no ':' put in, unlike the command key)."""
-        self.repl.input.focus()
 
     def action_help(self) -> None:
         keys = key_help(self._keymap, lambda k: self.get_key_display(Binding(k, "")))
@@ -291,6 +336,9 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
             return
         if self.focused is self.repl.input:
             self.repl.clear_message()
+            if not self.repl.input.value:
+                self._leave_line()
+        else:
             self._focus_home()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

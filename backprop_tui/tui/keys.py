@@ -10,22 +10,27 @@ from collections.abc import Callable, Mapping
 
 from textual.binding import Binding, BindingType
 
+# Typing is never lost: the line has the focus, and every printable key goes into it,
+# wherever the focus is (app.on_key sends it there). Actions are on keys that type nothing:
+# → ← (on an empty line), F-keys, Ctrl+P. The letters below act only after Esc has left
+# an empty line ("key mode"); any other printable key goes back to the line, typed.
 BINDINGS: list[BindingType] = [
-    Binding("n,right", "run(':step')", "Step", id="step"),
-    Binding("p,left", "run(':back')", "Back", id="back"),
-    Binding("c", "run(':continue')", "Cont", id="continue"),
-    Binding("f", "run(':forward')", "Fwd", id="forward"),
-    Binding("b", "run(':backward')", "Bwd", id="backward"),
-    Binding("r", "run(':reset')", "Reset", id="reset"),
-    Binding("x", "check", "Check", id="check"),
-    Binding("h", "hsweep", "h-sweep", id="hsweep"),
-    Binding("colon", "focus_repl", "REPL", id="repl"),
-    Binding("e", "focus_statement", "Expression", show=False, id="statement"),
-    Binding("question_mark", "help", "Help", id="help"),
+    Binding("right,n", "run(':step')", "Step", id="step"),
+    Binding("left,p", "run(':back')", "Back", id="back"),
+    Binding("f5,c", "run(':continue')", "Cont", id="continue"),
+    Binding("f6,f", "run(':forward')", "Fwd", id="forward"),
+    Binding("f7,b", "run(':backward')", "Bwd", id="backward"),
+    Binding("f8,r", "run(':reset')", "Reset", show=False, id="reset"),
+    Binding("f9,x", "check", "Check", id="check"),
+    Binding("f10,h", "hsweep", "h-sweep", show=False, id="hsweep"),
+    Binding("f2", "tab('tab-nodes')", "Nodes", show=False, id="nodes"),
+    Binding("f3", "tab('tab-log')", "Log", show=False, id="log"),
+    Binding("f4", "tab('tab-plot')", "Plot", show=False, id="plot"),
+    Binding("f1,question_mark", "help", "Help", id="help"),
     Binding("space", "toggle_play", "Pause", id="play"),
     Binding("full_stop", "skip", "Skip", id="skip"),
-    Binding("escape", "escape", "Cancel", show=False, id="cancel"),
-    Binding("q", "quit", "Quit", id="quit"),
+    Binding("escape", "escape", "Keys", show=False, id="cancel"),
+    Binding("ctrl+q,q", "quit", "Quit", id="quit"),
 ]
 
 # What each key does, for the help screen (the footer's labels are one word).
@@ -38,14 +43,20 @@ KEY_HELP = {
     "reset": "back to the start (:reset)",
     "check": "finite-difference check of every gradient (:check all; inputs on big graphs)",
     "hsweep": "error of finite differences against h, plotted (:hsweep)",
-    "repl": "type a :command (the line starts with ':')",
-    "statement": "type a statement, e.g. w = 0.5; tanh(w*x + y)",
-    "help": "this screen",
-    "play": "replay: pause / resume",
-    "skip": "replay: skip to the next narration",
-    "cancel": "cancel a running check; leave the command line",
-    "quit": "quit",
+    "nodes": "show the Nodes tab",
+    "log": "show the Log tab",
+    "plot": "show the Plot tab (:hsweep draws there)",
+    "help": "this screen (or type help)",
+    "play": "replay: pause / resume (on an empty line)",
+    "skip": "replay: skip to the next narration (on an empty line)",
+    "cancel": "cancel a running check; on an empty line, leave it: the letters act",
+    "quit": "quit (or type quit)",
 }
+
+# The rule, first on the help screen and in the README.
+TYPING_RULE = ("Everything you type goes into the line, wherever the focus is; → and ← step on "
+               "an empty line. After Esc on an empty line, the single letters shown after the "
+               "F-keys act (n p c f b r x h ? q); any other key returns to the line.")
 
 
 def key_help(keymap: Mapping[str, str], display: Callable[[str], str]) -> list[tuple[str, str]]:

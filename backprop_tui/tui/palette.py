@@ -14,7 +14,7 @@ from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import Button, Input, OptionList
+from textual.widgets import Button, Input, OptionList, TabbedContent
 
 from ..registry import COMMANDS, Command
 from .base import AppBase
@@ -74,9 +74,16 @@ class PaletteMixin(AppBase):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        for tab, title, key in (("tab-nodes", "Nodes tab", "F2"), ("tab-log", "Log tab", "F3"),
+                                ("tab-plot", "Plot tab", "F4")):
+            yield SystemCommand(escape(title), escape(f"Show the {title} ({key})"),
+                                partial(self._show_tab, tab))
         for c in [*COMMANDS.values(), *self.own.values()]:
             # Titles and help are markup: usages such as [h=…] must be escaped.
             yield SystemCommand(escape(c.usage), escape(c.help), partial(self._palette_command, c))
+
+    def _show_tab(self, tab: str) -> None:
+        self.query_one("#lower", TabbedContent).active = tab
 
     def _palette_command(self, command: Command) -> None:
         """Run a command that needs no arguments; otherwise put it in the REPL to finish."""

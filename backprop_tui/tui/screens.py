@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..registry import Command
+from .keys import TYPING_RULE
 
 
 class HelpScreen(ModalScreen[None]):
@@ -27,7 +28,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         lines = [Content.from_markup("[b]backprop-tui[/b] — step through backpropagation, node by node"),
-                 Content(""), Content.from_markup("[b]Keys[/b]")]
+                 Content(""), Content.from_markup("[b]Keys[/b]"), Content("  " + TYPING_RULE)]
         lines += [Content.from_markup("  [b]$k[/b]  $d", k=f"{k:<14}", d=d) for k, d in self._keys]
         lines += [Content(""), Content.from_markup("[b]Commands[/b] (type them in the REPL; NODE is "
                                                    "a name, a label such as 3xy, or #id)")]

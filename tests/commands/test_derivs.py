@@ -252,3 +252,16 @@ def test_hessian_at_a_kink_names_the_node():
     assert kinks and h == [[2.0]]  # relu'' is 0 by convention; the true one-sided values are 4 and 2
     rows, _, _ = hessian.check(prog.graph, prog.output, xs)
     assert rows[0].verdict == "kink"
+
+
+def test_checks_of_a_node_outside_f_are_refused_not_a_crash():
+    # Found by the TUI fuzz: h on a pinned node past f's output indexed past gradcheck's marks.
+    from backprop_tui.events import Error
+    from backprop_tui.session import Session
+
+    s = Session()
+    s.run_line("x = 2; y = 3; x*y + x")
+    s.run_line(":output #2")
+    for line in (":hsweep #3", ":check #3"):
+        (ev,) = s.run_line(line)
+        assert isinstance(ev, Error) and "not in f's graph" in ev.message

@@ -52,34 +52,34 @@ async def test_opens_on_the_seed():
 async def test_step_and_back_keys():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", "right")
+        await pilot.press("right", "right")
         assert app.session.progress_text() == "forward 2/5"
         assert app.query_one(StatusBar).progress == "forward 2/5"
         assert "3x = 3 × 2 = 6" in log_text(app)
         assert "› :step" in log_text(app)  # keys are sent as commands
         cur = app.session.current()
         assert app.session.node_info(cur).label in inspector_text(app)
-        await pilot.press("p")
+        await pilot.press("left")
         assert app.session.progress_text() == "forward 1/5"
         await pilot.press("left", "left")  # one past the start: a message, no crash
         assert app.session.progress_text() == "forward 0/5"
         assert "nothing to undo" in log_text(app)
         assert "nothing to undo" in app.query_one(StatusBar).note  # said where keys look
-        await pilot.press("n")
+        await pilot.press("right")
         assert app.query_one(StatusBar).note == ""
 
 
 async def test_finish_forward_backward_and_reset():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
+        await pilot.press("f6")
         assert app.session.progress_text() == "forward 5/5"
-        await pilot.press("n", "n", "n", "n", "n")
+        await pilot.press("right", "right", "right", "right", "right")
         # backward 5/7 is x² (the reverse of program order): x's gradient gets its 4, 9 → 13
         assert "∂f/∂x gets 2x·1 = 4·1 = 4 (9 → 13)" in inspector_text(app)
-        await pilot.press("b")
+        await pilot.press("f7")
         assert app.session.progress_text() == "done: backward 7/7"
-        await pilot.press("r")
+        await pilot.press("f8")
         assert app.session.progress_text() == "forward 0/5"
 
 
@@ -89,18 +89,18 @@ async def test_continue_stops_at_a_breakpoint():
         await enter(pilot, ":break 3xy")
         assert "breakpoint at" in log_text(app)
         await pilot.press("escape")  # back out of the REPL so keys step again
-        await pilot.press("c")
+        await pilot.press("f5")
         s = app.session
         assert s.current() == s.resolve("3xy")
         assert "stopped at breakpoint: 3xy" in log_text(app)
-        await pilot.press("c")  # and on to its backward step
+        await pilot.press("f5")  # and on to its backward step
         assert s.current() == s.resolve("3xy") and s.progress()[0] == "backward"
 
 
 async def test_fd_check_runs_in_a_worker_and_reaches_the_inspector():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("b", "x")
+        await pilot.press("f7", "f9")
         await settle(pilot)
         check = app.session.last_check
         assert check is not None and check.all_pass and not app.busy
@@ -146,10 +146,10 @@ async def test_big_program_loads_in_a_worker():
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.session.output is not None and app.session.progress_text() == "forward 0/600"
-        await pilot.press("f")
+        await pilot.press("f6")
         await settle(pilot)  # :forward walks the graph: a worker above heavy_nodes
         assert app.session.progress_text() == "forward 600/600"
-        await pilot.press("n")  # one step stays on the main thread
+        await pilot.press("right")  # one step stays on the main thread
         assert app.session.progress_text().startswith("backward 1/")
 
 
@@ -180,7 +180,7 @@ async def test_enter_on_an_empty_line_repeats_the_last_command():
         await enter(pilot, "")
         await enter(pilot, "")
         assert app.session.progress_text() == "forward 3/5"
-        await pilot.press("escape", "p")  # a key-driven command is the last one too
+        await pilot.press("escape", "left")  # a key-driven command is the last one too
         await enter(pilot, "")
         assert app.session.progress_text() == "forward 1/5"
 
@@ -225,24 +225,27 @@ async def test_errors_show_under_the_line_with_a_caret():
         assert not app.query_one("#repl-message", Static).display
 
 
-async def test_colon_focuses_the_repl_and_escape_leaves_it():
+async def test_the_line_has_the_focus_and_escape_leaves_it_only_when_empty():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("colon")
-        assert app.focused is app.repl.input and app.repl.input.value == ":"
-        await pilot.press("s", "t", "e", "p", "enter")
+        await pilot.pause()
+        assert app.focused is app.repl.input
+        await pilot.press("colon", "s", "t", "e", "p", "enter")
         assert app.session.progress_text() == "forward 1/5"
         await pilot.press("n")  # typed into the REPL, not a step
         assert app.session.progress_text() == "forward 1/5"
         await pilot.press("escape")
+        assert app.focused is app.repl.input and app.repl.input.value == "n"
+        await pilot.press("backspace", "escape")
         assert app.focused is not app.repl.input
+        await pilot.press("colon")  # any key that is not a letter binding: back to the line
+        assert app.focused is app.repl.input and app.repl.input.value == ":"
 
 
-async def test_e_focuses_the_repl_for_a_statement():
+async def test_a_statement_typed_after_esc_goes_into_the_line():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("e")
-        assert app.focused is app.repl.input and app.repl.input.value == ""
+        await pilot.press("escape")  # key mode: w is no binding, so it is typed
         for key in "w=2;w*x":
             await pilot.press({"=": "equals_sign", ";": "semicolon", "*": "asterisk"}.get(key, key))
         await pilot.press("enter")
@@ -254,19 +257,19 @@ async def test_e_focuses_the_repl_for_a_statement():
 async def test_clicking_a_node_inspects_it():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
+        await pilot.press("f6")
         x = app.session.resolve("x")
         app.post_message(NodeSelected(x))
         await pilot.pause()
         assert inspector_text(app).startswith("x")
-        await pilot.press("n")  # a step goes back to following the current node
+        await pilot.press("right")  # a step goes back to following the current node
         assert app.inspected == app.session.current()
 
 
 async def test_hsweep_key_draws_the_plot():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("h")
+        await pilot.press("f10")
         await settle(pilot)
         plot = app.query_one(LogLogPlot)
         assert plot.figure is not None and len(plot.figure.series) == 4  # the four methods
@@ -277,7 +280,7 @@ async def test_hsweep_key_draws_the_plot():
 async def test_help_screen_lists_keys_and_every_command():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("question_mark")
+        await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-body Static", Static).render())
         for c in COMMANDS.values():
@@ -312,16 +315,16 @@ async def test_keys_are_remappable(tmp_path):
     (conf / "keys.toml").write_text('[keys]\nstep = "j"\nback = "k"\n', encoding="utf-8")
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("j", "j", "k")
+        await pilot.press("escape", "j", "j", "k")  # letters act in key mode (after Esc)
         assert app.session.progress_text() == "forward 1/5"
-        await pilot.press("n")  # no longer bound
-        assert app.session.progress_text() == "forward 1/5"
+        await pilot.press("n")  # no longer bound: typed into the line
+        assert app.session.progress_text() == "forward 1/5" and app.repl.input.value == "n"
 
 
 async def test_screenshot_and_dot_export(tmp_path):
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
+        await pilot.press("f6")
         await enter(pilot, f":screenshot {tmp_path / 'shot.svg'}")
         await pilot.pause()
         assert (tmp_path / "shot.svg").read_text(encoding="utf-8").startswith("<svg")
@@ -335,7 +338,7 @@ async def test_recording_captures_keys_as_commands(tmp_path):
     rec = tmp_path / "session.bp"
     app = BackpropApp(record=str(rec))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", "n", "p", "x")
+        await pilot.press("right", "right", "left", "f9")
         await settle(pilot)
     lines = [ln for ln in rec.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
     assert lines == ["x = 2; y = 3; x^2 + 3x*y + 1", ":step", ":step", ":back", ":check all"]
@@ -403,11 +406,11 @@ async def test_replay_of_a_bad_file_is_reported(tmp_path):
 async def test_resize_down_to_20x6_and_back():
     app = BackpropApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f", "n")
+        await pilot.press("f6", "right")
         for size in [(60, 20), (20, 6), (1, 1), (20, 6), (79, 23), (80, 24), (160, 50)]:
             await pilot.resize_terminal(*size)
             await pilot.pause()
-            await pilot.press("n")
+            await pilot.press("right")
         assert app.screen.has_class("-wide") and app.screen.has_class("-tall")
         await pilot.resize_terminal(20, 6)
         await pilot.pause()
@@ -419,7 +422,7 @@ async def test_light_theme_renders():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
         app.theme = "textual-light"
-        await pilot.press("f", "n", "x")
+        await pilot.press("f6", "right", "f9")
         await settle(pilot)
         assert app.session.last_check is not None
 
@@ -444,7 +447,7 @@ async def test_show_answers_in_the_inspector_and_help_opens_the_screen():
 async def test_log_tab_shows_what_was_written_while_hidden():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", "n")
+        await pilot.press("right", "right")
         log = app.query_one(LogPane)
         assert not log.lines  # hidden behind the Nodes tab: nothing rendered yet
         app.query_one("#lower", TabbedContent).active = "tab-log"
@@ -457,7 +460,7 @@ async def test_log_tab_shows_what_was_written_while_hidden():
 async def test_q_quits_with_status_0():
     app = BackpropApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("q")
+        await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
 
@@ -475,7 +478,7 @@ async def test_resizing_and_keys_while_a_worker_has_the_session():
     async with app.run_test(size=SIZE) as pilot:
         for size in [(20, 6), (100, 30), (60, 15)]:  # the program loads meanwhile
             await pilot.resize_terminal(*size)
-            await pilot.press("n", "question_mark", "escape")
+            await pilot.press("right", "f1", "escape")
         await settle(pilot)
         await pilot.resize_terminal(*SIZE)
         await enter(pilot, ":check all")
@@ -514,7 +517,7 @@ async def test_a_broken_keymap_file_is_reported_not_fatal(tmp_path):
         await pilot.pause()
         assert "keymap ignored" in log_text(app)
         assert "keymap ignored" in app.query_one(StatusBar).note
-        await pilot.press("n")  # the default keys still work
+        await pilot.press("right")  # the default keys still work
         assert app.session.progress_text() == "forward 1/5"
 
 

@@ -144,7 +144,7 @@ async def test_a_new_command_works_in_the_app_with_no_tui_edit(throwaway):
         assert "probed #5 3xy" in str(app.query_one("#repl-message", Static).render())
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert ":probe NODE" in titles
-        await pilot.press("escape", "question_mark")
+        await pilot.press("escape", "f1")
         assert isinstance(app.screen, HelpScreen)
         assert ":probe NODE" in str(app.screen.query_one("#help-body Static", Static).render())
 

@@ -185,5 +185,5 @@ async def test_seed_whole_in_the_app_at_80x24_and_100x30():
                 text = "\n".join(screen_text(view))
                 for lab in SEED_LABELS:
                     assert f" {lab} " in text, (size, lab)
-                await pilot.press("n")
+                await pilot.press("right")
             assert "∂13" in text and "∂6" in text  # x's and y's gradients, whole

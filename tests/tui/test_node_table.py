@@ -126,3 +126,28 @@ async def test_narrow_pane_keeps_value_and_gradient_in_view():
         head = lines(table)[0]
         assert head.split()[:4] == ["id", "label", "value", "gradient"]
         assert table.virtual_size.width > table.size.width  # the rest scrolls sideways
+
+
+async def test_the_table_reads_in_both_themes_also_in_an_svg_screenshot():
+    # Alpha colours ($text-muted, $text-disabled) taken as partial styles were exported
+    # unblended: the pending "0…" gradients and the header were white on white in the light
+    # theme's SVG. Solid colours: every component's text differs clearly from the table's.
+    from textual.color import Color
+
+    from backprop_tui.tui.app import BackpropApp
+    from backprop_tui.tui.widgets.node_table import NodeTable
+
+    for theme in ("textual-dark", "textual-light"):
+        app = BackpropApp()
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.theme = theme
+            await pilot.pause()
+            table = app.query_one(NodeTable)
+            bg = table.rich_style.bgcolor
+            assert bg is not None
+            for name in ("node-table--header", "node-table--pending", "node-table--partial",
+                         "node-table--outside"):
+                fg = table.get_component_rich_style(name, partial=True).color
+                assert fg is not None, (theme, name)
+                a, b = Color.from_rich_color(fg), Color.from_rich_color(bg)
+                assert abs(a.brightness - b.brightness) > 0.25, (theme, name, a, b)

@@ -29,7 +29,8 @@ KEYS = (
      "space", "full_stop", "escape", "enter", "tab", "shift+tab", "up", "down", "pageup",
      "pagedown", "home", "end", "backspace", "delete", "ctrl+p", "1", "2", "a", "y", "#",
      "plus", "minus", "asterisk", "slash", "circumflex_accent", "left_parenthesis",
-     "right_parenthesis", "semicolon", "equals_sign", "ctrl+a", "ctrl+e", "ctrl+u", "ctrl+w"]
+     "right_parenthesis", "semicolon", "equals_sign", "ctrl+a", "ctrl+e", "ctrl+u", "ctrl+w",
+     "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10"]
 )
 LINES = [
     "x = 2; y = 3; x^2 + 3x*y + 1", "x = 0.5; tanh(x)^2", "w = 2; b = 1; relu(w*3 - b)",

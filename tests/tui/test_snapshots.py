@@ -27,14 +27,14 @@ def test_seed_at_start(snap_compare):
 
 
 def test_seed_after_the_forward_pass(snap_compare):
-    assert snap_compare(BackpropApp(), terminal_size=SIZE, run_before=_before("f"))
+    assert snap_compare(BackpropApp(), terminal_size=SIZE, run_before=_before("f6"))
 
 
 def test_seed_mid_backward(snap_compare):
     # backward 4/9, at x²: x's gradient arrives in its first contribution, 0 → 4
     assert snap_compare(BackpropApp(), terminal_size=SIZE,
-                        run_before=_before("f", "n", "n", "n", "n"))
+                        run_before=_before("f6", "right", "right", "right", "right"))
 
 
 def test_seed_after_the_fd_check(snap_compare):
-    assert snap_compare(BackpropApp(), terminal_size=SIZE, run_before=_before("b", "x"))
+    assert snap_compare(BackpropApp(), terminal_size=SIZE, run_before=_before("f7", "f9"))

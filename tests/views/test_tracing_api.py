@@ -254,7 +254,7 @@ def test_debug_opens_the_tui_on_the_traced_session():
 
     async def drive():
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("b")  # the backward pass, as the key does
+            await pilot.press("f7")  # the backward pass, as the key does
             await pilot.pause()
             assert app.session is s and s.summary().output["value"] == 23
             assert s.pos == s.steps_total

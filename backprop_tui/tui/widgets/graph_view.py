@@ -216,7 +216,8 @@ class GraphView(Vertical):
         self._full = drawing
         self.canvas.show(drawing, labels, set())
         outside = len(g) - len(nodes)
-        self._set_note(f"{outside} node{'s' * (outside != 1)} not used by f hidden" if outside else "")
+        self._set_note(f"{outside} node{'s' * (outside != 1)} outside f hidden: :nodes all lists them"
+                       if outside else "")
 
     def _draw_near(self, session: Session, centre: int) -> None:
         g = session.graph

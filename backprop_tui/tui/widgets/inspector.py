@@ -40,7 +40,7 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
         f = session.node_info(session.output)
         return [[(f"f = {f.label}", "title")],
                 [(f"{len(session.fwd)} forward steps, then {len(session.bwd)} backward steps", "")],
-                [("n: step   p: back   c: continue   ?: help   :  type a command", "dim")]]
+                [("→ step   ← back   F5 continue   F1 help   type a statement or :command", "dim")]]
     out: list[Line] = []
     info = session.node_info(node)
     out.append([(info.label, "title"), (f"  #{info.id} {info.op}  at {info.span}", "dim")])
@@ -102,7 +102,7 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
         out.append([(f"  abs err {row.abs_err:.1e}  rel err {row.rel_err:.1e}  ", ""),
                     (verdict, _VERDICT_ROLE.get(row.verdict, "bold"))])
     elif info.grad is not None:
-        out.append([("press x: finite-difference check", "dim")])
+        out.append([("F9: finite-difference check", "dim")])
     return out[:limit]
 
 

@@ -74,14 +74,14 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     DEFAULT_CSS = """
     NodeTable { height: 1fr; scrollbar-size: 1 1; }
-    NodeTable > .node-table--header { color: $text-muted; text-style: bold; background: $panel; }
+    NodeTable > .node-table--header { color: $foreground-darken-3; text-style: bold; background: $panel; }
     NodeTable > .node-table--cursor { background: $boost; text-style: underline; }
     NodeTable:focus > .node-table--cursor { background: $primary-muted; text-style: bold; }
     NodeTable > .node-table--current { background: $warning-muted; text-style: bold; }
-    NodeTable > .node-table--pending { color: $text-disabled; }
-    NodeTable > .node-table--partial { color: $text-muted; text-style: italic; }
+    NodeTable > .node-table--pending { color: $foreground-darken-3; }
+    NodeTable > .node-table--partial { color: $text-secondary; text-style: italic; }
     NodeTable > .node-table--final { color: $text-success; }
-    NodeTable > .node-table--outside { color: $text-disabled; }
+    NodeTable > .node-table--outside { color: $foreground-darken-3; }
     NodeTable > .node-table--pass { color: $text-success; text-style: bold; }
     NodeTable > .node-table--fail { color: $text-error; text-style: bold; }
     NodeTable > .node-table--kink { color: $text-warning; text-style: bold; }

@@ -76,7 +76,10 @@ class History:
 class ReplInput(Input):
     """An Input with up/down history and Tab completion (Input has neither)."""
 
+    # → ← step on an empty line (the app's empty_line_key): the footer says so.
     BINDINGS = [
+        Binding("right", "cursor_right", "Step"),
+        Binding("left", "cursor_left", "Back"),
         Binding("up", "history(-1)", "Previous line", show=False),
         Binding("down", "history(1)", "Next line", show=False),
         Binding("tab", "complete", "Complete", show=False),
@@ -92,6 +95,21 @@ class ReplInput(Input):
         self._draft = ""
         self._typed: list[str] = []  # characters typed, not yet inserted (see _on_key)
 
+    def _empty_line_key(self, key: str) -> bool:
+        """On an empty line, → ← step and replay keys act (the app's empty_line_key)."""
+        if self.value or self._typed:
+            return False
+        act = getattr(self.app, "empty_line_key", None)
+        return bool(act is not None and act(key))
+
+    def action_cursor_right(self, select: bool = False) -> None:
+        if select or not self._empty_line_key("right"):
+            super().action_cursor_right(select)
+
+    def action_cursor_left(self, select: bool = False) -> None:
+        if select or not self._empty_line_key("left"):
+            super().action_cursor_left(select)
+
     async def _on_key(self, event: events.Key) -> None:
         """Characters are inserted a burst at a time: the keys already queued (an
         unbracketed paste sends one per character) go in as one insertion, not one each
@@ -99,6 +117,10 @@ class ReplInput(Input):
         inserts what is pending, so editing keys see the text typed before them.
 
         Textual calls each class's _on_key in turn: prevent_default stops Input's."""
+        if event.key in ("space", "full_stop") and self._empty_line_key(event.key):
+            event.stop()
+            event.prevent_default()
+            return
         if event.is_printable and event.character is not None:
             event.stop()
             event.prevent_default()
