@@ -82,7 +82,7 @@ def _main(argv: list[str]) -> int:
 
         return serve_main(argv[1:])
     if argv[:1] == ["cast"]:
-        from .cast import main as cast_main
+        from .tui.cast import main as cast_main
 
         return cast_main(argv[1:])
     parser = _parser()

@@ -31,10 +31,10 @@ from textual.drivers.headless_driver import HeadlessDriver
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from . import files, replay
-from .textutil import EXIT_ERROR, EXIT_OK
-from .tui.app import BackpropApp
-from .tui.player import Player
+from .. import files, replay
+from ..textutil import EXIT_ERROR, EXIT_OK
+from .app import BackpropApp
+from .player import Player
 
 MAX_SIZE = 400  # columns or rows
 HIDE_CURSOR, SHOW_CURSOR, CLEAR = "\x1b[?25l", "\x1b[?25h", "\x1b[H\x1b[2J"
@@ -43,9 +43,14 @@ HIDE_CURSOR, SHOW_CURSOR, CLEAR = "\x1b[?25l", "\x1b[?25h", "\x1b[H\x1b[2J"
 class _Capture(HeadlessDriver):
     """Headless (no terminal), but the app still renders: it writes its screen updates here."""
 
+    # The app makes its driver itself; each one registers here, so the recorder finds it
+    # without reaching into the app's private attributes.
+    made: list[_Capture] = []
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.chunks: list[str] = []
+        _Capture.made.append(self)
 
     @property
     def is_headless(self) -> bool:
@@ -88,9 +93,9 @@ async def record(path: str, size: tuple[int, int] = (100, 30), delay: float = 0.
         app.driver_class = _Capture
         app.animation_level = "none"  # animations run on the clock: frames would differ
         pacing = Player(iter(()), delay)
+        _Capture.made.clear()
         async with app.run_test(headless=False, size=size) as pilot:
-            driver = app._driver
-            assert isinstance(driver, _Capture)
+            driver = _Capture.made[-1]
             for widget in app.query(Input):
                 widget.cursor_blink = False  # a blinking cursor would differ run to run
             t = 0.0
