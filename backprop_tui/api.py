@@ -14,8 +14,9 @@ from . import commands as _commands  # noqa: F401  registers the :commands a ses
 from . import engine_check as _engine
 from .commands.check import check_nodes, run_check
 from .engine_events import EngineCheck, EngineRow, RuleFinding
-from .events import Check, CheckMode, CheckRow
+from .events import Check, CheckRow
 from .graph import EvalError
+from .records import CheckMode
 from .render_text import text
 from .session import Session
 from .tracing import Var, program_of

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 
-from .events import Event, Phase, Step, TangentTerm, Warn
+from .events import Event, Phase, Step, Warn
 from .graph import Graph
 from .labels import deriv_text, fmt_val, formula, label
 from .ops import INPUT
+from .records import TangentTerm
 from .steps import Steps
 
 

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import complexstep
-from .events import CheckMode, Verdict
 from .graph import EvalError, Graph
+from .records import CheckMode, Verdict
 
 EPS = sys.float_info.epsilon
 TOLERANCES: dict[CheckMode, tuple[float, float]] = {"central": (1e-7, 1e-5),

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .dual import dual_pass
-from .events import CheckMode, Verdict
 from .gradcheck import default_h, downstream, reference, scratch
 from .graph import EvalError, Graph
 from .ops import LITERAL, OP_INDEX, OPS
+from .records import CheckMode, Verdict
 
 # :hessian computes n products of n entries each: refuse beyond these (say :hvp instead).
 MAX_HESSIAN_INPUTS = 100

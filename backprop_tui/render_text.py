@@ -8,6 +8,7 @@ from functools import singledispatch
 
 from . import engine_events as eng
 from . import events as ev
+from . import records as rec
 from . import reports as rp
 from .labels import f_is, fmt_val, wrt
 from .render_reports import (
@@ -54,7 +55,7 @@ def text(event: ev.Event) -> str:
     return event.kind
 
 
-def contribution_text(c: ev.Contribution) -> str:
+def contribution_text(c: rec.Contribution) -> str:
     up = num(c.upstream)
     local = num(c.local)
     sym = factor(c.local_text)
@@ -185,7 +186,7 @@ def _(e: ev.ShowNode) -> str:
     return "\n".join(lines)
 
 
-def gradient_lines(i: ev.NodeInfo, terms: list[ev.ChainTerm], is_output: bool, more: int = 0,
+def gradient_lines(i: rec.NodeInfo, terms: list[rec.ChainTerm], is_output: bool, more: int = 0,
                    more_pending: int = 0) -> list[str]:
     """∂f/∂node as the chain rule writes it, in symbols and numbers, then one line per term
     marked arrived (✓) or pending (·):
@@ -236,7 +237,7 @@ def gradient_lines(i: ev.NodeInfo, terms: list[ev.ChainTerm], is_output: bool, m
     return out
 
 
-def verdict_line(v: ev.CheckVerdict, i: ev.NodeInfo) -> str:
+def verdict_line(v: rec.CheckVerdict, i: rec.NodeInfo) -> str:
     """The last check's verdict on a node, said about the gradient it judged."""
     how = f"{v.mode}, h = {v.h:.1e}"
     if v.applies:
@@ -247,7 +248,7 @@ def verdict_line(v: ev.CheckVerdict, i: ev.NodeInfo) -> str:
             f"{verdict_text(v.verdict)} (finite differences {fmt_val(v.numeric)}; {how}){now}")
 
 
-def verdict_cell(v: ev.CheckVerdict | None) -> str:
+def verdict_cell(v: rec.CheckVerdict | None) -> str:
     """The verdict as a table cell: 'pass', or 'pending (pass at 13)' before the gradient
     it judged is on screen."""
     if v is None:
@@ -256,7 +257,7 @@ def verdict_cell(v: ev.CheckVerdict | None) -> str:
     return word if v.applies else f"pending ({word} at {fmt_val(v.analytic)})"
 
 
-def grad_cell(i: ev.NodeInfo) -> str:
+def grad_cell(i: rec.NodeInfo) -> str:
     """—: no gradient · ·: not computed yet · 4…: some terms still to come · 13: complete."""
     if i.grad is None:
         return "—"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 
-from .events import Contribution, Event, Phase, Step, Warn
+from .events import Event, Phase, Step, Warn
 from .graph import Graph
 from .labels import deriv_text, f_is, fmt_val, formula, label
 from .ops import OPS
+from .records import Contribution
 from .steps import Steps
 
 

@@ -15,24 +15,13 @@ import difflib
 from itertools import compress
 
 from . import gradcheck
-from .events import (
-    ChainTerm,
-    Check,
-    CheckRow,
-    CheckVerdict,
-    Error,
-    GradState,
-    LocalDeriv,
-    Mode,
-    NodeInfo,
-    OutputInfo,
-    Summary,
-)
+from .events import Check, CheckRow, Error, Mode, Summary
 from .forward_steps import ForwardSteps
 from .graph import EvalError, Graph
 from .labels import deriv_text, fmt_val, formula, kind_name, label
 from .language import Program
 from .ops import OPS
+from .records import ChainTerm, CheckVerdict, GradState, LocalDeriv, NodeInfo, OutputInfo
 from .registry import CommandError
 from .steps import Steps
 from .textutil import REPL_FILE, clip

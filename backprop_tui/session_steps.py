@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 
-from .events import Back, BreakHit, Contribution, Event, Info, Step
+from .events import Back, BreakHit, Event, Info, Step
 from .graph import EvalError
 from .labels import label
 from .ops import OPS
+from .records import Contribution
 from .session_queries import Queries
 from .textutil import plural
 

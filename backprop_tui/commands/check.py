@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 from .. import gradcheck, hessian
 from ..compare import compare
-from ..events import Check, CheckMode, CheckRow, Event, HSweep, HSweepRow
+from ..events import Check, CheckRow, Event, HSweep, HSweepRow
 from ..graph import EvalError
 from ..labels import label
+from ..records import CheckMode
 from ..registry import Arg, CommandError, command
 from ..reports import Compare
 from ..session import Session

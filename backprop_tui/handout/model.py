@@ -18,8 +18,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..events import Contribution, Error, Step
+from ..events import Error, Step
 from ..labels import fmt_val
+from ..records import Contribution
 from ..session import Session
 
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")

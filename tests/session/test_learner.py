@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from backprop_tui import events
+from backprop_tui import events, records
 from backprop_tui.cli import main as cli_main
 from backprop_tui.events import (
-    ChainTerm,
     Error,
     HSweep,
     Info,
@@ -23,6 +22,7 @@ from backprop_tui.events import (
 )
 from backprop_tui.gradcheck import reference
 from backprop_tui.graph import Graph
+from backprop_tui.records import ChainTerm
 from backprop_tui.render_text import text
 from backprop_tui.session import QUIT_HELP, Session
 from backprop_tui.session_queries import CHOSEN, LAST_STATEMENT
@@ -220,10 +220,10 @@ def test_a_check_is_dropped_when_what_it_judged_changes(change):
 
 # ---------------------------------------------------------------------- 3. the chain rule
 
-def test_chain_term_lives_in_events_and_show_carries_terms():
+def test_chain_term_lives_in_the_records_and_show_carries_terms():
     import backprop_tui.session_queries as queries
 
-    assert queries.ChainTerm is events.ChainTerm and not hasattr(Session, "ChainTerm")
+    assert queries.ChainTerm is records.ChainTerm and not hasattr(Session, "ChainTerm")
     s, _ = run(SEED, ":backward")
     node = one(s.run_line(":show x"), ShowNode)
     assert [(t.consumer_label, t.local_text, t.local, t.upstream, t.product, t.arrived)
@@ -435,7 +435,7 @@ def test_help_and_quit_typed_as_statements():
 
 def test_chain_term_is_a_plain_event_dataclass():
     t = ChainTerm(1, "x²", 2.0, "2x", None, None, False)
-    assert json.loads(json.dumps(ShowNode(events.NodeInfo(0, "x", "input", 2.0, None, False, [],
+    assert json.loads(json.dumps(ShowNode(records.NodeInfo(0, "x", "input", 2.0, None, False, [],
                                                           ""), terms=[t]).to_dict()))["terms"] == [
         {"consumer": 1, "consumer_label": "x²", "local": 2.0, "local_text": "2x", "upstream": None,
          "product": None, "arrived": False}]

@@ -11,6 +11,7 @@ from conftest import enter, settle
 from textual.widgets import Static
 
 from backprop_tui import events as ev
+from backprop_tui import records as rec
 from backprop_tui.commands import check as _check  # noqa: F401  registers the commands
 from backprop_tui.language import parse
 from backprop_tui.registry import ALIASES, COMMANDS, Arg, command
@@ -163,7 +164,7 @@ def test_every_event_type_has_a_row():
 def test_under_the_line_errors_win_then_answers_then_pointers():
     err = ev.Error("unexpected '*'", file="<input>", at_line=1, col=3, caret="  ^")
     info = ev.Info("breakpoints: none")
-    shown = ev.ShowNode(ev.NodeInfo(4, "3x", "mul", 6.0, None, False, [1, 0], "1:1", ""), [])
+    shown = ev.ShowNode(rec.NodeInfo(4, "3x", "mul", 6.0, None, False, [1, 0], "1:1", ""), [])
     assert under_line([info, err]) == ("error: unexpected '*'\n  ^", True)  # no <input>: prefix
     assert under_line([shown, info]) == ("breakpoints: none", False)
     assert under_line([shown]) == ("#4 3x: in the inspector", False)
