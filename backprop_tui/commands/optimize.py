@@ -11,7 +11,7 @@ from ..events import Event
 from ..graph import EvalError
 from ..labels import fmt_val, label
 from ..ops import CONST, INPUT
-from ..registry import Arg, CommandError, command
+from ..registry import Arg, CommandError, command, key_values
 from ..reports import Descend, Nudge
 from ..session import Session
 from ..textutil import clip
@@ -81,16 +81,8 @@ _OPTIONS = ("lr=", "steps=", "params=", "method=", "momentum=", "tol=")
 
 
 def _options(args: list[str]) -> dict[str, str]:
-    opts: dict[str, str] = {}
-    for word in args:
-        key, eq, val = word.partition("=")
-        if not eq or f"{key}=" not in _OPTIONS:
-            raise CommandError(f"cannot read '{clip(word)}': :descend takes "
-                               f"{', '.join(o + '…' for o in _OPTIONS)}")
-        if key in opts:
-            raise CommandError(f"{key}= is given twice")
-        opts[key] = val
-    return opts
+    return key_values(args, tuple(o[:-1] for o in _OPTIONS),
+                      f":descend takes {', '.join(o + '…' for o in _OPTIONS)}")
 
 
 def _number(key: str, text: str, expected: str) -> float:
