@@ -220,7 +220,8 @@ def _stop_text(e: rp.Descend) -> str:
     if e.stop == "error":
         return f"stopped after {_n(n, 'update')}: {e.detail}; the inputs stay at the last point"
     if e.stop == "cancelled":
-        return f"cancelled after {_n(n, 'update')}"
+        return (f"cancelled after {_n(n, 'update')}: the inputs stay at the last completed "
+                "step, as one change (:back undoes it)")
     return _n(n, "update")
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from .. import descent, gradcheck, hessian
 from ..events import Event
@@ -18,6 +21,32 @@ from ..textutil import clip
 from .inspect import number_arg
 
 MAX_DESCENT_WORK = 200_000_000  # steps × nodes of f's graph: about a minute at worst
+
+
+@dataclass(frozen=True)
+class LiveDescent:
+    """A :descend under way, as a view that plots it live sees it. `losses` is the growing
+    list itself (f before the first update, then after each): read its first `len` items."""
+
+    output: str
+    method: str
+    lr: float
+    steps: int  # the updates asked for
+    losses: list[float]
+
+
+# A view's watcher of :descend runs, by session: the TUI's worker sets one while it runs a
+# line, and plots the loss live from it (throttled on its side). Called on the thread that
+# runs the command, after every evaluation.
+_WATCHERS: WeakKeyDictionary[Session, Callable[[LiveDescent], None]] = WeakKeyDictionary()
+
+
+def watch_descent(s: Session, watcher: Callable[[LiveDescent], None] | None) -> None:
+    """Tell `watcher` about every step of s's :descend runs (None: stop telling)."""
+    if watcher is None:
+        _WATCHERS.pop(s, None)
+    else:
+        _WATCHERS[s] = watcher
 
 
 def param(s: Session, name: str) -> int:
@@ -142,7 +171,8 @@ def _cmd_descend(s: Session, args: list[str]) -> list[Event]:
         raise CommandError(f"{steps:,} steps × {len(s.fwd):,} operations is {work:,}; the "
                            f"limit is {MAX_DESCENT_WORK:,}: take fewer steps")
     t0 = time.perf_counter()
-    r = descent.descend(g, out, params, lr, steps, method, mu, tol, s.check_cancelled)
+    r = descent.descend(g, out, params, lr, steps, method, mu, tol, s.check_cancelled,
+                        _on_step(s, label(g, out), method, lr, steps))
     seconds = time.perf_counter() - t0
     if not r.losses:
         detail = r.detail or "f is not finite"
@@ -152,3 +182,22 @@ def _cmd_descend(s: Session, args: list[str]) -> list[Event]:
     return [Descend(label(g, out), method, lr, mu if method == "momentum" else None, tol,
                     r.losses, start, {label(g, i): v for i, v in r.final.items()},
                     {label(g, i): v for i, v in r.grads.items()}, r.stop, r.detail, seconds)]
+
+
+def _on_step(s: Session, output: str, method: str, lr: float,
+             steps: int) -> Callable[[list[float]], None] | None:
+    """descent's per-step callback: the progress hook (a bar) and the view's watcher."""
+    progress, watcher = s.check_progress, _WATCHERS.get(s)
+    if progress is None and watcher is None:
+        return None
+    live: list[LiveDescent] = []
+
+    def on_step(losses: list[float]) -> None:
+        if progress is not None:
+            progress(len(losses) - 1, steps)
+        if watcher is not None:
+            if not live:
+                live.append(LiveDescent(output, method, lr, steps, losses))
+            watcher(live[0])
+
+    return on_step

@@ -3,6 +3,8 @@ descend runs in a worker, and :back undoes it."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from conftest import enter, settle
 from textual.widgets import TabbedContent
@@ -48,3 +50,41 @@ async def test_descend_plots_the_loss_against_the_step():
         assert app.query_one(TabbedContent).active == "tab-plot"
         drawn = str(plot.render())  # re-plots from the figure: what the Plot tab shows
         assert "against the step" in drawn
+
+
+async def test_descend_plots_live_and_esc_stops_at_the_last_completed_step():
+    """A long :descend draws its loss in the Plot tab while it runs; Esc stops it, and the
+    session is at the last completed step (the Descend event's final inputs, its last f)."""
+    app = BackpropApp("x = 0; y = 0; (x-3)^2 + (y+1)^2")
+    async with app.run_test(size=(100, 40)) as pilot:
+        before = app.session.summary()
+        # run_line, not pilot.press: Pilot waits for the process to go idle after a key, and
+        # a busy worker keeps it busy. 100,000 tiny steps take ~2 s; Esc comes long before.
+        assert app.run_line(":descend lr=1e-7 steps=100000", source="repl")
+        plot = app.query_one("#plot", LogLogPlot)
+        for _ in range(100):  # up to ~2 s for the first live figure
+            await asyncio.sleep(0.02)
+            if plot.figure is not None:
+                break
+        fig = plot.figure
+        assert app.busy, "the run ended before it could be watched"
+        assert fig is not None and "of 100,000" in fig.title and fig.xmax == 100_000
+        (series,) = fig.series
+        assert series.xs[0] == 0 and series.ys[0] == 10
+        assert app.query_one(TabbedContent).active == "tab-plot"
+        assert "(Esc stops)" in str(plot.render())  # drawn, not only stored
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not app.busy
+        log = app.query_one(LogPane).text
+        assert "cancelled after" in log and "last completed step" in log
+        prog = app.session.prog
+        x, y = prog.graph.value[prog.lookup("x")], prog.graph.value[prog.lookup("y")]
+        f = app.session.summary().output["value"]
+        assert 0 < x < 3 and f == (x - 3) ** 2 + (y + 1) ** 2
+        final = plot.figure  # the finished run's whole curve replaces the live one
+        assert final is not None and "→" in final.title and final.series[0].ys[-1] == f
+        assert len(final.series[0].xs) > len(series.xs)
+        await enter(pilot, ":back")
+        await settle(pilot)
+        assert app.session.summary() == before  # the cancelled run is one undo entry

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
+from ...commands.optimize import LiveDescent
 from ...events import HSweep
 from ...reports import Descend
 
@@ -31,6 +32,7 @@ class Figure:
     series: tuple[Series, ...]
     xlog: bool = True
     ylog: bool = True
+    xmax: float | None = None  # a fixed right end (a live :descend's last step)
 
 
 COMPLEX_FLOOR = 1e-17  # the complex step is often exact: 0 cannot sit on a log axis
@@ -59,17 +61,31 @@ MAX_LOSS_POINTS = 2_000  # a long :descend is thinned to this many evenly spaced
 
 
 def descend_figure(e: Descend) -> Figure:
-    """f against the step of a :descend (log y when every loss is positive)."""
+    """f against the step of a finished :descend (log y when every loss is positive)."""
     n = len(e.losses)
+    return loss_figure(f"f = {e.output} against the step ({e.method}, lr = {e.lr:g}): "
+                       f"{e.losses[0]:.6g} → {e.losses[-1]:.6g}", e.losses, n)
+
+
+def live_figure(live: LiveDescent) -> Figure:
+    """A running :descend: the steps so far, on an x axis that runs to the last step asked
+    for, so the curve fills the plot as it goes. Reads only the first len() items, since
+    the list grows on another thread."""
+    n = len(live.losses)
+    return loss_figure(f"f = {live.output} ({live.method}, lr = {live.lr:g}): step {n - 1:,} of "
+                       f"{live.steps:,}, f = {live.losses[n - 1]:.6g}  (Esc stops)",
+                       live.losses, n, xmax=float(max(1, live.steps)))
+
+
+def loss_figure(title: str, losses: list[float], n: int, xmax: float | None = None) -> Figure:
+    """The first n losses, thinned to MAX_LOSS_POINTS evenly spaced steps (the last kept)."""
     every = max(1, -(-n // MAX_LOSS_POINTS))
     steps = list(range(0, n, every))
     if steps[-1] != n - 1:
         steps.append(n - 1)
-    ys = tuple(e.losses[t] for t in steps)
-    return Figure(f"f = {e.output} against the step ({e.method}, lr = {e.lr:g}): "
-                  f"{e.losses[0]:.6g} → {e.losses[-1]:.6g}", "step", "f",
-                  (Series("f", tuple(float(t) for t in steps), ys),),
-                  xlog=False, ylog=all(y > 0 for y in ys))
+    ys = tuple(losses[t] for t in steps)
+    return Figure(title, "step", "f", (Series("f", tuple(float(t) for t in steps), ys),),
+                  xlog=False, ylog=all(y > 0 for y in ys), xmax=xmax)
 
 
 def _plottable(fig: Figure, s: Series) -> tuple[list[float], list[float]]:
@@ -130,6 +146,8 @@ class LogLogPlot(PlotextPlot):
                     plt.plot(xs, ys, label=s.name, marker="dot")
                     all_x += xs
                     all_y += ys
+            if fig.xmax is not None:
+                plt.xlim(0, fig.xmax)
             if fig.xlog and all_x:
                 plt.xticks(*decade_ticks(all_x))
             if fig.ylog and all_y:
