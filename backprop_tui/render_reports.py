@@ -9,6 +9,7 @@ from typing import Any
 from . import engine_events as eng
 from . import reports as rp
 from .compare import fmt_size, fmt_time
+from .events_train import NudgeStepSet
 from .forward_steps import passes
 from .labels import fmt_val
 from .textutil import plural
@@ -205,6 +206,11 @@ def nudge_text(e: rp.Nudge) -> str:
     else:
         pred += ")"
     return f"{head}\n{pred}\n:back returns {x} to {fmt_val(e.old)}"
+
+
+def nudge_step_text(e: NudgeStepSet) -> str:
+    return (f"nudge step = {fmt_val(e.step)} (was {fmt_val(e.previous)}): :nudge NAME moves NAME "
+            "by it; in the TUI shift+↑/↓ nudge the selected input, shift+PgUp/PgDn ×10/÷10")
 
 
 DESCEND_ROWS = 12  # loss rows :descend prints (evenly spaced, the last always included)

@@ -9,6 +9,7 @@ from functools import singledispatch
 from . import engine_events as eng
 from . import events as ev
 from . import reports as rp
+from .events_train import NudgeStepSet
 from .labels import f_is, fmt_val, wrt
 from .render_reports import (
     compare_text,
@@ -16,6 +17,7 @@ from .render_reports import (
     engine_check_text,
     hessian_text,
     hvp_text,
+    nudge_step_text,
     nudge_text,
     trace_text,
 )
@@ -425,3 +427,4 @@ text.register(rp.Hessian)(hessian_text)
 text.register(rp.HVP)(hvp_text)
 text.register(rp.Nudge)(nudge_text)
 text.register(rp.Descend)(descend_text)
+text.register(NudgeStepSet)(nudge_step_text)

@@ -11,6 +11,7 @@ from weakref import WeakKeyDictionary
 
 from .. import descent, gradcheck, hessian
 from ..events import Event
+from ..events_train import NudgeStepSet
 from ..graph import EvalError
 from ..labels import fmt_val, label
 from ..ops import CONST, INPUT
@@ -69,14 +70,38 @@ def param(s: Session, name: str) -> int:
     return node
 
 
-@command("nudge", ":nudge NAME DELTA", "Move an input by DELTA and compare f's change with the "
+NUDGE_STEP = 0.01  # the step of `:nudge NAME` until :nudge step=X changes it
+_NUDGE_STEPS: WeakKeyDictionary[Session, float] = WeakKeyDictionary()
+
+
+def nudge_step(s: Session) -> float:
+    """The step `:nudge NAME` (and the TUI's shift+↑/↓) moves an input by."""
+    return _NUDGE_STEPS.get(s, NUDGE_STEP)
+
+
+def _set_nudge_step(s: Session, text: str) -> Event:
+    step = _number("step", text, "a positive number")
+    if not step > 0:
+        raise CommandError(f"step={fmt_val(step)}: the nudge step must be a positive number")
+    previous = nudge_step(s)
+    _NUDGE_STEPS[s] = step
+    return NudgeStepSet(step, previous)
+
+
+@command("nudge", ":nudge NAME [DELTA] | :nudge step=X", "Move an input by DELTA (default: "
+         "the nudge step, 0.01 until :nudge step=X sets it) and compare f's change with the "
          "gradient's prediction Δf ≈ ∂f/∂x·Δ, the error beside the second-order term "
          "½·∂²f/∂x²·Δ² (from one Hessian-vector product). Stepping restarts; :back undoes it.",
-         args=(Arg("input"), Arg("number")), cost="graph")
+         args=(Arg("input", options=("step=",)), Arg("number")), cost="graph")
 def _cmd_nudge(s: Session, args: list[str]) -> list[Event]:
     out = s.require_program()
-    if len(args) != 2:
-        raise CommandError("usage: :nudge NAME DELTA (e.g. :nudge x 0.01)")
+    if len(args) == 1 and args[0].startswith("step="):
+        return [_set_nudge_step(s, args[0][5:])]
+    if not 1 <= len(args) <= 2:
+        raise CommandError(f"usage: :nudge NAME DELTA (e.g. :nudge x 0.01), :nudge NAME (by the "
+                           f"step, now {fmt_val(nudge_step(s))}) or :nudge step=X")
+    if len(args) == 1:
+        args = [args[0], repr(nudge_step(s))]
     i = param(s, args[0])
     delta = number_arg(args[1])
     g = s.prog.graph

@@ -88,3 +88,42 @@ async def test_descend_plots_live_and_esc_stops_at_the_last_completed_step():
         await enter(pilot, ":back")
         await settle(pilot)
         assert app.session.summary() == before  # the cancelled run is one undo entry
+
+
+async def test_nudge_keys_move_the_selected_input_through_the_session(tmp_path):
+    """shift+↑/↓ send `:nudge NAME ±STEP` (logged, recorded, answered under the line with the
+    prediction); shift+PgUp/PgDn scale the step by 10; a non-input is refused, saying so."""
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await enter(pilot, f":record {tmp_path / 'rec.bp'}")
+        prog = app.session.prog
+        x = prog.lookup("x")
+        table = app.query_one("#table")
+        table.focus()
+        table.cursor = x
+        await pilot.press("enter")  # select x in the Nodes table
+        await pilot.press("shift+up")
+        await settle(pilot)
+        assert prog.graph.value[x] == 2.01
+        log = app.query_one(LogPane).text
+        assert ":nudge x 0.01" in log and "Δf ≈ ∂f/∂x·Δ = 13 × 0.01 = 0.13" in log
+        assert "Δf ≈ ∂f/∂x·Δ" in app.repl.message  # the prediction, under the line
+        await pilot.press("shift+pageup")
+        await settle(pilot)
+        assert "nudge step = 0.1 (was 0.01)" in app.query_one("#status").note
+        await pilot.press("shift+down")  # x stays selected after a nudge
+        await settle(pilot)
+        assert prog.graph.value[x] == pytest.approx(1.91, abs=1e-12)
+        await pilot.press("shift+pagedown", "shift+pagedown")
+        await settle(pilot)
+        assert "nudge step = 0.001" in app.query_one("#status").note
+        ops = [i for i in range(len(prog.graph))
+               if app.session.node_info(i).op not in ("input", "literal", "const")]
+        app.inspect_node(ops[0])
+        await pilot.press("shift+up")
+        await settle(pilot)
+        assert "an operation, not an input" in app.repl.message and prog.graph.value[x] == pytest.approx(1.91)
+        await enter(pilot, ":record stop")
+        recorded = (tmp_path / "rec.bp").read_text()
+        assert ":nudge x 0.01" in recorded and ":nudge step=0.1" in recorded
+        assert ":nudge x -0.1" in recorded
