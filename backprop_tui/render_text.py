@@ -9,9 +9,10 @@ from functools import singledispatch
 from . import engine_events as eng
 from . import events as ev
 from . import reports as rp
-from .events_train import NudgeStepSet
+from .events_train import Boundary, NudgeStepSet
 from .labels import f_is, fmt_val, wrt
 from .render_reports import (
+    boundary_text,
     compare_text,
     descend_text,
     engine_check_text,
@@ -428,3 +429,4 @@ text.register(rp.HVP)(hvp_text)
 text.register(rp.Nudge)(nudge_text)
 text.register(rp.Descend)(descend_text)
 text.register(NudgeStepSet)(nudge_step_text)
+text.register(Boundary)(boundary_text)
