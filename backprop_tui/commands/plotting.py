@@ -142,8 +142,9 @@ def _data(s: Session, ref: str) -> tuple[list[Point], str]:
     return read_points(text, ref), ref
 
 
-def read_points(text: str, where: str) -> list[Point]:
+def read_points(text: str, name: str) -> list[Point]:
     """Lines of `x y label` (commas or spaces; # comments; a header line skipped)."""
+    where = name if len(name) <= 60 else "…" + name[-59:]  # the file's name is the tail
     points: list[Point] = []
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#")[0].replace(",", " ").split()
@@ -154,16 +155,16 @@ def read_points(text: str, where: str) -> list[Point]:
         except ValueError:
             if not points and n == 1:
                 continue  # a header
-            raise CommandError(f"{clip(where)}:{n}: expected 'x y label' numbers, got "
+            raise CommandError(f"{where}:{n}: expected 'x y label' numbers, got "
                                f"'{clip(raw.strip())}'") from None
         if len(nums) != 3 or not all(map(math.isfinite, nums)):
-            raise CommandError(f"{clip(where)}:{n}: expected three finite numbers (x y label), "
+            raise CommandError(f"{where}:{n}: expected three finite numbers (x y label), "
                                f"got '{clip(raw.strip())}'")
         points.append((nums[0], nums[1], nums[2]))
         if len(points) > MAX_POINTS:
-            raise CommandError(f"{clip(where)}: more than {MAX_POINTS:,} points")
+            raise CommandError(f"{where}: more than {MAX_POINTS:,} points")
     if not points:
-        raise CommandError(f"{clip(where)}: no points in it (lines of 'x y label')")
+        raise CommandError(f"{where}: no points in it (lines of 'x y label')")
     return points
 
 

@@ -9,9 +9,10 @@ import pytest
 from conftest import enter, settle
 from textual.widgets import TabbedContent
 
+from backprop_tui.events_train import ABOVE, BELOW, Boundary
 from backprop_tui.tui.app import BackpropApp
 from backprop_tui.tui.widgets.log_pane import LogPane
-from backprop_tui.tui.widgets.plot import LogLogPlot
+from backprop_tui.tui.widgets.plot import REGION, LogLogPlot
 
 SIZE = (100, 30)
 
@@ -127,3 +128,23 @@ async def test_nudge_keys_move_the_selected_input_through_the_session(tmp_path):
         recorded = (tmp_path / "rec.bp").read_text()
         assert ":nudge x 0.01" in recorded and ":nudge step=0.1" in recorded
         assert ":nudge x -0.1" in recorded
+
+
+async def test_plot_boundary_in_a_worker_draws_in_the_plot_tab(tmp_path):
+    """:plot boundary runs in a worker (cost slow) and draws the regions in the Plot tab:
+    each half-block's colours are the classes of the grid cells under it."""
+    app = BackpropApp("x1 = 0; x2 = 0; w1 = 1; w2 = -2; b = 0.5; score = w1*x1 + w2*x2 + b")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await enter(pilot, ":plot boundary score over x1,x2 x=-2:2 y=-2:2 grid=40")
+        await settle(pilot)
+        plot = app.query_one("#plot", LogLogPlot)
+        e = plot.boundary
+        assert isinstance(e, Boundary) and app.query_one(TabbedContent).active == "tab-plot"
+        assert "the decision boundary of score: in the Plot tab" in app.repl.message
+        picture = plot.render()
+        assert "score over x1 (across), x2 (up)" in picture.plain
+        styles = {str(span.style) for span in picture.spans}
+        assert any(REGION[ABOVE] in st for st in styles) and any(REGION[BELOW] in st for st in styles)
+        await enter(pilot, ":descend lr=0.01 steps=3 params=b")  # a new figure replaces it
+        await settle(pilot)
+        assert plot.boundary is None and plot.figure is not None
