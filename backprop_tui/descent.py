@@ -47,8 +47,11 @@ class Result:
 
 def descend(g: Graph, output: int, params: list[int], lr: float, steps: int,
             method: Method = "sgd", momentum: float = 0.9, tol: float = 0.0,
-            cancelled: Callable[[], bool] | None = None) -> Result:
-    """Run gradient descent from the graph's current input values (see the module doc)."""
+            cancelled: Callable[[], bool] | None = None,
+            on_step: Callable[[list[float]], None] | None = None) -> Result:
+    """Run gradient descent from the graph's current input values (see the module doc).
+    `on_step(losses)` is told after each evaluation (the list grows in place: a view may
+    plot it live, reading only its first len(losses) items)."""
     s = scratch(g)
     value = s.value
     n = len(params)
@@ -76,6 +79,8 @@ def descend(g: Graph, output: int, params: list[int], lr: float, steps: int,
         last = [value[i] for i in params]
         grads = gr
         losses.append(f)
+        if on_step is not None:
+            on_step(losses)
         if len(losses) > 1 and abs(losses[-1] - losses[-2]) < tol:
             stop = "tol"
             break

@@ -108,3 +108,19 @@ def unknown(word: str, line: str) -> CommandError:
         # Pressing ':' in the TUI starts a command line; a statement goes without it.
         hint = f"; a statement is typed without the ':', as {clip(line.strip())}"
     return CommandError(f"unknown command ':{clip(word)}'{hint}")
+
+
+def key_values(words: list[str], keys: tuple[str, ...] | None, what: str) -> dict[str, str]:
+    """KEY=VALUE words as a dict, for commands that take options (:descend lr=0.1) or
+    NAME=NUMBER pairs (:hvp x=1). `keys`: the keys allowed (None: any); `what`: how the
+    error names what the command takes. A word that is not KEY=VALUE, an unknown key or a
+    key given twice is a CommandError."""
+    found: dict[str, str] = {}
+    for word in words:
+        key, eq, val = word.partition("=")
+        if not eq or not key or (keys is not None and key not in keys):
+            raise CommandError(f"cannot read '{clip(word)}': {what}")
+        if key in found:
+            raise CommandError(f"{clip(key)}= is given twice")
+        found[key] = val
+    return found

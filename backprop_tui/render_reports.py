@@ -9,6 +9,7 @@ from typing import Any
 from . import engine_events as eng
 from . import reports as rp
 from .compare import fmt_size, fmt_time
+from .events_train import ABOVE, BELOW, Boundary, NudgeStepSet
 from .forward_steps import passes
 from .labels import fmt_val
 from .textutil import plural
@@ -207,6 +208,11 @@ def nudge_text(e: rp.Nudge) -> str:
     return f"{head}\n{pred}\n:back returns {x} to {fmt_val(e.old)}"
 
 
+def nudge_step_text(e: NudgeStepSet) -> str:
+    return (f"nudge step = {fmt_val(e.step)} (was {fmt_val(e.previous)}): :nudge NAME moves NAME "
+            "by it; in the TUI shift+↑/↓ nudge the selected input, shift+PgUp/PgDn ×10/÷10")
+
+
 DESCEND_ROWS = 12  # loss rows :descend prints (evenly spaced, the last always included)
 
 
@@ -220,7 +226,8 @@ def _stop_text(e: rp.Descend) -> str:
     if e.stop == "error":
         return f"stopped after {_n(n, 'update')}: {e.detail}; the inputs stay at the last point"
     if e.stop == "cancelled":
-        return f"cancelled after {_n(n, 'update')}"
+        return (f"cancelled after {_n(n, 'update')}: the inputs stay at the last completed "
+                "step, as one change (:back undoes it)")
     return _n(n, "update")
 
 
@@ -242,3 +249,61 @@ def descend_text(e: rp.Descend) -> str:
     start = ", ".join(f"{k} = {fmt_val(v)}" for k, v in e.start.items())
     return "\n".join([head, *rows, f"now {final}" + (f"  ({grad})" if grad else ""),
                       f":back returns to {start}"])
+
+
+# ---------------------------------------------------------------- :plot boundary
+
+# The text picture's characters: the regions, then the data points on top.
+REGION_CHARS = {ABOVE: "░", BELOW: " "}  # anything else (undefined) is shown as "?"
+POINT_ABOVE, POINT_BELOW, POINT_WRONG = "+", "o", "X"
+
+
+def tick_text(v: float) -> str:
+    """An axis end: three significant digits are enough to read a picture by."""
+    return f"{v:.3g}"
+
+
+def point_cells(e: Boundary, cols: int, rows: int) -> dict[tuple[int, int], str]:
+    """(row, column) → the point character drawn there, on a cols × rows picture of e's
+    ranges; a misclassified point wins its cell (it is the one worth seeing)."""
+    (x0, x1), (y0, y1) = e.x_range, e.y_range
+    at: dict[tuple[int, int], str] = {}
+    for (px, py, lab), p in zip(e.points, e.predicted, strict=True):
+        c = int((px - x0) / (x1 - x0) * cols)
+        r = int((y1 - py) / (y1 - y0) * rows)
+        if not (0 <= c < cols and 0 <= r < rows):
+            continue
+        above = lab > e.threshold
+        wrong = p == 0 or (p > 0) != above
+        ch = POINT_WRONG if wrong else POINT_ABOVE if above else POINT_BELOW
+        if at.get((r, c)) != POINT_WRONG:
+            at[(r, c)] = ch
+    return at
+
+
+def boundary_text(e: Boundary) -> str:
+    rows, cols = len(e.cells), len(e.cells[0]) if e.cells else 0
+    at = fmt_val(e.threshold)
+    head = (f"decision boundary of {e.output} over {e.x} (across) and {e.y} (up): {cols} × "
+            f"{rows} cells, ░ where {e.output} > {at}, blank where ≤ {at}")
+    dots = point_cells(e, cols, rows)
+    top, bottom = tick_text(e.y_range[1]), tick_text(e.y_range[0])
+    w = max(len(top), len(bottom))
+    lines = [head]
+    for r, row in enumerate(e.cells):
+        chars = [dots.get((r, c)) or REGION_CHARS.get(ch, "?") for c, ch in enumerate(row)]
+        tick = top if r == 0 else bottom if r == rows - 1 else ""
+        lines.append(f"{tick:>{w}} {'┤' if tick else '│'}{''.join(chars)}")
+    left, right = tick_text(e.x_range[0]), tick_text(e.x_range[1])
+    lines.append(" " * w + " └" + "─" * cols)
+    lines.append(" " * (w + 2) + left + right.rjust(max(1, cols - len(left))))
+    runs = (f"{_n(e.evaluations, 'evaluation')} of {e.output} (forward passes over its graph) "
+            f"in {e.seconds:.2g} s")
+    if e.points:
+        n = len(e.points)
+        lines.append(f"data {e.data}: {_n(n, 'point')}; {POINT_ABOVE} label > {at}, "
+                     f"{POINT_BELOW} label ≤ {at}, {POINT_WRONG} classified against its label")
+        lines.append(f"accuracy {e.correct} of {n} ({e.correct / n:.0%}); {runs}")
+    else:
+        lines.append(f"no data points (data=NAME or FILE draws them); {runs}")
+    return "\n".join(lines)

@@ -10,13 +10,16 @@ from . import engine_events as eng
 from . import events as ev
 from . import records as rec
 from . import reports as rp
+from .events_train import Boundary, NudgeStepSet
 from .labels import f_is, fmt_val, wrt
 from .render_reports import (
+    boundary_text,
     compare_text,
     descend_text,
     engine_check_text,
     hessian_text,
     hvp_text,
+    nudge_step_text,
     nudge_text,
     trace_text,
 )
@@ -426,3 +429,5 @@ text.register(rp.Hessian)(hessian_text)
 text.register(rp.HVP)(hvp_text)
 text.register(rp.Nudge)(nudge_text)
 text.register(rp.Descend)(descend_text)
+text.register(NudgeStepSet)(nudge_step_text)
+text.register(Boundary)(boundary_text)

@@ -10,11 +10,12 @@ from . import inspect  # :show :nodes :graph :set :output
 from . import check  # :check :hsweep :compare
 from . import ad  # :mode :trace :hessian :hvp
 from . import optimize  # :nudge :descend
+from . import plotting  # :plot boundary
 from . import help  # :help
 from . import export  # :export
 from . import replaying  # :say :pause :expect :load
 from . import record  # :record
 from . import repeat  # :repeat
 
-__all__ = ["ad", "check", "export", "help", "inspect", "optimize", "record", "repeat", "replaying",
-           "stepping"]
+__all__ = ["ad", "check", "export", "help", "inspect", "optimize", "plotting", "record", "repeat",
+           "replaying", "stepping"]

@@ -10,7 +10,7 @@ from ..forward_steps import passes
 from ..graph import EvalError
 from ..labels import kind_name, label
 from ..ops import CONST, INPUT, LITERAL
-from ..registry import Arg, CommandError, command
+from ..registry import Arg, CommandError, command, key_values
 from ..reports import HVP, Hessian
 from ..session import Session
 from ..textutil import clip
@@ -155,12 +155,11 @@ def _vector(s: Session, args: list[str], inputs: list[tuple[str, int]]) -> list[
         if len(words) != n:
             raise CommandError(f"got {len(words)} number{'s' * (len(words) != 1)}; {usage}")
         return [number_arg(w) for w in words]
-    pairs = re.findall(r"([^\s=]+)\s*=\s*([^\s=]+)", text)
-    if re.sub(r"([^\s=]+)\s*=\s*([^\s=]+)", "", text).strip():
-        raise CommandError(f"cannot read '{clip(text)}' as NAME=NUMBER pairs; {usage}")
+    words = re.sub(r"\s*=\s*", "=", text.strip()).split()
+    pairs = key_values(words, None, f"expected NAME=NUMBER pairs; {usage}")
     index = {name: k for k, (name, _) in enumerate(inputs)}
     vec = [0.0] * n
-    for name, num in pairs:
+    for name, num in pairs.items():
         if name not in index:
             raise CommandError(f"no input named '{clip(name)}' in f; {usage}")
         vec[index[name]] = number_arg(num)

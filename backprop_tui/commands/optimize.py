@@ -5,19 +5,49 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from .. import descent, gradcheck, hessian
 from ..events import Event
+from ..events_train import NudgeStepSet
 from ..graph import EvalError
 from ..labels import fmt_val, label
 from ..ops import CONST, INPUT
-from ..registry import Arg, CommandError, command
+from ..registry import Arg, CommandError, command, key_values
 from ..reports import Descend, Nudge
 from ..session import Session
 from ..textutil import clip
 from .inspect import number_arg
 
 MAX_DESCENT_WORK = 200_000_000  # steps × nodes of f's graph: about a minute at worst
+
+
+@dataclass(frozen=True)
+class LiveDescent:
+    """A :descend under way, as a view that plots it live sees it. `losses` is the growing
+    list itself (f before the first update, then after each): read its first `len` items."""
+
+    output: str
+    method: str
+    lr: float
+    steps: int  # the updates asked for
+    losses: list[float]
+
+
+# A view's watcher of :descend runs, by session: the TUI's worker sets one while it runs a
+# line, and plots the loss live from it (throttled on its side). Called on the thread that
+# runs the command, after every evaluation.
+_WATCHERS: WeakKeyDictionary[Session, Callable[[LiveDescent], None]] = WeakKeyDictionary()
+
+
+def watch_descent(s: Session, watcher: Callable[[LiveDescent], None] | None) -> None:
+    """Tell `watcher` about every step of s's :descend runs (None: stop telling)."""
+    if watcher is None:
+        _WATCHERS.pop(s, None)
+    else:
+        _WATCHERS[s] = watcher
 
 
 def param(s: Session, name: str) -> int:
@@ -40,14 +70,38 @@ def param(s: Session, name: str) -> int:
     return node
 
 
-@command("nudge", ":nudge NAME DELTA", "Move an input by DELTA and compare f's change with the "
+NUDGE_STEP = 0.01  # the step of `:nudge NAME` until :nudge step=X changes it
+_NUDGE_STEPS: WeakKeyDictionary[Session, float] = WeakKeyDictionary()
+
+
+def nudge_step(s: Session) -> float:
+    """The step `:nudge NAME` (and the TUI's shift+↑/↓) moves an input by."""
+    return _NUDGE_STEPS.get(s, NUDGE_STEP)
+
+
+def _set_nudge_step(s: Session, text: str) -> Event:
+    step = _number("step", text, "a positive number")
+    if not step > 0:
+        raise CommandError(f"step={fmt_val(step)}: the nudge step must be a positive number")
+    previous = nudge_step(s)
+    _NUDGE_STEPS[s] = step
+    return NudgeStepSet(step, previous)
+
+
+@command("nudge", ":nudge NAME [DELTA] | :nudge step=X", "Move an input by DELTA (default: "
+         "the nudge step, 0.01 until :nudge step=X sets it) and compare f's change with the "
          "gradient's prediction Δf ≈ ∂f/∂x·Δ, the error beside the second-order term "
          "½·∂²f/∂x²·Δ² (from one Hessian-vector product). Stepping restarts; :back undoes it.",
-         args=(Arg("input"), Arg("number")), cost="graph")
+         args=(Arg("input", options=("step=",)), Arg("number")), cost="graph")
 def _cmd_nudge(s: Session, args: list[str]) -> list[Event]:
     out = s.require_program()
-    if len(args) != 2:
-        raise CommandError("usage: :nudge NAME DELTA (e.g. :nudge x 0.01)")
+    if len(args) == 1 and args[0].startswith("step="):
+        return [_set_nudge_step(s, args[0][5:])]
+    if not 1 <= len(args) <= 2:
+        raise CommandError(f"usage: :nudge NAME DELTA (e.g. :nudge x 0.01), :nudge NAME (by the "
+                           f"step, now {fmt_val(nudge_step(s))}) or :nudge step=X")
+    if len(args) == 1:
+        args = [args[0], repr(nudge_step(s))]
     i = param(s, args[0])
     delta = number_arg(args[1])
     g = s.prog.graph
@@ -81,16 +135,8 @@ _OPTIONS = ("lr=", "steps=", "params=", "method=", "momentum=", "tol=")
 
 
 def _options(args: list[str]) -> dict[str, str]:
-    opts: dict[str, str] = {}
-    for word in args:
-        key, eq, val = word.partition("=")
-        if not eq or f"{key}=" not in _OPTIONS:
-            raise CommandError(f"cannot read '{clip(word)}': :descend takes "
-                               f"{', '.join(o + '…' for o in _OPTIONS)}")
-        if key in opts:
-            raise CommandError(f"{key}= is given twice")
-        opts[key] = val
-    return opts
+    return key_values(args, tuple(o[:-1] for o in _OPTIONS),
+                      f":descend takes {', '.join(o + '…' for o in _OPTIONS)}")
 
 
 def _number(key: str, text: str, expected: str) -> float:
@@ -150,7 +196,8 @@ def _cmd_descend(s: Session, args: list[str]) -> list[Event]:
         raise CommandError(f"{steps:,} steps × {len(s.fwd):,} operations is {work:,}; the "
                            f"limit is {MAX_DESCENT_WORK:,}: take fewer steps")
     t0 = time.perf_counter()
-    r = descent.descend(g, out, params, lr, steps, method, mu, tol, s.check_cancelled)
+    r = descent.descend(g, out, params, lr, steps, method, mu, tol, s.check_cancelled,
+                        _on_step(s, label(g, out), method, lr, steps))
     seconds = time.perf_counter() - t0
     if not r.losses:
         detail = r.detail or "f is not finite"
@@ -160,3 +207,22 @@ def _cmd_descend(s: Session, args: list[str]) -> list[Event]:
     return [Descend(label(g, out), method, lr, mu if method == "momentum" else None, tol,
                     r.losses, start, {label(g, i): v for i, v in r.final.items()},
                     {label(g, i): v for i, v in r.grads.items()}, r.stop, r.detail, seconds)]
+
+
+def _on_step(s: Session, output: str, method: str, lr: float,
+             steps: int) -> Callable[[list[float]], None] | None:
+    """descent's per-step callback: the progress hook (a bar) and the view's watcher."""
+    progress, watcher = s.check_progress, _WATCHERS.get(s)
+    if progress is None and watcher is None:
+        return None
+    live: list[LiveDescent] = []
+
+    def on_step(losses: list[float]) -> None:
+        if progress is not None:
+            progress(len(losses) - 1, steps)
+        if watcher is not None:
+            if not live:
+                live.append(LiveDescent(output, method, lr, steps, losses))
+            watcher(live[0])
+
+    return on_step

@@ -30,6 +30,7 @@ from .base import Runner
 from .completion import complete
 from .keys import BINDINGS, key_help
 from .messages import NodeSelected
+from .nudging import NudgeMixin
 from .own_commands import command_word, help_of, lookup, own_commands, run_own
 from .palette import PaletteMixin
 from .playback import PlaybackMixin
@@ -50,7 +51,7 @@ SMALL_CHECK_ALL = 2000  # the x key checks every node below this size, else the 
 ANSWER_LINES = 3  # a longer answer to a typed command goes to the Log tab
 
 
-class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
+class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "backprop-tui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
@@ -261,6 +262,10 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
             self.inspected = s.current()
         else:
             self.inspected = self.inspected
+
+    def selected_node(self) -> int | None:
+        """The node picked in the graph or the table (the nudge keys move it)."""
+        return self.inspected if self._pinned else None
 
     def inspect_node(self, node: int) -> None:
         self._pinned = True

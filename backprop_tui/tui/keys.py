@@ -29,6 +29,10 @@ BINDINGS: list[BindingType] = [
     Binding("f1,question_mark", "help", "Help", id="help"),
     Binding("space", "toggle_play", "Pause", id="play"),
     Binding("full_stop", "skip", "Skip", id="skip"),
+    Binding("shift+up", "nudge(1)", "Nudge +", show=False, id="nudge_up"),
+    Binding("shift+down", "nudge(-1)", "Nudge −", show=False, id="nudge_down"),
+    Binding("shift+pageup", "nudge_step(10)", "Step ×10", show=False, id="nudge_step_up"),
+    Binding("shift+pagedown", "nudge_step(0.1)", "Step ÷10", show=False, id="nudge_step_down"),
     Binding("escape", "escape", "Keys", show=False, id="cancel"),
     Binding("ctrl+q,q", "quit", "Quit", id="quit"),
 ]
@@ -49,7 +53,13 @@ KEY_HELP = {
     "help": "this screen (or type help)",
     "play": "replay: pause / resume (on an empty line)",
     "skip": "replay: skip to the next narration (on an empty line)",
-    "cancel": "cancel a running check; on an empty line, leave it: the letters act",
+    "nudge_up": "nudge the selected input up by the step: the prediction beside the result "
+                "(:nudge NAME STEP)",
+    "nudge_down": "nudge the selected input down by the step (:nudge NAME -STEP)",
+    "nudge_step_up": "nudge step ×10 (:nudge step=X; the status line shows it)",
+    "nudge_step_down": "nudge step ÷10",
+    "cancel": "cancel a running check, or stop a :descend at its last completed step; on an "
+              "empty line, leave it: the letters act",
     "quit": "quit (or type quit)",
 }
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from .. import events as ev
 from .. import reports as rp
 from ..engine_events import EngineCheck
+from ..events_train import Boundary, NudgeStepSet
 from ..render_text import text
 from ..reports import Compare
 from .base import AppBase
@@ -49,6 +50,14 @@ def _plot(app: AppBase, e: ev.HSweep) -> None:
 
 def _plot_loss(app: AppBase, e: rp.Descend) -> None:
     app.query_one("#plot", LogLogPlot).figure = descend_figure(e)
+
+
+def _answer_nudge(app: AppBase, e: rp.Nudge) -> None:
+    app.repl.show_info(text(e))  # after a key too: the prediction beside the result
+
+
+def _plot_boundary(app: AppBase, e: Boundary) -> None:
+    app.query_one("#plot", LogLogPlot).boundary = e
 
 
 def _narrate(app: AppBase, e: ev.Say) -> None:
@@ -105,7 +114,12 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
     rp.Hessian: Reaction(style="check", table=True, line="pointer", tab="tab-log",
                          line_text=_in_log("the Hessian")),
     rp.HVP: Reaction(table=True, line="answer"),
-    rp.Nudge: Reaction(line="answer", note=True),
+    rp.Nudge: Reaction(line="answer", note=True, apply=_answer_nudge),
+    NudgeStepSet: Reaction(line="answer", note=True),
+    Boundary: Reaction(table=True, line="pointer", tab="tab-plot", apply=_plot_boundary,
+                       line_text=lambda e: f"the decision boundary of {e.output}: in the Plot "
+                       f"tab (accuracy {e.correct} of {len(e.points)})" if e.points else
+                       f"the decision boundary of {e.output}: in the Plot tab"),
     rp.Descend: Reaction(table=True, line="answer", tab="tab-plot", apply=_plot_loss),
     Compare: Reaction(table=True, line="pointer", tab="tab-log", line_text=_compared_where),
 }

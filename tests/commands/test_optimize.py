@@ -10,6 +10,7 @@ import pytest
 
 import backprop_tui.commands  # noqa: F401  (registers the commands)
 from backprop_tui.events import Error, Info
+from backprop_tui.events_train import NudgeStepSet
 from backprop_tui.render_text import text as event_text
 from backprop_tui.reports import Descend, Nudge
 from backprop_tui.session import Session
@@ -76,13 +77,32 @@ def test_nudge_kink_gives_no_second_order_term():
 
 @pytest.mark.parametrize("line, words", [
     (":nudge q 1", "no input named 'q'"),
-    (":nudge x", "usage"),
+    (":nudge x 1 2", "usage"),
+    (":nudge step=0", "positive"),
+    (":nudge step=-1", "positive"),
+    (":nudge step=abc", "step=abc"),
     (":nudge x abc", "number"),
     (":nudge c 1", "constant"),
 ])
 def test_nudge_bad_input(line, words):
     s = session("x = 2", "c: const = 3", "x*c")
     assert words in error(s, line)
+
+
+def test_nudge_step_sets_the_default_delta():
+    s = seed()
+    e = one(s, ":nudge x", Nudge)
+    assert e.delta == 0.01 and e.new == 2.01  # the default step
+    st = one(s, ":nudge step=0.5", NudgeStepSet)
+    assert (st.step, st.previous) == (0.5, 0.01)
+    assert "nudge step = 0.5 (was 0.01)" in event_text(st)
+    e = one(s, ":nudge y", Nudge)
+    assert e.delta == 0.5 and e.new == 3.5
+    assert seed_step_is_per_session()
+
+
+def seed_step_is_per_session() -> bool:
+    return one(seed(), ":nudge x", Nudge).delta == 0.01
 
 
 # ---------------------------------------------------------------- :descend
