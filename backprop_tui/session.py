@@ -58,7 +58,6 @@ class Session(Stepping):
         self.other_grads: dict[int, float] = {}
         self.other_name = ""
         self.fd_grads: dict[int, float] = {}
-        self._log: list[tuple] = []
         self._depth = 0  # run_line nesting: a :load runs lines inside a line
         self._start(program or Program())
 
@@ -98,7 +97,6 @@ class Session(Stepping):
         self.seeds: list[int] = []  # forward mode: the input each tangent pass seeds
         self._all_inputs = False  # forward mode over every input of f (seeds follow f)
         self._steps: Steps = ReverseSteps(self.prog.graph, -1, [], [], [])
-        self._log.clear()
         if self.prog.output is not None:
             self.set_output(self.prog.output)
 

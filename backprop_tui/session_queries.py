@@ -66,7 +66,6 @@ class Queries:
     _consumers: tuple[list[int], list[int]] | None
     _label_index: dict[str, list[int]] | None
     _check_index: tuple[Check | None, dict[int, CheckRow]]
-    _log: list[tuple]
     _off_errors: dict[int, str]
     other_grads: dict[int, float]
     other_name: str
@@ -321,9 +320,7 @@ class Queries:
     def received(self) -> dict[int, float]:
         """The nodes the backward step just taken pushed to, each with its gradient before
         the push: O(1), for views that redraw every frame."""
-        if not self.in_backward or not self._log:
-            return {}
-        return self._steps.received(self._log[-1])
+        return self._steps.received(self.pos) if self.in_backward else {}
 
     # ------------------------------------------------------------------ names
     def resolve(self, ref: str) -> int:
