@@ -6,8 +6,9 @@ v̇ᵢ = Σ ∂vᵢ/∂vⱼ·v̇ⱼ (dual numbers): at the pass's end f's tangen
 take n passes of the same steps, where backprop takes one forward and one backward pass.
 
 Tangents live in an array of their own; a step logs the value and tangent it replaced (two
-floats in the flat undo log, steps.py), so undo is O(1), and a pass needs no reset: each step overwrites the node's previous-pass
-tangent (logged), and reads only operands already computed in this pass. Values are the
+floats in the flat undo log, steps.py), so undo is O(1), and a pass needs no reset: each
+step overwrites the node's previous-pass tangent (logged), and reads only operands already
+computed in this pass. Values are the
 same in every pass: a later pass recomputes them, as dual numbers do.
 """
 

@@ -60,7 +60,7 @@ def test_undo_through_the_flat_log_restores_every_value_and_gradient():
     for k in range(s.steps_total - 1, -1, -1):
         s.back()
         value, grad, received = states[k]
-        assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(g.value, value))
+        assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(g.value, value, strict=True))
         assert g.grad == grad and s.received() == received and s.undo_depth == k
 
 
