@@ -361,9 +361,11 @@ class Queries:
         raise CommandError(f"no node '{clip(ref)}'{hint}")
 
     # ------------------------------------------------------------------ whole program
-    def summary(self) -> Summary:
-        """f's value and its graph's gradients from full passes (independent of stepping);
-        nodes outside f's graph are counted, not listed."""
+    def summary(self, nodes: bool = False) -> Summary:
+        """f's value and its inputs' gradients from full passes (independent of stepping);
+        with `nodes`, every node of f's graph too (--json's summary object). Without it the
+        cost is the passes' and O(f's inputs): no label per node. Nodes outside f's graph
+        are counted, not listed."""
         g = self.prog.graph
         out = self.output
         if out is None:
@@ -375,7 +377,7 @@ class Queries:
              for name, i in self.inputs_of_f()],
             [{"id": i, "label": label(g, i), "op": OPS[g.op[i]].name, "value": ref.value[i],
               "grad": ref.grad[i] if g.takes_grad(i) else None, "operands": list(g.operands(i))}
-             for i in self.nodes_of_f()],
+             for i in self.nodes_of_f()] if nodes else [],
             self.outside(),
             {"inputs": len(self._inputs), "forward_mode": len(self._inputs), "reverse_mode": 2},
         )
