@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 from itertools import compress
+from typing import Generic, TypeVar
 
 from . import gradcheck
 from .events import (
@@ -37,6 +38,7 @@ from .registry import CommandError
 from .steps import Steps
 from .textutil import REPL_FILE, clip
 
+T = TypeVar("T")
 LAST_STATEMENT = "the last statement; :output NODE picks another"
 CHOSEN = "chosen with :output; the next statement becomes f"
 
@@ -49,20 +51,36 @@ def _normalise(text: str) -> str:
     return text.replace("−", "-")
 
 
+class Ordered(Generic[T]):
+    """An attribute of f's step order (fwd, bwd, the cone, the indexes, the steps): built
+    on the first read after f changed (Session._ensure), stored as _o_<name>."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.store = "_o_" + name.lstrip("_")
+
+    def __get__(self, obj: Queries, owner: type | None = None) -> T:
+        if obj._order_stale:
+            obj._ensure()
+        return obj.__dict__[self.store]
+
+
 class Queries:
     # The state these queries read; Session.__init__ sets it.
     prog: Program
     output: int | None
     output_chosen: bool
-    fwd: list[int]  # forward steps' nodes, in order (read-only for views)
-    bwd: list[int]  # backward steps' nodes, in order
+    fwd: Ordered[list[int]] = Ordered()  # forward steps' nodes, in order (read-only for views)
+    bwd: Ordered[list[int]] = Ordered()  # backward steps' nodes, in order
     pos: int
     last_check: Check | None
-    _fwd_index: list[int]
-    _bwd_index: list[int]
-    _cone: bytearray  # 1 for each node of f's graph, one byte per node of the program
-    _cone_size: int
-    _inputs: list[tuple[str, int]]
+    _fwd_index: Ordered[list[int]] = Ordered()
+    _bwd_index: Ordered[list[int]] = Ordered()
+    _cone: Ordered[bytearray] = Ordered()  # 1 for each node of f's graph, one byte per node
+    _cone_size: Ordered[int] = Ordered()
+    _inputs: Ordered[list[tuple[str, int]]] = Ordered()
+    _off: Ordered[list[int]] = Ordered()  # op nodes outside f's cone
+    _steps: Ordered[Steps] = Ordered()
+    _order_stale: bool
     _consumers: tuple[list[int], list[int]] | None
     _label_index: dict[str, list[int]] | None
     _check_index: tuple[Check | None, dict[int, CheckRow]]
@@ -72,8 +90,9 @@ class Queries:
     fd_grads: dict[int, float]
     _off_stale: bool
     mode: Mode
-    seeds: list[int]
-    _steps: Steps
+    seeds: Ordered[list[int]] = Ordered()  # forward mode: the input each tangent pass seeds
+
+    def _ensure(self) -> None: ...
 
     def _settle_off_cone(self) -> None: ...
 
