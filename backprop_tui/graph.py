@@ -3,12 +3,16 @@
 Nodes are appended operands first, so index order is a topological order: forward is a
 loop up the arrays and backward a loop down them. No sort, no recursion, no per-node
 objects (a per-node view is built on demand for display). The full passes are engine.py's.
+
+Memory: op codes are a bytearray and spans machine integers (array 'q'); operands, values
+and gradients stay lists, the fastest layout for the passes' loops.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+from array import array
 from itertools import compress
 
 from . import engine
@@ -28,14 +32,14 @@ class Graph:
     """Flat node arrays. Index order is topological order."""
 
     def __init__(self) -> None:
-        self.op: list[int] = []
+        self.op = bytearray()  # op codes are below 256 (ops.AUX_BASE)
         self.a: list[int] = []  # first operand, -1 for leaves
         self.b: list[int] = []  # second operand, -1 unless binary
         self.k: list[float] = []  # literal exponent of powk
         self.value: list[float] = []
         self.grad: list[float] = []
-        self.start: list[int] = []  # span as offsets into self.source
-        self.end: list[int] = []
+        self.start = array("q")  # span as offsets into self.source
+        self.end = array("q")
         self.names: dict[int, str] = {}  # nodes bound to a name
         # Function calls inlined into the graph (and n-ary sum/max/min chains): each call is
         # (function name, its ordinal among that function's calls, first node), and call_of
@@ -65,10 +69,16 @@ class Graph:
 
     def truncate(self, n: int) -> None:
         """Drop nodes n.. (used to undo a statement that failed half-way)."""
+        size = len(self.op)
         for arr in (self.op, self.a, self.b, self.k, self.value, self.grad, self.start, self.end):
             del arr[n:]
-        for i in [i for i in self.names if i >= n]:
-            del self.names[i]
+        names = self.names
+        if size - n < len(names):  # O(nodes removed), not O(names)
+            for i in range(n, size):
+                names.pop(i, None)
+        else:
+            for i in [i for i in names if i >= n]:
+                del names[i]
         if self.call_of:
             for i in [i for i in self.call_of if i >= n]:
                 del self.call_of[i]

@@ -17,6 +17,7 @@ may return events to add to the line's (the recorder's warning when the disk fil
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 
 from .events import Check, CheckRow, Defined, Error, Event, Info, Mode, NewSession, Statement, Warn
@@ -80,8 +81,8 @@ class Session(Stepping):
         # program, f or an input empties it: the snapshot would then undo more than that.
         self.input_undo: list[dict[int, float]] = []
         self.last_check_line = ":check"  # the :check line that ran it (a recording replays it)
-        self._o_fwd_index: list[int] = []
-        self._o_bwd_index: list[int] = []
+        self._o_fwd_index = array("i")
+        self._o_bwd_index = array("i")
         self._o_cone = bytearray()
         self._o_cone_size = 0
         self._o_inputs: list[tuple[str, int]] = []
@@ -266,8 +267,8 @@ class Session(Stepping):
         self._o_cone_size = sum(cone)
         op = g.op
         self._o_inputs = [(g.names[i], i) for i in self._o_bwd[::-1] if op[i] == INPUT]
-        fwd_index = [-1] * n
-        bwd_index = [-1] * n
+        fwd_index = array("i", [-1]) * n  # 4 bytes a node
+        bwd_index = array("i", [-1]) * n
         for k, i in enumerate(self._o_fwd):
             fwd_index[i] = k
         for k, i in enumerate(self._o_bwd):

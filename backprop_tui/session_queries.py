@@ -12,6 +12,7 @@ gradient shown now, what are the chain-rule terms at this node.
 from __future__ import annotations
 
 import difflib
+from array import array
 from itertools import compress
 from typing import Generic, TypeVar
 
@@ -73,8 +74,8 @@ class Queries:
     bwd: Ordered[list[int]] = Ordered()  # backward steps' nodes, in order
     pos: int
     last_check: Check | None
-    _fwd_index: Ordered[list[int]] = Ordered()
-    _bwd_index: Ordered[list[int]] = Ordered()
+    _fwd_index: Ordered[array] = Ordered()
+    _bwd_index: Ordered[array] = Ordered()
     _cone: Ordered[bytearray] = Ordered()  # 1 for each node of f's graph, one byte per node
     _cone_size: Ordered[int] = Ordered()
     _inputs: Ordered[list[tuple[str, int]]] = Ordered()
