@@ -163,3 +163,15 @@ def test_a_program_parsed_whole_gets_its_values_from_one_engine_pass(bad):
     (ev,) = s.run_line("t1 + 1")
     ref = gradcheck.reference(s.prog.graph, s.output)
     assert ev.value == ref.value[s.output]
+
+
+def test_a_failed_line_rolls_back_its_bindings_and_consts_from_the_journal():
+    s = Session()
+    s.run_line("x = 1; y = 2")
+    (err,) = s.run_line("x = 5; const k = 3; z = 4; y = y + q")  # unknown q: all rolled back
+    assert isinstance(err, Error)
+    assert s.prog.bindings == {"x": 0, "y": 1} and s.prog.consts == set()
+    (ev,) = s.run_line("x + y")
+    assert ev.value == 3.0 and ev.inputs == 2
+    (ev,) = s.run_line("const k = 3; k*x")  # k can be declared now
+    assert ev.value == 3.0
