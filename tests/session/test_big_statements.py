@@ -168,10 +168,10 @@ def test_a_program_parsed_whole_gets_its_values_from_one_engine_pass(bad):
 def test_a_failed_line_rolls_back_its_bindings_and_consts_from_the_journal():
     s = Session()
     s.run_line("x = 1; y = 2")
-    (err,) = s.run_line("x = 5; const k = 3; z = 4; y = y + q")  # unknown q: all rolled back
+    (err,) = s.run_line("x = 5; k: const = 3; z = 4; y = y + q")  # unknown q: all rolled back
     assert isinstance(err, Error)
     assert s.prog.bindings == {"x": 0, "y": 1} and s.prog.consts == set()
     (ev,) = s.run_line("x + y")
     assert ev.value == 3.0 and ev.inputs == 2
-    (ev,) = s.run_line("const k = 3; k*x")  # k can be declared now
+    (ev,) = s.run_line("k: const = 3; k*x")  # k can be declared now
     assert ev.value == 3.0
