@@ -7,7 +7,7 @@ walk the whole graph each time:
 - ``Reference`` holds the values of a full forward pass, evaluating each new node once
   when it is created. A node that cannot be evaluated (log(-1)) or reads one that cannot
   is marked with the first such node of its cone, as a full pass would report it; so is a
-  node whose cone holds an inf or nan.
+  node whose cone holds an op node whose value is inf or nan.
 - ``ConeCount`` counts f's cone (nodes, operations, inputs). When the new output's cone
   holds the previous output's, only the new nodes are walked. Otherwise the cone is walked
   afresh, paid from a credit every created node earns (CREDIT visits): the walks of a whole
@@ -57,10 +57,8 @@ class Reference:
         op, a, b = g.op, g.a, g.b
         failed, nonfinite, isfinite = self.failed, self.nonfinite, math.isfinite
         for i in range(len(v), n):
-            if op[i] <= LITERAL:
-                v.append(g.value[i])
-                if not isfinite(v[i]):
-                    nonfinite[i] = i
+            if op[i] <= LITERAL:  # a leaf: an inf input (:set x = inf) is not itself warned
+                v.append(g.value[i])  # about; the first op node it makes inf or nan is
                 continue
             x, y = a[i], b[i]
             bad = min(failed.get(x, n), failed.get(y, n) if y >= 0 else n)
