@@ -5,9 +5,10 @@ cone in the forward order, each step computing the node's value and its tangent
 v̇ᵢ = Σ ∂vᵢ/∂vⱼ·v̇ⱼ (dual numbers): at the pass's end f's tangent is ∂f/∂xₚ. All n partials
 take n passes of the same steps, where backprop takes one forward and one backward pass.
 
-Tangents live in an array of their own; a step logs the value and tangent it replaced, so
-undo is O(1), and a pass needs no reset: each step overwrites the node's previous-pass
-tangent (logged), and reads only operands already computed in this pass. Values are the
+Tangents live in an array of their own; a step logs the value and tangent it replaced (two
+floats in the flat undo log, steps.py), so undo is O(1), and a pass needs no reset: each
+step overwrites the node's previous-pass tangent (logged), and reads only operands already
+computed in this pass. Values are the
 same in every pass: a later pass recomputes them, as dual numbers do.
 """
 
@@ -20,7 +21,7 @@ from .graph import Graph
 from .labels import deriv_text, fmt_val, formula, label
 from .ops import INPUT
 from .records import TangentTerm
-from .steps import Steps
+from .steps import PHASE_NAMES, Steps, listed
 
 
 class ForwardSteps(Steps):
@@ -94,18 +95,23 @@ class ForwardSteps(Steps):
         return pos if pos >= self.total or not f else (pos // f + 1) * f
 
     # -- stepping --
-    def advance(self, pos: int) -> tuple[int, tuple]:
+    def depth(self) -> int:
+        return len(self.log) // 2
+
+    def advance(self, pos: int) -> int:
+        """Logs the value and the tangent the step replaces (two floats)."""
         g = self.g
         f = len(self.fwd)
         p, w = divmod(pos, f)
         i = self.fwd[w]
         value = g.eval_node(i)  # raises before anything changes
-        old_value, old_tan = g.value[i], self.tan[i]
+        self.log.append(g.value[i])
+        self.log.append(self.tan[i])
         g.value[i] = value
         self.tan[i] = self._tangent(i, p)
         if w == f - 1:
             self.results.append(self.tan[self.output])
-        return i, (i, old_value, old_tan)
+        return i
 
     def _tangent(self, i: int, p: int) -> float:
         """v̇ᵢ = Σ ∂vᵢ/∂vⱼ·v̇ⱼ; a zero tangent contributes nothing (as dual.py has it)."""
@@ -120,17 +126,18 @@ class ForwardSteps(Steps):
                 total += derivs[slot] * tj
         return total
 
-    def undo(self, pos: int, entry: tuple) -> None:
-        i, old_value, old_tan = entry
-        self.g.value[i] = old_value
-        self.tan[i] = old_tan
-        if pos % len(self.fwd) == len(self.fwd) - 1:
+    def undo(self, pos: int) -> None:
+        f = len(self.fwd)
+        i = self.fwd[pos % f]
+        self.tan[i] = self.log.pop()
+        self.g.value[i] = self.log.pop()
+        if pos % f == f - 1:
             self.results.pop()
 
-    def event(self, pos: int, entry: tuple) -> Step:
+    def event(self, pos: int) -> Step:
         g = self.g
         p, w = self.locate(pos)
-        i = entry[0]
+        i = self.fwd[w - 1]
         derivs = g.local_derivs(i)
         terms = []
         for slot, j in enumerate(g.operands(i)):
@@ -144,7 +151,7 @@ class ForwardSteps(Steps):
                     seed=self.names.get(seed, label(g, seed)), pass_no=p + 1,
                     passes=len(self.seeds))
 
-    def after(self, pos: int, i: int, entry: tuple) -> list[Event]:
+    def after(self, pos: int, i: int) -> list[Event]:
         g = self.g
         out: list[Event] = []
         p, w = self.locate(pos)
@@ -164,8 +171,9 @@ class ForwardSteps(Steps):
     def done_text(self) -> str:
         """What the passes found, and what all of f's partials cost in each mode."""
         n, m = len(self.seeds), len(self.inputs)
-        parts = ", ".join(f"∂f/∂{self.names.get(x, label(self.g, x))} = {fmt_val(r)}"
-                          for x, r in zip(self.seeds, self.results, strict=False))
+        parts = listed([f"∂f/∂{self.names.get(x, label(self.g, x))} = {fmt_val(r)}"
+                        for x, r in zip(self.seeds[:PHASE_NAMES], self.results, strict=False)],
+                       len(self.results))
         text = f"forward mode done: {parts} from {passes(n)}"
         if n < m:
             return text + (f"; all {m} partials take {passes(m)} (reverse mode: "

@@ -1,7 +1,9 @@
 """Finite-difference checks of backprop gradients, for inputs and intermediate nodes.
 
 Checking node j perturbs j's stored value and re-evaluates only the nodes downstream of j
-(on a scratch copy of the values, so the session's state is never disturbed).
+(on a scratch copy of the values, so the session's state is never disturbed), found from
+f's consumer lists built once per check: a check costs the sum of the checked nodes'
+downstream cones.
 
 Tolerances (float64): pass when |a − n| ≤ atol + rtol·|n|.
 - central differences, h = ∛ε·max(1, |v|): error ~1e-10 relative, so atol 1e-7, rtol 1e-5;
@@ -76,41 +78,59 @@ class Downstream:
     kink: bool
 
 
-def downstream(g: Graph, j: int, output: int) -> Downstream:
-    mark = bytearray(output + 1)
-    mark[j] = 1
-    a, b, op = g.a, g.b, g.op
-    nodes = []
-    kink = False
-    for i in range(j + 1, output + 1):
-        if op[i] <= 2:  # leaves depend on nothing
-            continue
-        if mark[a[i]] or (b[i] >= 0 and mark[b[i]]):
-            mark[i] = 1
-            nodes.append(i)
-            kink = kink or g.is_kink(i)
-    return Downstream(nodes if mark[output] else [], kink)
+Consumers = tuple[list[int], list[int]]  # Graph.consumers: CSR (start, items)
+
+
+def downstream(g: Graph, j: int, output: int, consumers: Consumers | None = None) -> Downstream:
+    """The nodes of output's cone that depend on j (empty when output does not). With the
+    output's consumer lists (built once for all the checked nodes) the cost is the size of
+    that downstream cone; without them, they are built first (one pass over the graph)."""
+    if consumers is None:
+        consumers = g.consumers(output) if j < output else ([], [])
+    start, items = consumers
+    if j + 1 >= len(start) or start[j] == start[j + 1]:
+        return Downstream([], False)  # nothing in output's cone reads j
+    seen = {j}
+    stack = [j]
+    while stack:  # a walk over consumer lists, no recursion
+        i = stack.pop()
+        for c in items[start[i]:start[i + 1]]:
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    seen.discard(j)
+    nodes = sorted(seen)  # topological: creation order
+    return Downstream(nodes, any(g.is_kink(i) for i in nodes))
 
 
 class Evaluator:
-    """f as a function of one node's value, re-evaluating only what lies downstream."""
+    """f as a function of one node's value, re-evaluating only what lies downstream.
 
-    def __init__(self, ref: Graph, j: int, output: int) -> None:
+    `scratch` (a copy of ref's values shared by the evaluators of one check) is restored
+    after each call, so a check copies the value array once, not once per checked node."""
+
+    def __init__(self, ref: Graph, j: int, output: int, consumers: Consumers | None = None,
+                 scratch: list[float] | None = None) -> None:
         self.ref = ref
         self.j = j
         self.output = output
-        self.down = downstream(ref, j, output)
-        self.vals = list(ref.value)
+        self.down = downstream(ref, j, output, consumers)
+        self.vals = scratch if scratch is not None else list(ref.value)
         self.evals = 0
 
     def __call__(self, x: float) -> float:
         self.evals += 1
-        vals = self.vals
+        vals, ref_vals, nodes = self.vals, self.ref.value, self.down.nodes
         vals[self.j] = x
         ev = self.ref.eval_node
-        for i in self.down.nodes:
-            vals[i] = ev(i, vals)
-        return vals[self.output] if self.down.nodes or self.j == self.output else self.ref.value[self.output]
+        try:
+            for i in nodes:
+                vals[i] = ev(i, vals)
+            return vals[self.output] if nodes or self.j == self.output else ref_vals[self.output]
+        finally:
+            vals[self.j] = ref_vals[self.j]
+            for i in nodes:
+                vals[i] = ref_vals[i]
 
 
 def estimate(f: Evaluator, v: float, h: float, mode: str, f0: float) -> float:
@@ -150,12 +170,16 @@ def check(g: Graph, output: int, nodes: list[int], mode: CheckMode = "central", 
     f0 = ref.value[output]
     total_evals = 1 if mode == "forward" else 0  # forward differences share f(v)
     rows: list[Row] = []
+    # Built once: each node's check then costs its downstream cone, so a check of every
+    # input costs the sum of their cones, not inputs × nodes.
+    consumers = ref.consumers(output)
+    scratch = list(ref.value)
     for n, j in enumerate(nodes):
         if cancelled is not None and cancelled():
             return rows, total_evals, True
         v = ref.value[j]
         step = h if h is not None else default_h(v, mode)
-        f = Evaluator(ref, j, output)
+        f = Evaluator(ref, j, output, consumers, scratch)
         try:
             numeric = estimate(f, v, step, mode, f0)
         except EvalError:  # the perturbation left the domain (e.g. log near 0)

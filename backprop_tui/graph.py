@@ -1,18 +1,23 @@
-"""The node graph in flat arrays, and the full forward and backward passes.
+"""The node graph in flat arrays: structure, cones, step order, consumers.
 
 Nodes are appended operands first, so index order is a topological order: forward is a
 loop up the arrays and backward a loop down them. No sort, no recursion, no per-node
-objects (a per-node view is built on demand for display).
+objects (a per-node view is built on demand for display). The full passes are engine.py's.
+
+Memory: op codes are a bytearray and spans machine integers (array 'q'); operands, values
+and gradients stay lists, the fastest layout for the passes' loops.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
+from array import array
 from itertools import compress
 
-from .ops import ARITY, CONST, DERIVS, FNS, INPUT, LEAVES, LITERAL, OP_INDEX, OPS, DomainError
+from . import engine
+from .engine import EvalError, Plan, Warning_
+from .ops import ARITY, CONST, DERIVS, FNS, INPUT, LEAVES, LITERAL, OPS, DomainError
 from .source import Chunk, Source
 
 __all__ = ["Chunk", "EvalError", "Graph", "Source", "Warning_"]
@@ -21,42 +26,20 @@ __all__ = ["Chunk", "EvalError", "Graph", "Source", "Warning_"]
 _FNS = FNS
 _DERIVS = DERIVS
 _ARITY = ARITY
-# add and mul are most nodes of a typical graph, and a call through the table costs more than
-# the arithmetic: the passes inline them. tests/core/test_engine.py checks the inlined rules
-# against the table's fn and deriv, which stay the one definition.
-_ADD, _MUL = OP_INDEX["add"], OP_INDEX["mul"]
-# bytes(op).translate(_NO_GRAD) flags the nodes that take no gradient (consts, literals).
-_NO_GRAD = bytes(1 if o in (CONST, LITERAL) else 0 for o in range(256))
-_MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
-
-
-class EvalError(Exception):
-    """Evaluation stopped at a node (outside an op's domain, division by zero)."""
-
-    def __init__(self, node: int, message: str) -> None:
-        super().__init__(message)
-        self.node = node
-        self.message = message
-
-
-@dataclass
-class Warning_:
-    node: int
-    message: str
 
 
 class Graph:
     """Flat node arrays. Index order is topological order."""
 
     def __init__(self) -> None:
-        self.op: list[int] = []
+        self.op = bytearray()  # op codes are below 256 (ops.AUX_BASE)
         self.a: list[int] = []  # first operand, -1 for leaves
         self.b: list[int] = []  # second operand, -1 unless binary
         self.k: list[float] = []  # literal exponent of powk
         self.value: list[float] = []
         self.grad: list[float] = []
-        self.start: list[int] = []  # span as offsets into self.source
-        self.end: list[int] = []
+        self.start = array("q")  # span as offsets into self.source
+        self.end = array("q")
         self.names: dict[int, str] = {}  # nodes bound to a name
         # Function calls inlined into the graph (and n-ary sum/max/min chains): each call is
         # (function name, its ordinal among that function's calls, first node), and call_of
@@ -65,6 +48,9 @@ class Graph:
         self.call_of: dict[int, int] = {}
         self.call_counts: dict[str, int] = {}  # calls so far of each name (neuron#3)
         self.source = Source()
+        # The passes' view of the op nodes (engine.py), extended on demand. One object, so
+        # the scratch copies the checks and summaries make (copy.copy) share it.
+        self._plan = Plan()
 
     def __len__(self) -> int:
         return len(self.op)
@@ -83,15 +69,23 @@ class Graph:
 
     def truncate(self, n: int) -> None:
         """Drop nodes n.. (used to undo a statement that failed half-way)."""
+        size = len(self.op)
         for arr in (self.op, self.a, self.b, self.k, self.value, self.grad, self.start, self.end):
             del arr[n:]
-        for i in [i for i in self.names if i >= n]:
-            del self.names[i]
+        names = self.names
+        if size - n < len(names):  # O(nodes removed), not O(names)
+            for i in range(n, size):
+                names.pop(i, None)
+        else:
+            for i in [i for i in names if i >= n]:
+                del names[i]
         if self.call_of:
             for i in [i for i in self.call_of if i >= n]:
                 del self.call_of[i]
         while self.calls and self.calls[-1][2] >= n:
             self.call_counts[self.calls.pop()[0]] -= 1
+        if self._plan.size > n:
+            self._plan = Plan()  # rebuilt by the next full pass (a fused pair may straddle n)
 
     def new_call(self, name: str, first: int | None = None) -> int:
         """Record a call of `name` whose nodes start at `first` (default: the next node)."""
@@ -196,7 +190,7 @@ class Graph:
         try:
             return _FNS[o](x, y, k)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            raise self._domain_error(i, x, y, k, exc) from None
+            raise self.domain_error(i, x, y, k, exc) from None
 
     def local_derivs(self, i: int) -> tuple[float, ...]:
         """d node / d operand for each operand, at the stored values."""
@@ -212,7 +206,7 @@ class Graph:
         b = self.b[i]
         return op.kink(self.value[self.a[i]], self.value[b] if b >= 0 else 0.0, self.k[i])
 
-    def _domain_error(self, i: int, x: float, y: float, k: float, exc: Exception) -> EvalError:
+    def domain_error(self, i: int, x: float, y: float, k: float, exc: Exception) -> EvalError:
         check = OPS[self.op[i]].domain
         op = OPS[self.op[i]]
         # e.g. sin(inf) after an overflow: name the value rather than echo "math domain error".
@@ -253,133 +247,18 @@ class Graph:
             vals[i] = math.nan
         return vals, errors
 
-    # -- full passes --
+    # -- full passes (engine.py) --
+
+    def plan(self) -> Plan:
+        """The op nodes as the passes read them, extended to the graph's current size."""
+        if self._plan.size < len(self.op):
+            self._plan.extend(self)
+        return self._plan
 
     def forward(self, start: int = 0, stop: int | None = None) -> list[Warning_]:
         """Evaluate every op node in [start, stop); return overflow warnings."""
-        op, a, b, k, v = self.op, self.a, self.b, self.k, self.value
-        fns = _FNS
-        add, mul, leaf = _ADD, _MUL, LITERAL  # locals: cheaper than globals in the loop
-        stop = len(op) if stop is None else stop
-        i = start
-        try:
-            for i in range(start, stop):
-                o = op[i]
-                if o == mul:
-                    v[i] = v[a[i]] * v[b[i]]
-                elif o == add:
-                    v[i] = v[a[i]] + v[b[i]]
-                elif o > leaf:  # leaves are the first three op codes
-                    # v[-1] for a unary op's missing b is harmless: unary fns ignore it.
-                    v[i] = fns[o](v[a[i]], v[b[i]], k[i])
-        except _MATH_ERRORS as exc:
-            bi = b[i]
-            raise self._domain_error(i, v[a[i]], v[bi] if bi >= 0 else 0.0, k[i], exc) from None
-        return self._nonfinite(v, start, stop, "value")
+        return engine.forward(self, self.plan(), start, len(self.op) if stop is None else stop)
 
     def backward(self, output: int) -> list[Warning_]:
-        """Gradients of node `output` with respect to every node, from scratch.
-
-        Exact chain rule over the output's cone: a node of the cone passes gi·d to each
-        operand even when gi is 0 (0·inf = nan, as the stepping session has it); a node off
-        the cone passes nothing. The first pass skips the cone bookkeeping (a quarter of
-        the time): off-cone nodes pass 0·d = 0 there, which changes nothing unless some d is
-        inf or nan or cannot be computed, and then every gradient is computed again with the
-        cone. So both passes give the same answer; the second runs only in those cases.
-        """
-        n = len(self.op)
-        g = self._backward_pass(output, None)
-        if g is None:
-            g = self._backward_pass(output, bytearray(n))
-            assert g is not None
-            finite = False
-        else:
-            finite = True
-        for j in compress(range(n), bytes(self.op).translate(_NO_GRAD)):
-            g[j] = 0.0
-        self.grad = g
-        return [] if finite else self._nonfinite(g, 0, n, "gradient")
-
-    def _backward_pass(self, output: int, cone: bytearray | None) -> list[float] | None:
-        """One reverse pass. Without `cone`, every node up to the output takes part, and
-        None means the result may differ from the cone's (non-finite, or a math error)."""
-        op, a, b, k, v = self.op, self.a, self.b, self.k, self.value
-        g = [0.0] * len(op)
-        g[output] = 1.0
-        derivs = _DERIVS
-        add, mul, leaf = _ADD, _MUL, LITERAL
-        i = output
-        # Operands that take no gradient (consts, literals) accumulate too; backward()
-        # zeroes them once, which is cheaper than asking each operand's op here.
-        if cone is None:
-            try:
-                for i in range(output, -1, -1):
-                    o = op[i]
-                    if o == mul:
-                        gi = g[i]
-                        ai = a[i]
-                        bi = b[i]
-                        g[ai] += gi * v[bi]
-                        g[bi] += gi * v[ai]
-                    elif o == add:
-                        gi = g[i]
-                        g[a[i]] += gi
-                        g[b[i]] += gi
-                    elif o > leaf:
-                        gi = g[i]
-                        ai = a[i]
-                        bi = b[i]
-                        d = derivs[o](v[ai], v[bi], k[i], v[i])
-                        g[ai] += gi * d[0]
-                        if bi >= 0:
-                            g[bi] += gi * d[1]
-            except _MATH_ERRORS:
-                return None
-            # Before consts and literals are zeroed: a nan may have landed on one.
-            return g if math.isfinite(sum(g)) else None
-        cone[output] = 1
-        try:
-            for i in range(output, -1, -1):
-                if not cone[i]:
-                    continue
-                o = op[i]
-                if o == mul:
-                    gi = g[i]
-                    ai = a[i]
-                    bi = b[i]
-                    g[ai] += gi * v[bi]
-                    g[bi] += gi * v[ai]
-                    cone[ai] = cone[bi] = 1
-                elif o == add:
-                    gi = g[i]
-                    ai = a[i]
-                    bi = b[i]
-                    g[ai] += gi
-                    g[bi] += gi
-                    cone[ai] = cone[bi] = 1
-                elif o > leaf:
-                    gi = g[i]
-                    ai = a[i]
-                    bi = b[i]
-                    d = derivs[o](v[ai], v[bi], k[i], v[i])
-                    g[ai] += gi * d[0]
-                    cone[ai] = 1
-                    if bi >= 0:
-                        g[bi] += gi * d[1]
-                        cone[bi] = 1
-        except _MATH_ERRORS as exc:
-            # The table's derivatives are total on their domains; this is a safety net.
-            raise EvalError(i, f"the derivative of {OPS[op[i]].name} failed ({exc})") from None
-        return g
-
-    def _nonfinite(self, arr: list[float], start: int, stop: int, what: str) -> list[Warning_]:
-        # One C-level sum tells whether anything is inf or nan; scan only then.
-        if math.isfinite(sum(arr[start:stop])):
-            return []
-        out = []
-        for i in range(start, stop):
-            x = arr[i]
-            if not math.isfinite(x):
-                kind = "nan" if x != x else "overflow to inf" if what == "value" else "infinite"
-                out.append(Warning_(i, f"{what} is {x} ({kind})"))
-        return out
+        """Gradients of node `output` with respect to every node, from scratch (engine.py)."""
+        return engine.backward(self, self.plan(), output)

@@ -256,7 +256,9 @@ class Runner:
     def finish_file(self, session: Session) -> None:
         broken = ""
         try:
-            summary = session.summary()
+            # Every node only for --json (its documented summary object): the transcript's
+            # table shows f and its inputs, O(inputs) rather than a label per node.
+            summary = session.summary(nodes=self.opts.json)
         except EvalError as err:  # f cannot be evaluated (its error was reported on its line)
             summary = Summary(None, [], [])
             broken = f"f cannot be evaluated: {session.eval_error(err).message}"

@@ -17,13 +17,12 @@ may return events to add to the line's (the recorder's warning when the disk fil
 
 from __future__ import annotations
 
-import math
+from array import array
 from collections.abc import Callable
 
-from . import gradcheck
 from .events import Check, CheckRow, Defined, Error, Event, Info, Mode, NewSession, Statement, Warn
 from .forward_steps import ForwardSteps
-from .graph import EvalError
+from .incremental import ConeCount, Reference
 from .labels import fmt_val, label
 from .language import LangError, Program
 from .ops import INPUT, LITERAL
@@ -58,7 +57,6 @@ class Session(Stepping):
         self.other_grads: dict[int, float] = {}
         self.other_name = ""
         self.fd_grads: dict[int, float] = {}
-        self._log: list[tuple] = []
         self._depth = 0  # run_line nesting: a :load runs lines inside a line
         self._start(program or Program())
 
@@ -71,8 +69,11 @@ class Session(Stepping):
         self._narration_reset = 0  # narration before this index is already at position 0
         self.output: int | None = None
         self.output_chosen = False  # f was picked with :output rather than being the last statement
-        self.fwd: list[int] = []  # forward steps' nodes, in order (read-only for views)
-        self.bwd: list[int] = []  # backward steps' nodes, in order
+        # f's step order and what depends on it (session_queries.Ordered): built when first
+        # read after f changed (_ensure), so a statement costs O(its nodes), not O(graph).
+        self._order_stale = False
+        self._o_fwd: list[int] = []  # forward steps' nodes, in order (read-only for views)
+        self._o_bwd: list[int] = []  # backward steps' nodes, in order
         self.pos = 0  # steps taken
         self.last_check: Check | None = None
         # Input values before each :nudge / :descend, newest last: :back at the start of
@@ -80,25 +81,27 @@ class Session(Stepping):
         # program, f or an input empties it: the snapshot would then undo more than that.
         self.input_undo: list[dict[int, float]] = []
         self.last_check_line = ":check"  # the :check line that ran it (a recording replays it)
-        self._fwd_index: list[int] = []
-        self._bwd_index: list[int] = []
-        self._cone = bytearray()
-        self._cone_size = 0
-        self._inputs: list[tuple[str, int]] = []
+        self._o_fwd_index = array("i")
+        self._o_bwd_index = array("i")
+        self._o_cone = bytearray()
+        self._o_cone_size = 0
+        self._o_inputs: list[tuple[str, int]] = []
+        # What each statement reports, kept up to date per statement (incremental.py).
+        self._ref = Reference(self.prog.graph)
+        self._count = ConeCount(self.prog.graph)
         self._consumers: tuple[list[int], list[int]] | None = None
         self._label_index: dict[str, list[int]] | None = None
         self._check_index: tuple[Check | None, dict[int, CheckRow]] = (None, {})
         # Op nodes outside f's cone: stepping never visits them, so they hold full-pass
         # values, or an entry in _off_errors when they cannot be evaluated. Computed when first
         # asked for (computed(i)) after the structure or an input changed.
-        self._off: list[int] = []
+        self._o_off: list[int] = []
         self._off_errors: dict[int, str] = {}
         self._off_stale = True
         self.mode: Mode = "reverse"
-        self.seeds: list[int] = []  # forward mode: the input each tangent pass seeds
+        self._o_seeds: list[int] = []  # forward mode: the input each tangent pass seeds (.seeds)
         self._all_inputs = False  # forward mode over every input of f (seeds follow f)
-        self._steps: Steps = ReverseSteps(self.prog.graph, -1, [], [], [])
-        self._log.clear()
+        self._o_steps: Steps = ReverseSteps(self.prog.graph, -1, [], [], [])
         if self.prog.output is not None:
             self.set_output(self.prog.output)
 
@@ -178,7 +181,8 @@ class Session(Stepping):
 
     def statement_event(self, text: str) -> list[Event]:
         """After statements were added to the program: make its output f (stepping
-        restarts) and report its value, with a warning when something overflowed."""
+        restarts) and report its value, with a warning when something overflowed. O(the
+        statement's nodes): values and cone counts are kept up to date (incremental.py)."""
         self._label_index = None
         out = self.prog.output
         assert out is not None
@@ -186,23 +190,27 @@ class Session(Stepping):
         g = self.prog.graph
         events: list[Event] = [Warn(msg, node, label(g, node)) for msg, node, _, _ in self.prog.notes]
         value = None
-        try:
-            ref = gradcheck.reference(g, out)
+        ref = self._ref
+        ref.sync()
+        err = ref.error(out)
+        if err is not None:
+            events.append(self.eval_error(err))
+        else:
             value = ref.value[out]
             # Overflow to inf (1e308*10) is a warning, not an error: name the first node.
-            bad = next((i for i in self.fwd if not math.isfinite(ref.value[i])), None)
+            bad = ref.nonfinite.get(out)
             if bad is not None:
                 v = ref.value[bad]
                 kind = "nan" if v != v else "overflow to inf"
                 events.append(Warn(f"value is {v} ({kind})", bad, label(g, bad)))
-        except EvalError as err:
-            events.append(self.eval_error(err))
+        counts = self._count.update(out)
+        if counts is None:  # a big cone unlike the last one: count it by the step order
+            counts = self._cone_size, len(self.fwd), len(self._inputs)
+        nodes, ops, inputs = counts
         # The name this statement bound (x2 = 3x): f = x2 must be said, not implied.
         name = self.prog.last_name or ""
-        info = self.output_info()
-        assert info is not None
-        ev = Statement(text.strip(), out, label(g, out), value, info.nodes, info.inputs,
-                       len(self.fwd), len(self.bwd), name=name, outside=info.outside)
+        ev = Statement(text.strip(), out, label(g, out), value, nodes, inputs, ops, ops + inputs,
+                       name=name, outside=len(g) - nodes)
         return [ev, *events]
 
     def _command(self, text: str) -> list[Event]:
@@ -222,52 +230,70 @@ class Session(Stepping):
     # ------------------------------------------------------------------ structure
     def set_output(self, out: int, chosen: bool = False) -> None:
         """Make `out` the differentiated node f: its graph sets the steps. Resets stepping;
-        the last check was about another f (or other values), so it is dropped."""
-        g = self.prog.graph
-        n = len(g)
-        grad = g.grad
-        for i in self.bwd:  # the old cone: a node left outside the new one keeps no gradient
-            if i < n:
-                grad[i] = 0.0
+        the last check was about another f (or other values), so it is dropped. O(1): the
+        step order is built when first read (_ensure). The steps taken are undone, O(1)
+        each, so values and gradients are at rest again (op nodes nan, gradients 0)."""
+        if not self._order_stale:
+            while self.pos:
+                self._undo()
         self.output = out
         self.output_chosen = chosen
         self.input_undo.clear()
-        self._cone = g.cone(out)
-        self.fwd, self.bwd = g.step_order(out, self._cone)
-        self._cone.extend(bytes(n - len(self._cone)))  # nodes after f: outside it
-        self._cone_size = sum(self._cone)
-        op = g.op
-        self._inputs = [(g.names[i], i) for i in self.bwd[::-1] if op[i] == INPUT]
-        self._fwd_index = [-1] * n
-        self._bwd_index = [-1] * n
-        for k, i in enumerate(self.fwd):
-            self._fwd_index[i] = k
-        for k, i in enumerate(self.bwd):
-            self._bwd_index[i] = k
-        op, index = g.op, self._fwd_index
-        self._off = [i for i in range(n) if op[i] > LITERAL and index[i] < 0]
-        self._off_stale = True
-        if self.mode == "forward":
-            # Seeds follow f: every input of the new f, or those chosen that it still uses.
-            kept = [i for i in self.seeds if self._cone[i]]
-            self._all_inputs = self._all_inputs or not kept
-            self.seeds = [i for _, i in self._inputs] if self._all_inputs else kept
+        self.pos = 0
+        self._order_stale = True
         self._consumers = None
         self.last_check = None
         for k in range(self._narration_reset, len(self.narration)):  # each entry once
             self.narration[k] = (0, self.narration[k][1])
         self._narration_reset = len(self.narration)
+
+    def _ensure(self) -> None:
+        """Build f's step order, cone and indexes after f changed, and reset stepping on
+        them: O(graph), once per change of f, when something first asks."""
+        out = self.output
+        self._order_stale = False
+        if out is None:
+            return
+        g = self.prog.graph
+        n = len(g)
+        grad = g.grad
+        for i in self._o_bwd:  # the old cone: a node left outside the new one keeps no gradient
+            if i < n:
+                grad[i] = 0.0
+        cone = g.cone(out)
+        self._o_fwd, self._o_bwd = g.step_order(out, cone)
+        cone.extend(bytes(n - len(cone)))  # nodes after f: outside it
+        self._o_cone = cone
+        self._o_cone_size = sum(cone)
+        op = g.op
+        self._o_inputs = [(g.names[i], i) for i in self._o_bwd[::-1] if op[i] == INPUT]
+        fwd_index = array("i", [-1]) * n  # 4 bytes a node
+        bwd_index = array("i", [-1]) * n
+        for k, i in enumerate(self._o_fwd):
+            fwd_index[i] = k
+        for k, i in enumerate(self._o_bwd):
+            bwd_index[i] = k
+        self._o_fwd_index, self._o_bwd_index = fwd_index, bwd_index
+        self._o_off = [i for i in range(n) if op[i] > LITERAL and fwd_index[i] < 0]
+        self._off_stale = True
+        if self.mode == "forward":
+            # Seeds follow f: every input of the new f, or those chosen that it still uses.
+            kept = [i for i in self._o_seeds if cone[i]]
+            self._all_inputs = self._all_inputs or not kept
+            self._o_seeds = [i for _, i in self._o_inputs] if self._all_inputs else kept
         self._new_steps()
 
     def set_mode(self, mode: Mode, seeds: list[int] | None = None) -> None:
         """Step by backprop ("reverse") or by forward-mode AD, one tangent pass per seed
         (None: every input of f, following f when it changes). Resets stepping."""
+        if self._order_stale:
+            self._ensure()
         self.mode = mode
         self._all_inputs = mode == "forward" and seeds is None
         if mode == "reverse":
-            self.seeds = []
+            self._o_seeds = []
         else:
-            self.seeds = [i for _, i in self._inputs] if seeds is None else list(seeds)
+            self._o_seeds = [i for _, i in self._inputs] if seeds is None else list(seeds)
         self._new_steps()
 
     def _new_steps(self) -> None:
@@ -275,9 +301,9 @@ class Session(Stepping):
         if out is None:
             return
         if self.mode == "forward":
-            self._steps = ForwardSteps(g, out, self.fwd, self.bwd, self._inputs, self.seeds)
+            self._o_steps = ForwardSteps(g, out, self.fwd, self.bwd, self._inputs, self.seeds)
         else:
-            self._steps = ReverseSteps(g, out, self.fwd, self.bwd, self._inputs)
+            self._o_steps = ReverseSteps(g, out, self.fwd, self.bwd, self._inputs)
         self._reset_state()
 
     def set_input(self, i: int, value: float) -> None:
@@ -311,6 +337,7 @@ class Session(Stepping):
         value = self.prog.graph.value
         for i, v in values.items():
             value[i] = v
+        self._ref.invalidate()
         self._off_stale = True
         self.last_check = None
         self.reset()
@@ -322,12 +349,13 @@ class Session(Stepping):
         (the stepping state) are untouched."""
         self._off_errors = {}
         self._off_stale = False
-        if not self._off:
+        off = self._off
+        if not off:
             return
         g = self.prog.graph
-        vals, errors = g.evaluate_upto(self._off[-1] + 1)
+        vals, errors = g.evaluate_upto(off[-1] + 1)
         value = g.value
-        for i in self._off:
+        for i in off:
             value[i] = vals[i]
             if i in errors:
                 self._off_errors[i] = errors[i]

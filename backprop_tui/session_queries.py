@@ -12,7 +12,9 @@ gradient shown now, what are the chain-rule terms at this node.
 from __future__ import annotations
 
 import difflib
+from array import array
 from itertools import compress
+from typing import Generic, TypeVar
 
 from . import gradcheck
 from .events import Check, CheckRow, Error, Mode, Summary
@@ -26,6 +28,7 @@ from .registry import CommandError
 from .steps import Steps
 from .textutil import REPL_FILE, clip
 
+T = TypeVar("T")
 LAST_STATEMENT = "the last statement; :output NODE picks another"
 CHOSEN = "chosen with :output; the next statement becomes f"
 
@@ -38,32 +41,48 @@ def _normalise(text: str) -> str:
     return text.replace("−", "-")
 
 
+class Ordered(Generic[T]):
+    """An attribute of f's step order (fwd, bwd, the cone, the indexes, the steps): built
+    on the first read after f changed (Session._ensure), stored as _o_<name>."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.store = "_o_" + name.lstrip("_")
+
+    def __get__(self, obj: Queries, owner: type | None = None) -> T:
+        if obj._order_stale:
+            obj._ensure()
+        return obj.__dict__[self.store]
+
+
 class Queries:
     # The state these queries read; Session.__init__ sets it.
     prog: Program
     output: int | None
     output_chosen: bool
-    fwd: list[int]  # forward steps' nodes, in order (read-only for views)
-    bwd: list[int]  # backward steps' nodes, in order
+    fwd: Ordered[list[int]] = Ordered()  # forward steps' nodes, in order (read-only for views)
+    bwd: Ordered[list[int]] = Ordered()  # backward steps' nodes, in order
     pos: int
     last_check: Check | None
-    _fwd_index: list[int]
-    _bwd_index: list[int]
-    _cone: bytearray  # 1 for each node of f's graph, one byte per node of the program
-    _cone_size: int
-    _inputs: list[tuple[str, int]]
+    _fwd_index: Ordered[array] = Ordered()
+    _bwd_index: Ordered[array] = Ordered()
+    _cone: Ordered[bytearray] = Ordered()  # 1 for each node of f's graph, one byte per node
+    _cone_size: Ordered[int] = Ordered()
+    _inputs: Ordered[list[tuple[str, int]]] = Ordered()
+    _off: Ordered[list[int]] = Ordered()  # op nodes outside f's cone
+    _steps: Ordered[Steps] = Ordered()
+    _order_stale: bool
     _consumers: tuple[list[int], list[int]] | None
     _label_index: dict[str, list[int]] | None
     _check_index: tuple[Check | None, dict[int, CheckRow]]
-    _log: list[tuple]
     _off_errors: dict[int, str]
     other_grads: dict[int, float]
     other_name: str
     fd_grads: dict[int, float]
     _off_stale: bool
     mode: Mode
-    seeds: list[int]
-    _steps: Steps
+    seeds: Ordered[list[int]] = Ordered()  # forward mode: the input each tangent pass seeds
+
+    def _ensure(self) -> None: ...
 
     def _settle_off_cone(self) -> None: ...
 
@@ -310,9 +329,7 @@ class Queries:
     def received(self) -> dict[int, float]:
         """The nodes the backward step just taken pushed to, each with its gradient before
         the push: O(1), for views that redraw every frame."""
-        if not self.in_backward or not self._log:
-            return {}
-        return self._steps.received(self._log[-1])
+        return self._steps.received(self.pos) if self.in_backward else {}
 
     # ------------------------------------------------------------------ names
     def resolve(self, ref: str) -> int:
@@ -353,9 +370,11 @@ class Queries:
         raise CommandError(f"no node '{clip(ref)}'{hint}")
 
     # ------------------------------------------------------------------ whole program
-    def summary(self) -> Summary:
-        """f's value and its graph's gradients from full passes (independent of stepping);
-        nodes outside f's graph are counted, not listed."""
+    def summary(self, nodes: bool = False) -> Summary:
+        """f's value and its inputs' gradients from full passes (independent of stepping);
+        with `nodes`, every node of f's graph too (--json's summary object). Without it the
+        cost is the passes' and O(f's inputs): no label per node. Nodes outside f's graph
+        are counted, not listed."""
         g = self.prog.graph
         out = self.output
         if out is None:
@@ -367,7 +386,7 @@ class Queries:
              for name, i in self.inputs_of_f()],
             [{"id": i, "label": label(g, i), "op": OPS[g.op[i]].name, "value": ref.value[i],
               "grad": ref.grad[i] if g.takes_grad(i) else None, "operands": list(g.operands(i))}
-             for i in self.nodes_of_f()],
+             for i in self.nodes_of_f()] if nodes else [],
             self.outside(),
             {"inputs": len(self._inputs), "forward_mode": len(self._inputs), "reverse_mode": 2},
         )

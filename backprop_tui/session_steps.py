@@ -39,32 +39,35 @@ class Stepping(Queries):
     def _reset_state(self) -> None:
         self._steps.reset()
         self.pos = 0
-        self._log.clear()
+
+    @property
+    def undo_depth(self) -> int:
+        """Steps the undo log holds: always the position (one entry per step taken)."""
+        return self._steps.depth()
 
     def reset(self) -> None:
         if self.output is not None:
             self._reset_state()
 
-    # The step rules are the mode's (steps.Steps: reverse_steps or forward_steps); the
-    # session keeps the position and the undo log, one entry per step.
+    # The step rules and the undo log are the mode's (steps.Steps: reverse_steps or
+    # forward_steps); the session keeps the position.
     def _advance(self) -> int:
         """Take one step without building an event; returns the node. Raises EvalError."""
-        i, entry = self._steps.advance(self.pos)
-        self._log.append(entry)
+        i = self._steps.advance(self.pos)
         self.pos += 1
         return i
 
     def _undo(self) -> None:
         self.pos -= 1
-        self._steps.undo(self.pos, self._log.pop())
+        self._steps.undo(self.pos)
 
     def _step_event(self) -> Step:
         """The event for the step just taken (reads the undo log's top entry)."""
-        return self._steps.event(self.pos, self._log[-1])
+        return self._steps.event(self.pos)
 
     def _checks_after(self, i: int) -> list[Event]:
         """Warnings and phase-end events after the step at node i."""
-        return self._steps.after(self.pos, i, self._log[-1])
+        return self._steps.after(self.pos, i)
 
     def step(self, n: int = 1, verbose: bool = True, stop_at_breaks: bool = False) -> list[Event]:
         """Take up to n steps. Verbose: an event per step; else one summary line."""

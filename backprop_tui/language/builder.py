@@ -112,7 +112,8 @@ class Builder(Transformer):
             return E(self.tape.add(code, a, b, k, self.base + start, self.base + end, group),
                      start, end)
         g = self.prog.graph
-        i = g.add(code, a, b, k, start=self.base + start, end=self.base + end)
+        # nan: not computed yet (the session's resting state for an op node)
+        i = g.add(code, a, b, k, math.nan, self.base + start, self.base + end)
         if group >= 0:
             g.call_of[i] = group
         return E(i, start, end)

@@ -33,6 +33,7 @@ class Program:
         self.notes: list[tuple[str, int, int, int]] = []
         self.functions: dict[str, FunctionDef] = {}
         self.defined: list[FunctionDef] = []  # what the last run() defined
+        self._journal: list[tuple[str, int | None, bool]] = []  # this run's bindings (run)
 
     @classmethod
     def from_graph(cls, graph: Graph, output: int) -> Program:
@@ -67,8 +68,10 @@ class Program:
         g = self.graph
         n0 = len(g)
         self.notes = []
-        saved = (dict(self.bindings), set(self.consts), dict(self.builtin), self.output,
-                 self.last_name, dict(self.functions))
+        # Bindings and consts are rolled back from a journal of this run's changes, O(the
+        # run): copying them per statement made a file quadratic in its lines.
+        saved = (dict(self.builtin), self.output, self.last_name, dict(self.functions))
+        self._journal = []
         base = g.source.add(text, file, first_line)
         self.defined = []
         try:
@@ -77,8 +80,15 @@ class Program:
             err = self._error(exc, text, file, first_line)
             g.truncate(n0)
             g.source.drop_last()
-            (self.bindings, self.consts, self.builtin, self.output, self.last_name,
-             self.functions) = saved
+            for name, old, made_const in reversed(self._journal):
+                if old is None:
+                    self.bindings.pop(name, None)
+                else:
+                    self.bindings[name] = old
+                if made_const:
+                    self.consts.discard(name)
+            self._journal = []
+            self.builtin, self.output, self.last_name, self.functions = saved
             self.notes = []
             self.defined = []
             raise err from None
@@ -108,6 +118,8 @@ class Program:
             g.names[node] = name
             if kind == "const":
                 self.consts.add(name)
+        # (name, its node before, whether this made it a const): bind refuses a const twice
+        self._journal.append((name, self.bindings.get(name), kind == "const"))
         self.bindings[name] = node
         self.bound_last = name
         return node

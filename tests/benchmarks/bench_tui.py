@@ -68,7 +68,7 @@ class TimedApp(BackpropApp):
         super()._display(screen, renderable)
 
 
-async def key_to_screen(program: str | None, steps: int, keys: str = "n",
+async def key_to_screen(program: str | None, steps: int, keys: tuple[str, ...] = ("right",),
                         warmup: int = 3) -> tuple[list[float], list[float], int]:
     """Milliseconds from each key event to the screen update showing its step, and the CPU
     time the app's thread spent in between (the wall figure less waiting: for the frame
@@ -86,7 +86,8 @@ async def key_to_screen(program: str | None, steps: int, keys: str = "n",
             key = keys[k % len(keys)]
             c0 = time.thread_time()
             t0 = time.perf_counter()
-            app.post_message(events.Key(key, key))
+            # → and ← step on an empty command line (printable keys go to the line)
+            app.post_message(events.Key(key, None))
             await asyncio.wait_for(app.frame_done.wait(), 10)
             if k >= warmup:
                 samples.append((app.frame_at - t0) * 1000)
@@ -144,7 +145,7 @@ def report(name: str, samples: list[float], unit: str, target: float) -> None:
 
 async def main_async(args: argparse.Namespace) -> None:
     # 12 steps on and 12 back: every one a real step (the seed has 14 in all)
-    seed, cpu, n = await key_to_screen(None, args.steps, keys="n" * 12 + "p" * 12)
+    seed, cpu, n = await key_to_screen(None, args.steps, keys=("right",) * 12 + ("left",) * 12)
     report(f"step/back on the seed ({n} nodes)", seed, "ms", TARGET_KEY_MS)
     report("  of which CPU work in the app's thread", cpu, "ms", TARGET_KEY_MS)
     big, cpu, n = await key_to_screen(chain_program(args.nodes), args.steps)

@@ -32,7 +32,7 @@ SCRIPT = [
 
 
 def state(s: Session) -> dict:
-    return {"summary": s.summary().to_dict(), "pos": s.pos, "progress": s.progress_text(),
+    return {"summary": s.summary(nodes=True).to_dict(), "pos": s.pos, "progress": s.progress_text(),
             "current": s.current(), "output": s.output, "breaks": sorted(s.breaks),
             "break_ops": sorted(s.break_ops),
             "grads": list(s.prog.graph.grad), "values": [repr(v) for v in s.prog.graph.value]}

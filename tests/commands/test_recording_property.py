@@ -96,7 +96,7 @@ INNER = "c = 3  # included by lib.bp\nc*a\n:step 2\n"
 
 def _summary(s: Session) -> dict | None:
     try:
-        return json.loads(json.dumps(s.summary().to_dict()))
+        return json.loads(json.dumps(s.summary(nodes=True).to_dict()))
     except EvalError:  # f cannot be evaluated; headless mode prints an empty summary
         return None
 

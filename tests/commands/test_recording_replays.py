@@ -34,7 +34,7 @@ def replay_headless(path: Path) -> tuple[int, dict, str]:
 
 
 def summary(s: Session) -> dict:
-    return json.loads(json.dumps(s.summary().to_dict()))
+    return json.loads(json.dumps(s.summary(nodes=True).to_dict()))
 
 
 def session_recorded(tmp_path: Path, lines: list[str], start: int = 0) -> tuple[Session, Path]:

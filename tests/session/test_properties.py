@@ -331,7 +331,7 @@ def _check_invariants(s: Session) -> None:
     g = s.prog.graph
     f = len(s.fwd)
     assert 0 <= s.pos <= s.steps_total
-    assert len(s._log) == s.pos  # one undo entry per step taken
+    assert s.undo_depth == s.pos  # one undo entry per step taken
     cur = s.current()
     if s.pos == 0:
         assert cur is None
@@ -499,7 +499,7 @@ def test_forward_mode_stepping_invariants(text: str, every_input: bool, commands
     for cmd in commands:
         _assert_events(s.run_line(cmd))
         note(f"{cmd} → pos {s.pos}")
-        assert 0 <= s.pos <= s.steps_total and len(s._log) == s.pos
+        assert 0 <= s.pos <= s.steps_total and s.undo_depth == s.pos
         p, n = s.tangent_pass()
         done = s.pos - p * f
         seed = s.seed()
