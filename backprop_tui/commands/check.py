@@ -181,14 +181,14 @@ def hessian_size(s: Session, inputs: list[int]) -> None:
          "Compare backprop gradients with finite differences: every input by default, every "
          "node with 'all' (past 20 nodes: a summary, the worst errors and the failures only, "
          "unless 'verbose'; then where the wrong gradient starts: the first node in backward "
-         "order whose own local rule disagrees). mode=richardson extrapolates central differences, mode=complex takes "
-         "the complex step (h = 1e-20, no round-off); order=2 checks the Hessian against "
-         "differences of the gradient. Reports the errors, a verdict (kinks say 'not "
-         "differentiable here') and the cost in evaluations.",
+         "order whose own local rule disagrees). mode=richardson extrapolates central "
+         "differences, mode=complex takes the complex step (h = 1e-20, no round-off); "
+         "order=2 checks the Hessian against differences of the gradient. Reports the errors, "
+         "a verdict (kinks say 'not differentiable here') and the cost in evaluations.",
          aliases=("x",),
-         args=(Arg("node", choices=("all", "verbose"),
-                   options=("mode=central", "mode=forward", "mode=richardson", "mode=complex",
-                            "h=", "order=2")),),
+         args=(Arg("node", choices=("all",),
+                   options=("verbose", "mode=central", "mode=forward", "mode=richardson",
+                            "mode=complex", "h=", "order=2")),),
          cost="slow")
 def _cmd_check(s: Session, args: list[str]) -> list[Event]:
     s.require_program()

@@ -29,6 +29,9 @@ BINDINGS: list[BindingType] = [
     Binding("f1,question_mark", "help", "Help", id="help"),
     Binding("space", "toggle_play", "Pause", id="play"),
     Binding("full_stop", "skip", "Skip", id="skip"),
+    Binding("ctrl+f", "focus('repl-input')", "Find", show=False, id="find"),
+    Binding("ctrl+g", "run(':find')", "Next", show=False, id="find_next"),
+    Binding("ctrl+s", "run(':sort')", "Sort", show=False, id="sort"),
     Binding("escape", "escape", "Keys", show=False, id="cancel"),
     Binding("ctrl+q,q", "quit", "Quit", id="quit"),
 ]
@@ -49,6 +52,9 @@ KEY_HELP = {
     "help": "this screen (or type help)",
     "play": "replay: pause / resume (on an empty line)",
     "skip": "replay: skip to the next narration (on an empty line)",
+    "find": "find a node: on the line, type /TEXT and Enter (label or name; :find TEXT)",
+    "find_next": "the next match of the last search, in the node table (:find)",
+    "sort": "sort the node table: |grad|, |value|, FD error, op, id in turn (:sort)",
     "cancel": "cancel a running check; on an empty line, leave it: the letters act",
     "quit": "quit (or type quit)",
 }
