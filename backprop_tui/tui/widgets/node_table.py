@@ -49,7 +49,9 @@ LABEL_MIN, LABEL_MAX = 8, 24
 _SEP = " "
 _FIXED = sum(w for _, w, _ in COLUMNS) + len(_SEP) * (len(COLUMNS) - 1) + 2
 VERDICTS = {"pass": "pass", "fail": "FAIL", "kink": "kink"}
-SORTED_COLUMN = {"grad": "gradient", "value": "value", "error": "verdict", "op": "op"}
+# The column a sort key marks, and its title then (▼: largest first).
+SORTED_COLUMN = {"grad": ("gradient", "gradient▼"), "value": ("value", "value▼"),
+                 "error": ("FD estimate", "FD error▼"), "op": ("op", "op▼")}
 
 
 def _cell(text: str, width: int, right: bool) -> str:
@@ -314,11 +316,11 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _titles(self) -> list[tuple[str, int, bool]]:
         """The column titles: the sorted column marked ▼, the label's saying the filter."""
-        sorted_title = SORTED_COLUMN.get(self.sort_key, "")
+        column, marked = SORTED_COLUMN.get(self.sort_key, ("", ""))
         out = []
         for title, w, right in COLUMNS:
-            if title == sorted_title:
-                title += "▼"
+            if title == column:
+                title = marked
             elif title == "label" and self.filter_query:
                 title = f"label [{self.filter_query}: {self.rows:,}]"
             out.append((title, w, right))
