@@ -33,7 +33,7 @@ async def test_sort_by_grad_reorders_rows_and_marks_the_column():
         text = lines(table)
         assert "gradient▼" in text[0]
         shown = ids_shown(table)
-        # f = x²+3xy+1 at x=2, y=3: |∂f/∂x| = 13 is the largest, then ∂f/∂(3x) = 3 … 
+        # f = x²+3xy+1 at x=2, y=3: |∂f/∂x| = 13 is the largest, then ∂f/∂(3x) = 3 …
         assert shown[0] == s.prog.bindings["x"]
         assert sorted(shown) == list(range(len(s.graph)))  # every node, once
         await pilot.press("down")
