@@ -18,7 +18,9 @@ class WatchRow:
     id: int
     node: str
     value: float | None  # None: not computed yet
-    grad: float | None  # None: no gradient (a constant, not part of f, forward mode)
+    # ∂f/∂node so far (None: none yet, a constant, not part of f); in forward mode the
+    # pass's tangent ∂node/∂seed, with state "none"
+    grad: float | None
     state: GradState
 
 

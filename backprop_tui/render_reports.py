@@ -341,9 +341,13 @@ def path_text(e: evs.PathEvent) -> str:
 def diagnosis_text(e: evs.Diagnosis) -> str:
     inherited = ""
     if e.inherited:
-        share = f"all {e.failures:,}" if e.inherited == e.failures else \
-            f"{e.inherited:,} of the {e.failures:,}"
-        inherited = f"; {share} failing gradients lie upstream of it and inherit its error"
+        if e.inherited == e.failures:
+            share = "the failing gradient lies" if e.failures == 1 else \
+                f"all {e.failures:,} failing gradients lie"
+        else:
+            share = f"{e.inherited:,} of the {e.failures:,} failing gradients " + \
+                ("lies" if e.inherited == 1 else "lie")
+        inherited = f"; {share} upstream of it and inherit{'s' * (e.inherited == 1)} its error"
     if e.how == "rule":
         return (f"the wrong gradient starts at #{e.id} ({e.op}): its own local derivative with "
                 f"respect to #{e.operand} is {_maybe(e.rule)}, finite differences of {e.op} alone "

@@ -31,12 +31,12 @@ class Breakpoints(Stepping):
         rows = []
         g = self.prog.graph
         for i in self.watches:
-            grad = None
-            if self.mode == "reverse" and self.in_cone(i) and g.takes_grad(i) and self.in_backward:
-                grad = g.grad[i]
-            elif self.mode == "forward":
-                grad = self.tangent(i)
-            rows.append(WatchRow(i, label(g, i), self.value(i), grad, self.grad_state(i)))
+            if self.mode == "forward":  # no ∂f/∂node: the pass's tangent, state "none"
+                rows.append(WatchRow(i, label(g, i), self.value(i), self.tangent(i), "none"))
+                continue
+            state = self.grad_state(i)
+            grad = g.grad[i] if state in ("partial", "final") else None
+            rows.append(WatchRow(i, label(g, i), self.value(i), grad, state))
         return Watch(rows)
 
     def _after_step(self) -> list[Event]:

@@ -398,3 +398,13 @@ def test_steps_still_come_first_when_nothing_is_watched():
     s = session("x = 2; y = x*x; y + 1")
     events = s.run_line(":step")
     assert isinstance(events[0], Step) and len(events) == 1
+
+
+def test_watch_in_forward_mode_shows_the_tangent():
+    s = session("x = 2; y = 3; x*y + y")
+    s.run_line(":mode forward")
+    s.run_line(":watch xy")
+    events = s.run_line(":step")
+    (w,) = [e for e in events if isinstance(e, Watch)]
+    assert w.rows[0].state == "none" and w.rows[0].grad == 3.0  # ∂(xy)/∂x with x seeded
+    assert event_text(w) == "watch: xy = 6, tangent 3"

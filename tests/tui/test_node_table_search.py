@@ -125,3 +125,14 @@ async def test_typed_keys_still_go_to_the_line_with_a_sorted_table():
         app.query_one("#table", NodeTable).focus()
         await pilot.press("ctrl+f")  # find: back to the line, to type /TEXT
         assert app.focused is app.repl.input
+
+
+async def test_a_watch_is_logged_after_each_key_step():
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await enter(pilot, ":watch x 3x")
+        await pilot.press("right", "right")
+        log = app.query_one(LogPane).text
+        assert log.count("watch: x = 2") == 3  # :watch, then after each of the two steps
+        assert "watch: x = 2; 3x = 6" in log
