@@ -100,11 +100,14 @@ class PathEvent(Event):
 class Diagnosis(Event):
     """After a check of every node with failures: where the wrong gradient starts. "rule":
     node `id`'s own local derivative disagrees with finite differences of that node alone
-    (a user operator's, or an imported engine's); "start": no rule is to blame, so the
-    first failing node in backward order whose consumers all pass is named."""
+    (a user operator's, or an op an imported engine brought); "engine": an imported
+    engine's gradient of `operand` disagrees with finite differences while every node
+    reading it agrees, so the _backward of `id`, which pushes into it, is wrong (rule and
+    numeric are then ∂f/∂operand, the engine's and by finite differences); "start": no rule
+    is to blame, so the first failing node in backward order whose consumers all pass."""
 
     kind: ClassVar[str] = "diagnosis"
-    how: Literal["rule", "start"]
+    how: Literal["rule", "engine", "start"]
     id: int
     node: str
     op: str

@@ -353,6 +353,11 @@ def diagnosis_text(e: evs.Diagnosis) -> str:
                 f"respect to #{e.operand} is {_maybe(e.rule)}, finite differences of {e.op} alone "
                 f"give {_maybe(e.numeric)}{inherited}\n  #{e.id} = {e.node}\n"
                 f"  #{e.operand} = {e.operand_label}")
+    if e.how == "engine":
+        return (f"the engine's gradient first goes wrong at #{e.operand}: it says ∂f/∂#{e.operand} "
+                f"= {_maybe(e.rule)}, finite differences {_maybe(e.numeric)}, while every node "
+                f"reading it agrees: the _backward of #{e.id} ({e.op}) pushes it{inherited}\n"
+                f"  #{e.id} = {e.node}\n  #{e.operand} = {e.operand_label}")
     return (f"the first failure in backward order whose consumers all pass: #{e.id} {e.node} "
             f"({e.op}); look at the local rules of the nodes that read it{inherited}")
 

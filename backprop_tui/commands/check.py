@@ -92,8 +92,12 @@ def diagnose(s: Session, check: Check) -> Diagnosis | None:
     the first failing node in backward order whose consumers all pass. Every failure upstream
     of it inherits its error, so it is named rather than everything downstream.
     O(nodes of f's graph), plus two evaluations per operand of the nodes that read a failure."""
+    if check.order != 1:
+        return None
+    if s.other_grads:  # an imported engine: its gradients are the suspects, not backprop's
+        return _engine_origin(s, check)
     failing = {r.id for r in check.rows if r.verdict == "fail"}
-    if not failing or check.order != 1:
+    if not failing:
         return None
     g = s.prog.graph
     out = s.require_program()
@@ -115,6 +119,29 @@ def diagnose(s: Session, check: Check) -> Diagnosis | None:
         if j in failing and consumers and all(verdict.get(c) == "pass" for c in consumers):
             return Diagnosis("start", j, label(g, j, 40), OPS[g.op[j]].name, failures=len(failing),
                              inherited=_upstream(g, j, failing) - 1)
+    return None
+
+
+def _engine_origin(s: Session, check: Check) -> Diagnosis | None:
+    """An imported engine (check_engine's session): the first node in backward order whose
+    learner gradient disagrees with finite differences while every node reading it agrees.
+    The rule that pushed into it, its consumer's _backward, is the bug."""
+    g = s.prog.graph
+    rows = {r.id: r for r in check.rows}
+
+    def wrong(i: int) -> bool:
+        r, learner = rows.get(i), s.other_grad(i)
+        if r is None or learner is None or r.verdict == "kink":
+            return False
+        return not abs(learner - r.numeric) <= check.atol + check.rtol * abs(r.numeric)
+
+    bad = {i for i in rows if wrong(i)}
+    for j in s.bwd:
+        consumers = s.consumers(j)
+        if j in bad and consumers and not any(c in bad for c in consumers):
+            c = consumers[0]
+            return Diagnosis("engine", c, label(g, c, 40), OPS[g.op[c]].name, j, label(g, j, 40),
+                             s.other_grad(j), rows[j].numeric, len(bad), _upstream(g, j, bad))
     return None
 
 
