@@ -8,9 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from .events import Event, GradState
+from .events import Event
 
 SortKey = Literal["grad", "value", "error", "op", "id"]
+# A watched gradient's state: session_queries.grad_state's words (GradState).
+WatchState = Literal["none", "not computed", "partial", "final"]
 
 
 @dataclass
@@ -21,7 +23,7 @@ class WatchRow:
     # ∂f/∂node so far (None: none yet, a constant, not part of f); in forward mode the
     # pass's tangent ∂node/∂seed, with state "none"
     grad: float | None
-    state: GradState
+    state: WatchState
 
 
 @dataclass
