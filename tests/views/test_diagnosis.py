@@ -47,7 +47,11 @@ def test_check_all_names_the_user_operator_whose_rule_is_wrong():
     assert json.loads(json.dumps(diag.to_dict()))["how"] == "rule"
 
 
-@pytest.mark.parametrize("bug, op, operand", [("mul", "mul", "x1"), ("tanh", "tanh", "n")])
+# The mul bug breaks both products (x1·w1 and x2·w2); which product comes first in backward
+# order, and which of its operands is "a", follow the learner's _prev sets (hash order), so
+# any of the four is the right answer.
+@pytest.mark.parametrize("bug, op, operand", [("mul", "mul", ("x1", "x2", "w1", "w2")),
+                                              ("tanh", "tanh", ("n",))])
 def test_check_all_names_the_imported_engines_wrong_backward(bug, op, operand):
     from learner_engines import engine, neuron
 
@@ -56,7 +60,7 @@ def test_check_all_names_the_imported_engines_wrong_backward(bug, op, operand):
     events = s.run_line(":check all")
     diag = events[-1]
     assert isinstance(diag, Diagnosis) and diag.how == "engine" and diag.op == op
-    assert diag.operand_label == operand and diag.numeric != pytest.approx(diag.rule)
+    assert diag.operand_label in operand and diag.numeric != pytest.approx(diag.rule)
     consumers = s.consumers(diag.operand)
     assert diag.id in consumers
     text = event_text(diag)
