@@ -38,6 +38,7 @@ _passes: weakref.WeakKeyDictionary[Graph, tuple[tuple, Graph]] = weakref.WeakKey
 # Per session: the last search (its text, the match :find alone went to) and the sort order.
 _searches: weakref.WeakKeyDictionary[Session, tuple[str, int]] = weakref.WeakKeyDictionary()
 _sorts: weakref.WeakKeyDictionary[Session, SortKey] = weakref.WeakKeyDictionary()
+_orders: weakref.WeakKeyDictionary[Session, tuple[tuple, list[int]]] = weakref.WeakKeyDictionary()
 
 
 def normalise(text: str) -> str:
@@ -157,15 +158,24 @@ def ranked(s: Session, key: SortKey, n: int | None = None) -> tuple[list[tuple[i
 
 def table_order(s: Session, key: SortKey) -> list[int]:
     """Every node of the program in `key` order (f's nodes that have the key first, the
-    rest after them in creation order): what the node table shows when sorted."""
+    rest after them in creation order): what the node table shows when sorted. Cached
+    until the program, f, an input or the check changes: :sort computes it (in the TUI's
+    worker on a big graph), so the table's redraw on the UI thread finds it ready."""
     g = s.prog.graph
     if key == "id":
         return list(range(len(g)))
+    state = (len(g), s.output, id(s.last_check), key,
+             tuple(g.value[i] for _, i in s.inputs_of_f()))
+    cached = _orders.get(s)
+    if cached is not None and cached[0] == state:
+        return cached[1]
     first = [i for i, _ in ranked(s, key)[0]]
     seen = bytearray(len(g))
     for i in first:
         seen[i] = 1
-    return first + [i for i in range(len(g)) if not seen[i]]
+    order = first + [i for i in range(len(g)) if not seen[i]]
+    _orders[s] = (state, order)
+    return order
 
 
 @dataclass(frozen=True)
@@ -305,6 +315,7 @@ def _cmd_sort(s: Session, args: list[str]) -> list[Event]:
         now = _sorts.get(s, "id")
         key = keys[(keys.index(now) + 1) % len(keys)] if now in keys else "grad"
     try:
+        table_order(s, key)  # the whole order, cached for a view's table
         pairs, total = ranked(s, key, Sorted.SHOWN)
         ev = Sorted(key, _rows(s, pairs), total)
     except EvalError as err:

@@ -76,7 +76,7 @@ def _found(app: AppBase, e: evs.Found) -> None:
     """A search moves the node table's cursor to its (next) match; a filter keeps its nodes."""
     table = _table(app)
     if e.what == "filter":
-        table.filter_to(app.session, e.query)
+        table.filter_to(app.session, e.query, e.ids)
     elif e.ids:
         table.go_to(app.session, e.ids[0])
     _table_note(app)

@@ -191,10 +191,11 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = 0  # the top of the new order: the largest first
         self.update_view(session)
 
-    def filter_to(self, session: Session, query: str) -> None:
-        """Keep only the nodes :filter QUERY picks ("" or "off": every node)."""
+    def filter_to(self, session: Session, query: str, ids: list[int] | None = None) -> None:
+        """Keep only the nodes :filter QUERY picks ("" or "off": every node); `ids`: those
+        it picked (the event's), so the UI thread need not ask again."""
         self.filter_query = "" if query == "off" else query
-        self._reorder(session)
+        self._reorder(session, ids)
         self.cursor = 0
         self.update_view(session)
 
@@ -213,7 +214,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
             or self.filter_query in ("nan", "kink") else ()
         return (id(g), len(g), s.output, id(s.last_check), self.sort_key, self.filter_query, inputs)
 
-    def _reorder(self, s: Session) -> None:
+    def _reorder(self, s: Session, picked: list[int] | None = None) -> None:
         """The rows for the sort key and the filter, from the session (O(n log n), only
         when they or what they depend on changed). A sort or filter that no longer applies
         (its node is gone, no check any more, f cannot be evaluated) is dropped."""
@@ -226,7 +227,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
             order = search.table_order(s, self.sort_key) if self.sort_key != "id" else None
             if self.filter_query:
                 keep = bytearray(n)
-                for i in search.filter_nodes(s, self.filter_query):
+                for i in picked if picked is not None else search.filter_nodes(s, self.filter_query):
                     keep[i] = 1
                 order = [i for i in (order if order is not None else range(n)) if keep[i]]
         except (CommandError, EvalError) as exc:
