@@ -258,6 +258,7 @@ class Check(Event):
     all_pass: bool
     cancelled: bool = False
     order: int = 1
+    verbose: bool = False  # every row in the text; else, past 20 rows, a summary and the failures
 
 
 @dataclass

@@ -1,12 +1,18 @@
-"""Text renderings of the reports: :compare (a Rich table), check_engine, :trace, :hessian
-and :hvp. Plain functions; render_text registers them as those events' renderings."""
+"""Text renderings of the reports: :compare (a Rich table), check_engine, :trace, :hessian,
+:hvp, and the big-graph tools (:watch, :find, :filter, :top, :sort, :path, a check's summary
+and diagnosis). Plain functions; render_text registers them as those events' renderings."""
 
 from __future__ import annotations
 
+import heapq
 import io
+import math
+from collections.abc import Callable
 from typing import Any
 
 from . import engine_events as eng
+from . import events as ev
+from . import events_search as evs
 from . import reports as rp
 from .compare import fmt_size, fmt_time
 from .events_train import ABOVE, BELOW, Boundary, NudgeStepSet
@@ -15,6 +21,8 @@ from .labels import fmt_val
 from .textutil import plural
 
 _n = plural
+SUMMARY_ROWS = 20  # a check of more nodes is summarised unless verbose
+SUMMARY_FAILS = 20  # failures listed in a summary
 
 
 # ---------------------------------------------------------------- :compare, with Rich
@@ -307,3 +315,132 @@ def boundary_text(e: Boundary) -> str:
     else:
         lines.append(f"no data points (data=NAME or FILE draws them); {runs}")
     return "\n".join(lines)
+# ---------------------------------------------------------------- the big-graph tools
+
+def _maybe(x: float | None) -> str:
+    return "·" if x is None else fmt_val(x)
+
+
+def watch_text(e: evs.Watch) -> str:
+    parts = []
+    for r in e.rows:
+        grad = ""
+        if r.grad is not None:
+            grad = f", ∂f {fmt_val(r.grad)}{' final' if r.state == 'final' else ' so far'}" \
+                if r.state != "none" else f", tangent {fmt_val(r.grad)}"
+        parts.append(f"{r.node} = {_maybe(r.value)}{grad}")
+    return "watch: " + "; ".join(parts)
+
+
+_FILTERS = {"fail": "failed the last :check", "kink": "at a kink",
+            "nan": "with a value or gradient that is not finite"}
+
+
+def _found_what(e: evs.Found, one: bool) -> str:
+    if e.what == "find":
+        return f"{'matches' if one else 'match'} '{e.query}'"
+    if e.query.startswith("op:"):
+        return f"using {e.query[3:]}"
+    if e.query.startswith("in:"):
+        return f"in {e.query[3:]}'s subexpression"
+    return _FILTERS.get(e.query, e.query)
+
+
+def found_text(e: evs.Found) -> str:
+    if e.what == "filter" and e.query == "off":
+        return "filter off: every node is listed"
+    if e.index >= 0 and e.ids:
+        return f"match {e.index + 1:,} of {e.total:,} for '{e.query}': #{e.ids[0]} {e.labels[0]}"
+    if not e.ids:
+        hint = ("; :nodes lists them, :find ignores spaces, * and case" if e.what == "find"
+                else "")
+        return f"no node {_found_what(e, True)}{hint}"
+    shown = ", ".join(f"#{i} {lab}" for i, lab in zip(e.ids, e.labels, strict=False))
+    more = f" … and {len(e.ids) - len(e.labels):,} more" if len(e.ids) > len(e.labels) else ""
+    return f"{_n(len(e.ids), 'node')} {_found_what(e, len(e.ids) == 1)}: {shown}{more}"
+
+
+_KEYS = {"grad": "|∂f|", "value": "|value|", "error": "FD error", "op": "op", "id": "id"}
+
+
+def _ranked_rows(rows: list[evs.TopRow], key: str) -> list[str]:
+    head = _KEYS[key]
+    out = [f"{'id':>7}  {'node':<24} {'op':<8} {'value':>12} {'∂f/∂node':>12}"
+           + (f" {head:>10}" if key in ("grad", "value", "error") else "")]
+    for r in rows:
+        grad = "—" if r.grad is None else fmt_val(r.grad)
+        tail = f" {r.key:>10.3g}" if key in ("grad", "value", "error") else ""
+        out.append(f"{'#' + str(r.id):>7}  {r.node[:24]:<24} {r.op[:8]:<8} "
+                   f"{fmt_val(r.value):>12} {grad:>12}{tail}")
+    return out
+
+
+def top_text(e: evs.Top) -> str:
+    src = "the last :check" if e.what == "error" else "full passes"
+    return "\n".join([f"top {len(e.rows)} of {e.total:,} by {_KEYS[e.what]} ({src})",
+                      *_ranked_rows(e.rows, e.what)])
+
+
+def sorted_text(e: evs.Sorted) -> str:
+    if e.key == "id":
+        return "sorted by id (creation order, the default)"
+    how = {"grad": "|∂f/∂node|, largest first (full passes)",
+           "value": "|value|, largest first (full passes)",
+           "error": "the last check's error, largest first", "op": "operation"}[e.key]
+    more = f"; the first {len(e.rows)}" if e.total > len(e.rows) else ""
+    return "\n".join([f"{_n(e.total, 'node')} sorted by {how}{more}",
+                      *_ranked_rows(e.rows, e.key)])
+
+
+def path_text(e: evs.PathEvent) -> str:
+    if not e.ids:
+        return f"{e.target_label} does not depend on {e.source_label}: no path"
+    many = f"{e.paths:,}" if e.paths < 10**18 else "at least 10^18"
+    head = (f"{_n(len(e.ids), 'node')} lie on the {many} path{'s' * (e.paths != 1)} from "
+            f"{e.source_label} to {e.target_label}")
+    return f"{head}; a shortest: {' → '.join(e.shortest_labels)}"
+
+
+def diagnosis_text(e: evs.Diagnosis) -> str:
+    inherited = ""
+    if e.inherited:
+        if e.inherited == e.failures:
+            share = "the failing gradient lies" if e.failures == 1 else \
+                f"all {e.failures:,} failing gradients lie"
+        else:
+            share = f"{e.inherited:,} of the {e.failures:,} failing gradients " + \
+                ("lies" if e.inherited == 1 else "lie")
+        inherited = f"; {share} upstream of it and inherit{'s' * (e.inherited == 1)} its error"
+    if e.how == "rule":
+        return (f"the wrong gradient starts at #{e.id} ({e.op}): its own local derivative with "
+                f"respect to #{e.operand} is {_maybe(e.rule)}, finite differences of {e.op} alone "
+                f"give {_maybe(e.numeric)}{inherited}\n  #{e.id} = {e.node}\n"
+                f"  #{e.operand} = {e.operand_label}")
+    if e.how == "engine":
+        return (f"the engine's gradient first goes wrong at #{e.operand}: it says ∂f/∂#{e.operand} "
+                f"= {_maybe(e.rule)}, finite differences {_maybe(e.numeric)}, while every node "
+                f"reading it agrees: the _backward of #{e.id} ({e.op}) pushes it{inherited}\n"
+                f"  #{e.id} = {e.node}\n  #{e.operand} = {e.operand_label}")
+    return (f"the first failure in backward order whose consumers all pass: #{e.id} {e.node} "
+            f"({e.op}); look at the local rules of the nodes that read it{inherited}")
+
+
+def check_summary(e: ev.Check, row: Callable[[ev.CheckRow], str], header: str) -> list[str]:
+    """A check of many nodes: the counts and worst errors first, then the failures only."""
+    counts = {"pass": 0, "fail": 0, "kink": 0}
+    for r in e.rows:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    out = [f"{_n(len(e.rows), 'node')}: {counts['pass']:,} pass, {counts['fail']:,} fail, "
+           f"{counts['kink']:,} not differentiable here"]
+    worst = heapq.nlargest(3, (r for r in e.rows if r.verdict != "kink"),
+                           key=lambda r: math.inf if r.abs_err != r.abs_err else r.abs_err)
+    if worst:
+        out.append("worst errors: " + ", ".join(f"{r.node} {r.abs_err:.2e}" for r in worst))
+    fails = [r for r in e.rows if r.verdict == "fail"]
+    if fails:
+        out.append(header)
+        out += [row(r) for r in fails[:SUMMARY_FAILS]]
+        if len(fails) > SUMMARY_FAILS:
+            out.append(f"… and {len(fails) - SUMMARY_FAILS:,} more failures")
+    out.append("(:check all verbose lists every node; :filter fail keeps the failures)")
+    return out

@@ -8,20 +8,29 @@ from functools import singledispatch
 
 from . import engine_events as eng
 from . import events as ev
+from . import events_search as evs
 from . import records as rec
 from . import reports as rp
 from .events_train import Boundary, NudgeStepSet
 from .labels import f_is, fmt_val, wrt
 from .render_reports import (
+    SUMMARY_ROWS,
     boundary_text,
+    check_summary,
     compare_text,
     descend_text,
+    diagnosis_text,
     engine_check_text,
+    found_text,
     hessian_text,
     hvp_text,
     nudge_step_text,
     nudge_text,
+    path_text,
+    sorted_text,
+    top_text,
     trace_text,
+    watch_text,
 )
 from .textutil import REPL_FILE, plural
 
@@ -299,6 +308,11 @@ _METHODS = {"central": "central differences", "forward": "forward differences",
             "complex": "complex step Im f(x + ih)/h"}
 
 
+def _check_row(r: ev.CheckRow) -> str:
+    return (f"{r.node[:16]:<16} {r.analytic:>13.6g} {r.numeric:>13.6g} {r.abs_err:>9.2e} "
+            f"{r.rel_err:>9.2e} {r.h:>8.1e}  {verdict_text(r.verdict)}")
+
+
 @text.register
 def _(e: ev.Check) -> str:
     rule = f"pass when |a−n| ≤ {e.atol:g} + {e.rtol:g}·|n|"
@@ -316,9 +330,11 @@ def _(e: ev.Check) -> str:
         out = [f"{head}, {rule})",
                f"{'node':<16} {'backprop':>13} {numeric:>13} {'abs err':>9} {'rel err':>9} "
                f"{'h':>8}  verdict"]
-    for r in e.rows:
-        out.append(f"{r.node[:16]:<16} {r.analytic:>13.6g} {r.numeric:>13.6g} {r.abs_err:>9.2e} "
-                   f"{r.rel_err:>9.2e} {r.h:>8.1e}  {verdict_text(r.verdict)}")
+    if e.order == 1 and not e.verbose and len(e.rows) > SUMMARY_ROWS:
+        header = out.pop()
+        out += check_summary(e, _check_row, header)
+    else:
+        out += [_check_row(r) for r in e.rows]
     cancelled = " — cancelled" if e.cancelled else ""
     if e.order == 2:
         n = e.inputs
@@ -431,3 +447,9 @@ text.register(rp.Nudge)(nudge_text)
 text.register(rp.Descend)(descend_text)
 text.register(NudgeStepSet)(nudge_step_text)
 text.register(Boundary)(boundary_text)
+text.register(evs.Watch)(watch_text)
+text.register(evs.Found)(found_text)
+text.register(evs.Top)(top_text)
+text.register(evs.Sorted)(sorted_text)
+text.register(evs.PathEvent)(path_text)
+text.register(evs.Diagnosis)(diagnosis_text)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable
 
+from .conditions import Condition
 from .events import Check, CheckRow, Defined, Error, Event, Info, Mode, NewSession, Statement, Warn
 from .forward_steps import ForwardSteps
 from .incremental import ConeCount, Reference
@@ -28,9 +29,11 @@ from .language import LangError, Program
 from .ops import INPUT, LITERAL
 from .registry import ALIASES, COMMANDS, MAX_COMMAND_CHARS, CommandError, unknown
 from .reverse_steps import ReverseSteps
-from .session_steps import Stepping
+from .session_breaks import MAX_WATCH, Breakpoints
 from .steps import Steps
 from .textutil import clip
+
+__all__ = ["MAX_WATCH", "Session"]
 
 Listener = Callable[[str, list[Event]], "list[Event] | None"]
 
@@ -40,12 +43,14 @@ QUIT_HELP = ("quit is not a statement: the TUI quits with Ctrl+Q; headless mode 
              "end of its input (Ctrl+D on a terminal)")
 
 
-class Session(Stepping):
+class Session(Breakpoints):
     def __init__(self, program: Program | None = None) -> None:
         self.line = 0
         self.file = "<input>"
         self.breaks: set[int] = set()
         self.break_ops: set[str] = set()
+        self.break_when: list[tuple[int | None, Condition]] = []  # :break [NODE] when …
+        self.watches: list[int] = []  # :watch
         self.last_error: Error | None = None
         # Hooks for a UI that runs :check in a worker: progress(done, total), cancelled().
         self.check_progress: Callable[[int, int], None] | None = None
@@ -109,6 +114,8 @@ class Session(Stepping):
         """Start afresh: an empty program, no breakpoints, no check (listeners stay)."""
         self.breaks.clear()
         self.break_ops.clear()
+        self.break_when.clear()
+        self.watches.clear()
         self._start(Program())
         return NewSession("new session: the program is empty; type an expression, "
                           "e.g. x = 2; x^2 + 1")
@@ -124,6 +131,8 @@ class Session(Stepping):
         try:
             if stripped.startswith(":"):
                 events = self._command(stripped[1:])
+            elif stripped.startswith("/"):  # /TEXT searches, as in less and vim (no statement starts so)
+                events = self._command("find " + stripped[1:])
             elif not stripped or stripped.startswith("#"):
                 events = []
             elif (word := self._word(stripped)) is not None:

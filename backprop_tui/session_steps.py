@@ -94,6 +94,7 @@ class Stepping(Queries):
             if verbose:
                 events.append(self._step_event())
                 events.extend(self._checks_after(i))
+                events.extend(self._after_step())  # the watches (session_breaks.py)
             elif self._steps.at_phase_end(self.pos):
                 events.extend(self._checks_after(i))
             if stop_at_breaks:
@@ -124,6 +125,10 @@ class Stepping(Queries):
         if target < self.pos:
             return self.back(self.pos - target)
         return [Info(f"already there: {self.progress_text()}")]
+
+    def _after_step(self) -> list[Event]:
+        """Events shown after each step of a verbose run (a subclass's watches)."""
+        return []
 
     def _break_reason(self, i: int) -> str:
         if i in self.breaks:

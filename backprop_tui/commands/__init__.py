@@ -5,9 +5,11 @@ Registration order is the order :help lists them in, so the imports are in readi
 """
 # isort: skip_file
 
-from . import stepping  # :step :back :forward :backward :continue :reset :goto :break…
+from . import stepping  # :step :back :forward :backward :continue :reset :goto
+from . import breaks  # :break :unbreak :breaks :watch :unwatch
 from . import inspect  # :show :nodes :graph :set :output
 from . import check  # :check :hsweep :compare
+from . import search  # :find :filter :top :sort :path
 from . import ad  # :mode :trace :hessian :hvp
 from . import optimize  # :nudge :descend
 from . import plotting  # :plot boundary
@@ -17,5 +19,5 @@ from . import replaying  # :say :pause :expect :load
 from . import record  # :record
 from . import repeat  # :repeat
 
-__all__ = ["ad", "check", "export", "help", "inspect", "optimize", "plotting", "record", "repeat",
-           "replaying", "stepping"]
+__all__ = ["ad", "breaks", "check", "export", "help", "inspect", "optimize", "plotting", "record",
+           "repeat", "replaying", "search", "stepping"]

@@ -251,6 +251,10 @@ def preamble(s: Session) -> list[str]:
         lines.append(f":output #{s.output}")
     lines += [f":break #{i}" for i in sorted(s.breaks)]
     lines += [f":break op:{op}" for op in sorted(s.break_ops)]
+    lines += [f":break {'' if node is None else f'#{node} '}when {cond.text}"
+              for node, cond in s.break_when]
+    if s.watches:
+        lines.append(":watch " + " ".join(f"#{i}" for i in s.watches))
     check = _check_line(s)
     if check is not None:
         lines.append(check)

@@ -1,15 +1,13 @@
-"""Stepping and breakpoints: :step :back :forward :backward :continue :reset :goto :break."""
+"""Stepping: :step :back :forward :backward :continue :reset :goto (breakpoints: breaks.py)."""
 
 from __future__ import annotations
 
-from ..events import Event, Info, Phase
+from ..events import Event, Phase
 from ..labels import f_is, kind_name, label
-from ..ops import OPS
 from ..registry import Arg, CommandError, command
 from ..session import Session
-from ..textutil import clip, plural
+from ..textutil import clip
 
-_OP_WORDS = tuple(f"op:{op.name}" for op in OPS if op.arity > 0)
 _VERBOSE_LIMIT = 200  # more steps than this are reported as one line
 
 
@@ -108,56 +106,3 @@ def no_step(s: Session, i: int) -> str:
     kind = "constant" if kind_name(g, i) == "const" else kind_name(g, i)
     return (f"{label(g, i)} is a {kind}: it holds its value from the start and takes "
             "no gradient, so it has no step")
-
-
-@command("break", ":break NODE | :break op:NAME", "Stop :continue at NODE, or at every node of "
-         "an operation: :break op:tanh.", aliases=("br",),
-         args=(Arg("node", choices=_OP_WORDS),), cost="quick")
-def _cmd_break(s: Session, args: list[str]) -> list[Event]:
-    if not args:
-        return _cmd_breaks(s, args)
-    ref = " ".join(args)
-    if ref.startswith("op:"):
-        name = ref[3:]
-        if name not in {op.name for op in OPS if op.arity > 0}:
-            ops = ", ".join(op.name for op in OPS if op.arity > 0)
-            raise CommandError(f"unknown operation '{clip(name)}'; operations are {ops}")
-        s.break_ops.add(name)
-        return [Info(f"breakpoint on every {name} node")]
-    i = s.resolve(ref)
-    g = s.prog.graph
-    if not g.takes_grad(i):  # a literal or constant is never a step, whatever f is
-        raise CommandError(f"{label(g, i)} takes no gradient: it has no step, so a "
-                           "breakpoint there would never stop")
-    s.breaks.add(i)
-    return [Info(f"breakpoint at #{i} {label(g, i)}")]
-
-
-@command("unbreak", ":unbreak [NODE | op:NAME]", "Remove a breakpoint, or all of them.",
-         aliases=("ub",), args=(Arg("node", choices=(*_OP_WORDS, "all")),), cost="quick")
-def _cmd_unbreak(s: Session, args: list[str]) -> list[Event]:
-    if not args or args == ["all"]:
-        n = len(s.breaks) + len(s.break_ops)
-        s.breaks.clear()
-        s.break_ops.clear()
-        return [Info(f"removed {plural(n, 'breakpoint')}")]
-    ref = " ".join(args)
-    if ref.startswith("op:"):
-        if ref[3:] not in s.break_ops:
-            raise CommandError(f"no breakpoint on {ref}")
-        s.break_ops.discard(ref[3:])
-        return [Info(f"removed breakpoint on {ref}")]
-    i = s.resolve(ref)
-    if i not in s.breaks:
-        raise CommandError(f"no breakpoint at {label(s.prog.graph, i)}")
-    s.breaks.discard(i)
-    return [Info(f"removed breakpoint at #{i} {label(s.prog.graph, i)}")]
-
-
-@command("breaks", ":breaks", "List the breakpoints.", cost="quick")
-def _cmd_breaks(s: Session, args: list[str]) -> list[Event]:
-    g = s.prog.graph
-    items = [f"#{i} {label(g, i)}" for i in sorted(s.breaks)] + [f"op:{o}" for o in sorted(s.break_ops)]
-    return [Info("breakpoints: " + (", ".join(items) if items else "none"))]
-
-

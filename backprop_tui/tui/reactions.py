@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .. import events as ev
+from .. import events_search as evs
 from .. import reports as rp
 from ..engine_events import EngineCheck
 from ..events_train import Boundary, NudgeStepSet
@@ -24,6 +25,7 @@ from ..render_text import text
 from ..reports import Compare
 from .base import AppBase
 from .widgets.banner import NarrationBanner
+from .widgets.node_table import NodeTable
 from .widgets.plot import LogLogPlot, descend_figure, hsweep_figure
 
 Tab = Literal["", "tab-nodes", "tab-log", "tab-plot"]
@@ -66,6 +68,43 @@ def _narrate(app: AppBase, e: ev.Say) -> None:
 
 def _inspect(app: AppBase, e: ev.ShowNode) -> None:
     app.inspect_node(e.info.id)  # :show NODE is answered by the inspector
+
+
+def _table(app: AppBase) -> NodeTable:
+    return app.query_one("#table", NodeTable)
+
+
+def _table_note(app: AppBase) -> None:
+    table = _table(app)
+    if table.note:  # a sort or filter the table had to drop, and why
+        app.log_pane.note(table.note, "warning")
+        table.note = ""
+
+
+def _found(app: AppBase, e: evs.Found) -> None:
+    """A search moves the node table's cursor to its (next) match; a filter keeps its nodes."""
+    table = _table(app)
+    if e.what == "filter":
+        table.filter_to(app.session, e.query, e.ids)
+    elif e.ids:
+        table.go_to(app.session, e.ids[0])
+    _table_note(app)
+
+
+def _sorted(app: AppBase, e: evs.Sorted) -> None:
+    _table(app).sort_by(app.session, e.key)
+    _table_note(app)
+
+
+def _path(app: AppBase, e: evs.PathEvent) -> None:
+    # The graph view's highlight of e.ids is wired in when the graph widgets land; until
+    # then the path is in the log (every event is) and the table goes to its source.
+    if e.ids:
+        _table(app).go_to(app.session, e.source)
+
+
+def _diagnosed(app: AppBase, e: evs.Diagnosis) -> None:
+    _table(app).go_to(app.session, e.id)
 
 
 def _error_under_line(e: ev.Error) -> str:
@@ -122,6 +161,13 @@ REACTIONS: dict[type[ev.Event], Reaction] = {
                        f"the decision boundary of {e.output}: in the Plot tab"),
     rp.Descend: Reaction(table=True, line="answer", tab="tab-plot", apply=_plot_loss),
     Compare: Reaction(table=True, line="pointer", tab="tab-log", line_text=_compared_where),
+    evs.Watch: Reaction(line="answer"),
+    evs.Found: Reaction(line="answer", note=True, tab="tab-nodes", apply=_found),
+    evs.Top: Reaction(table=True, line="answer"),
+    evs.Sorted: Reaction(table=True, line="pointer", note=True, tab="tab-nodes", apply=_sorted,
+                         line_text=lambda e: text(e).split("\n")[0] + ": in the Nodes tab"),
+    evs.PathEvent: Reaction(line="answer", note=True, apply=_path),
+    evs.Diagnosis: Reaction(style="check", line="answer", apply=_diagnosed),
 }
 _PLAIN = Reaction()
 

@@ -68,9 +68,9 @@ def test_node_arguments_complete_names_and_labels(seed):
 
 def test_options_complete_at_any_position_and_only_once(seed):
     modes = ["mode=central", "mode=forward", "mode=richardson", "mode=complex"]
-    assert words(seed, ":check ") == [*SEED_NODES, "all", *modes, "h=", "order=2"]
-    assert words(seed, ":check x ") == [*modes, "h=", "order=2"]
-    assert words(seed, ":check h=1e-4 ") == [*SEED_NODES, "all", *modes, "order=2"]
+    assert words(seed, ":check ") == [*SEED_NODES, "all", "verbose", *modes, "h=", "order=2"]
+    assert words(seed, ":check x ") == ["verbose", *modes, "h=", "order=2"]
+    assert words(seed, ":check h=1e-4 ") == [*SEED_NODES, "all", "verbose", *modes, "order=2"]
     assert words(seed, ":check all mo") == modes
 
 

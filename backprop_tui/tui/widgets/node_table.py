@@ -3,9 +3,16 @@
 Textual's DataTable measures every cell up front (~12 s to first paint 100k rows); this
 view renders only the visible rows from the session's arrays at paint time, so first paint
 and every step cost O(visible rows) at any graph size.
+
+Sorted (:sort, Ctrl+S) or filtered (:filter), the rows are a permutation or a subset of
+the nodes (`order`); the table keeps the sort key and the filter and asks the session again
+(commands.search) when the program, f, an input or the last check changes. A search (/TEXT,
+:find) moves the cursor to its match.
 """
 
 from __future__ import annotations
+
+from array import array
 
 from rich.segment import Segment
 from rich.style import Style
@@ -16,8 +23,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...commands import search
 from ...events import Check, CheckRow
+from ...events_search import SortKey
+from ...graph import EvalError
 from ...labels import fmt_val, kind_name, label
+from ...registry import CommandError
 from ...session import Session
 from ...textutil import clip
 from ..messages import NodeSelected
@@ -38,6 +49,9 @@ LABEL_MIN, LABEL_MAX = 8, 24
 _SEP = " "
 _FIXED = sum(w for _, w, _ in COLUMNS) + len(_SEP) * (len(COLUMNS) - 1) + 2
 VERDICTS = {"pass": "pass", "fail": "FAIL", "kink": "kink"}
+# The column a sort key marks, and its title then (▼: largest first).
+SORTED_COLUMN = {"grad": ("gradient", "gradient▼"), "value": ("value", "value▼"),
+                 "error": ("FD estimate", "FD error▼"), "op": ("op", "op▼")}
 
 
 def _cell(text: str, width: int, right: bool) -> str:
@@ -102,6 +116,13 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._styles: dict[str, Style] = {}
         self._labels: dict[int, str] = {}
         self._labels_key: tuple[int, int, int] = (0, 0, 0)
+        # Sorting and filtering: `order` maps rows to nodes (None: row i is node i).
+        self.sort_key: SortKey = "id"
+        self.filter_query = ""  # "" for none; else what :filter was given (fail, op:tanh…)
+        self.order: list[int] | None = None
+        self._row_of = array("l")  # node → row, -1 when filtered out (with an order only)
+        self._order_key: tuple = ()
+        self.note = ""  # why a sort or filter was dropped, for the app to show
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -132,7 +153,12 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
     # -- the contract ---------------------------------------------------------------
     def update_view(self, session: Session) -> None:
         self.session = session
-        n = len(session.graph)
+        if self.sort_key != "id" or self.filter_query:
+            if self._state_key(session) != self._order_key:
+                self._reorder(session)
+        elif self.order is not None:
+            self.order = None
+        n = len(session.graph) if self.order is None else len(self.order)
         if n != self.rows:
             self.rows = n
             self._size_columns()
@@ -143,9 +169,78 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         current = session.current()
         if current != self._current:
             self._current = current
-            if current is not None:
-                self.cursor = current  # follow the step; the watcher scrolls it into view
+            row = None if current is None else self.row_of(current)
+            if row is not None:
+                self.cursor = row  # follow the step; the watcher scrolls it into view
         self.refresh()
+
+    # -- sorting, filtering, finding ------------------------------------------------
+    def node_at(self, row: int) -> int:
+        return row if self.order is None else self.order[row]
+
+    def row_of(self, node: int) -> int | None:
+        """The row showing node, or None when the filter hides it."""
+        if self.order is None:
+            return node if 0 <= node < self.rows else None
+        row = self._row_of[node] if 0 <= node < len(self._row_of) else -1
+        return row if row >= 0 else None
+
+    def sort_by(self, session: Session, key: SortKey) -> None:
+        self.sort_key = key
+        self._reorder(session)
+        self.cursor = 0  # the top of the new order: the largest first
+        self.update_view(session)
+
+    def filter_to(self, session: Session, query: str, ids: list[int] | None = None) -> None:
+        """Keep only the nodes :filter QUERY picks ("" or "off": every node); `ids`: those
+        it picked (the event's), so the UI thread need not ask again."""
+        self.filter_query = "" if query == "off" else query
+        self._reorder(session, ids)
+        self.cursor = 0
+        self.update_view(session)
+
+    def go_to(self, session: Session, node: int) -> None:
+        """Move the cursor to node's row (a search's match); a filter hiding it is dropped."""
+        if self.row_of(node) is None and self.filter_query:
+            self.filter_to(session, "")
+            self.note = "filter off: the match was not among the filtered nodes"
+        row = self.row_of(node)
+        if row is not None:
+            self.cursor = row
+
+    def _state_key(self, s: Session) -> tuple:
+        g = s.graph
+        inputs = tuple(g.value[i] for _, i in s.inputs_of_f()) if self.sort_key in ("grad", "value") \
+            or self.filter_query in ("nan", "kink") else ()
+        return (id(g), len(g), s.output, id(s.last_check), self.sort_key, self.filter_query, inputs)
+
+    def _reorder(self, s: Session, picked: list[int] | None = None) -> None:
+        """The rows for the sort key and the filter, from the session (O(n log n), only
+        when they or what they depend on changed). A sort or filter that no longer applies
+        (its node is gone, no check any more, f cannot be evaluated) is dropped."""
+        self._order_key = self._state_key(s)
+        if self.sort_key == "id" and not self.filter_query:
+            self.order = None
+            return
+        n = len(s.graph)
+        try:
+            order = search.table_order(s, self.sort_key) if self.sort_key != "id" else None
+            if self.filter_query:
+                keep = bytearray(n)
+                for i in picked if picked is not None else search.filter_nodes(s, self.filter_query):
+                    keep[i] = 1
+                order = [i for i in (order if order is not None else range(n)) if keep[i]]
+        except (CommandError, EvalError) as exc:
+            what = f"sort by {self.sort_key}" if self.sort_key != "id" else \
+                f"filter {self.filter_query}"
+            self.note = f"{what} dropped: {exc}"
+            self.sort_key, self.filter_query, self.order = "id", "", None
+            return
+        self.order = order
+        row_of = array("l", [-1]) * n
+        for row, i in enumerate(order if order is not None else ()):
+            row_of[i] = row
+        self._row_of = row_of
 
     def _size_columns(self) -> None:
         width = self.scrollable_content_region.width
@@ -191,7 +286,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def action_select(self) -> None:
         if self.rows:
-            self.post_message(NodeSelected(self.cursor))
+            self.post_message(NodeSelected(self.node_at(self.cursor)))
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -201,7 +296,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         if 0 <= row < self.rows:
             event.stop()
             self.cursor = row
-            self.post_message(NodeSelected(row))
+            self.post_message(NodeSelected(self.node_at(row)))
 
     # -- rendering ------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
@@ -209,7 +304,8 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.scrollable_content_region.width
         base = self._style("")
         if y == 0:
-            head = _SEP.join(_cell(t, w, r) for (t, _, r), w in zip(COLUMNS, self.widths, strict=True))
+            head = _SEP.join(_cell(t, w, r) for (t, _, r), w in zip(self._titles(), self.widths,
+                                                                     strict=True))
             style = base + self._style("node-table--header")
             return Strip([Segment(f" {head} ", style)]).crop(sx, sx + width).extend_cell_length(
                 width, style)
@@ -217,7 +313,19 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         s = self.session
         if s is None or row >= self.rows:
             return Strip.blank(width, base)
-        return self._row(s, row).crop(sx, sx + width).extend_cell_length(width, base)
+        return self._row(s, self.node_at(row)).crop(sx, sx + width).extend_cell_length(width, base)
+
+    def _titles(self) -> list[tuple[str, int, bool]]:
+        """The column titles: the sorted column marked ▼, the label's saying the filter."""
+        column, marked = SORTED_COLUMN.get(self.sort_key, ("", ""))
+        out = []
+        for title, w, right in COLUMNS:
+            if title == column:
+                title = marked
+            elif title == "label" and self.filter_query:
+                title = f"label [{self.filter_query}: {self.rows:,}]"
+            out.append((title, w, right))
+        return out
 
     def _row(self, s: Session, i: int) -> Strip:
         # Partial styles, so that a cell's colour keeps the row's background.
@@ -231,7 +339,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
             row_style += style("node-table--outside")
         if i == self._current:
             row_style += style("node-table--current")
-        elif i == self.cursor:
+        elif self.rows and i == self.node_at(min(self.cursor, self.rows - 1)):
             row_style += style("node-table--cursor")
         value = fmt_val(g.value[i]) if computed else "·"
         value_style = plain if computed else style("node-table--pending")
