@@ -15,6 +15,7 @@ from . import export  # :export
 from . import replaying  # :say :pause :expect :load
 from . import record  # :record
 from . import repeat  # :repeat
+from . import view  # :fold :unfold
 
 __all__ = ["ad", "check", "export", "help", "inspect", "optimize", "record", "repeat", "replaying",
-           "stepping"]
+           "stepping", "view"]

@@ -20,7 +20,7 @@ def label_segment(view: GraphView, node: int):
     """The rendered segment holding a node's label, and its line."""
     canvas = view.canvas
     box = canvas.drawing.boxes[node]
-    y = box.y - round(canvas.scroll_y)
+    y = box.y + canvas.origin[1] - round(canvas.scroll_y)
     text = f" {canvas.labels[node]} "
     for seg in canvas.render_line(y):
         if seg.text == text:
@@ -108,8 +108,10 @@ async def test_click_on_a_node_posts_node_selected():
         canvas = view.canvas
         target = next(i for i in canvas.drawing.boxes if label(s.prog.graph, i) == "3xy")
         box = canvas.drawing.boxes[target]
-        await pilot.click(GraphCanvas, offset=(box.x + MARGIN + 1 - round(canvas.scroll_x),
-                                               box.y - round(canvas.scroll_y)))
+        ox, oy = canvas.origin  # the drawing is centred in the pane
+        assert ox >= MARGIN
+        await pilot.click(GraphCanvas, offset=(box.x + ox + 1 - round(canvas.scroll_x),
+                                               box.y + oy - round(canvas.scroll_y)))
         await pilot.pause()
         assert app.selected == [target]
 
