@@ -173,7 +173,7 @@ class GraphView(Vertical):
         legend.display = roomy and bool(text)
         if roomy:
             legend.update(Content(text))
-        self.border_subtitle = "" if roomy else text
+        self.border_subtitle = Content("" if roomy else text)  # labels are user text
 
     # -- keys and other views ---------------------------------------------------------
     def zoom_by(self, step: int) -> str:
