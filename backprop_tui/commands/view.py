@@ -46,6 +46,12 @@ def foldable(s: Session) -> list[int]:
     return sorted(heads)
 
 
+def fold_name(s: Session, head: int) -> str:
+    """What :fold calls a head: its name (h1), its call (neuron#2), else its id."""
+    g = s.prog.graph
+    return g.names.get(head) or g.call_name(head) or f"#{head}"
+
+
 def fold_of(s: Session, nodes: list[int]) -> Folded:
     """The drawing's nodes with the session's folds applied."""
     g = s.prog.graph
@@ -78,7 +84,7 @@ def _heads_of(s: Session, args: list[str], usage: str) -> list[int]:
     if i not in heads:
         what = "an input or a constant" if g.is_leaf(i) else (
             "not part of f's graph" if not s.in_cone(i) else "not a named subexpression or a call")
-        names = ", ".join(label(g, h) for h in heads[:8]) or "none in f's graph"
+        names = ", ".join(fold_name(s, h) for h in heads[:8]) or "none in f's graph"
         raise CommandError(f"{clip(label(g, i))} is {what}: nothing to fold; "
                            f"foldable: {names}")
     return [i]
@@ -90,17 +96,16 @@ def _heads_of(s: Session, args: list[str], usage: str) -> list[int]:
          args=(Arg("node", choices=("all",)),), cost="quick")
 def _cmd_fold(s: Session, args: list[str]) -> list[Event]:
     heads = _heads_of(s, args, ":fold NAME|all")
-    g = s.prog.graph
     set_folded(s, folded_heads(s) | set(heads))
     if not heads:
         return [Info("nothing to fold: f's graph has no named subexpression or call")]
     shown = fold_of(s, s.nodes_of_f())
     done = [h for h in heads if h in shown.heads]
     hidden = sum(1 for h in shown.owner.values() if h in done)
-    names = ", ".join(label(g, h) for h in done[:6]) + (" …" if len(done) > 6 else "")
+    names = ", ".join(fold_name(s, h) for h in done[:6]) + (" …" if len(done) > 6 else "")
     if not done:
         return [Info("nothing to hide: each of these reads only inputs and names")]
-    again = "all" if len(done) > 1 else label(g, done[0])
+    again = "all" if len(done) > 1 else fold_name(s, done[0])
     boxes = f"{len(done)} box{'es' * (len(done) != 1)}"
     return [Info(f"folded {names}: {plural(hidden, 'node')} drawn as {boxes} (:unfold {again})")]
 
@@ -112,8 +117,7 @@ def _cmd_unfold(s: Session, args: list[str]) -> list[Event]:
     was = folded_heads(s)
     set_folded(s, was - set(heads))
     gone = [h for h in heads if h in was]
-    g = s.prog.graph
     if not gone:
-        return [Info("nothing folded" if args == ["all"] else f"{label(g, heads[0])} is not folded")]
-    return [Info(f"unfolded {', '.join(label(g, h) for h in gone[:6])}"
+        return [Info("nothing folded" if args == ["all"] else f"{fold_name(s, heads[0])} is not folded")]
+    return [Info(f"unfolded {', '.join(fold_name(s, h) for h in gone[:6])}"
                  f"{' …' if len(gone) > 6 else ''}")]

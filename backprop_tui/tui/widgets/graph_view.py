@@ -24,7 +24,7 @@ from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Static
 
-from ...commands.view import fold_of, foldable, folded_heads
+from ...commands.view import fold_name, fold_of, foldable, folded_heads
 from ...folding import Folded
 from ...labels import fmt_val
 from ...layout import Layout, LayoutTooLarge, layout
@@ -420,5 +420,4 @@ def fold_line(s: Session, node: int) -> str | None:
         verb = "fold"
     else:
         return None
-    name = g.names.get(node) or g.call_name(node) or f"#{node}"
-    return f":{verb} {name}"
+    return f":{verb} {fold_name(s, node)}"
