@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...graph import Graph
-from ...labels import label
+from ...labels import ELLIPSIS, label
 from ...ops import OPS
 from ...textutil import clip
 
@@ -59,7 +59,8 @@ def op_label(g: Graph, i: int) -> str:
 
 def labels(g: Graph, nodes: list[int], zoom: Zoom, folded: set[int]) -> dict[int, str]:
     """Each node's label at this zoom. A clipped label that would read like another's ends
-    in its id (x²+3xy…#7), so two nodes never look the same; a fold is marked ⊞."""
+    in its id (x²+3xy…#7), so two nodes never look the same (two x² nodes, unclipped, do
+    read the same: they are the same expression); a fold is marked ⊞."""
     if zoom.compact:
         out = {i: op_label(g, i) for i in nodes}
     else:
@@ -70,7 +71,8 @@ def labels(g: Graph, nodes: list[int], zoom: Zoom, folded: set[int]) -> dict[int
         for i, t in out.items():
             seen.setdefault(t, []).append(i)
         for same in seen.values():
-            if len(same) > 1 and len({full[i] for i in same}) > 1:
+            # clipped (by us or by the label's own budget) and alike: tell them apart
+            if len(same) > 1 and ELLIPSIS in out[same[0]]:
                 for i in same:
                     tag = f"#{i}"
                     out[i] = clip(full[i], width - len(tag)) + tag
