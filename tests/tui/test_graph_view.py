@@ -200,7 +200,7 @@ MLP = ("x1 = 0.5; x2 = -1.5; w11 = 0.8; w12 = -0.4; b1 = 0.1; w21 = -0.6; w22 = 
 
 def legend_of(view: GraphView) -> str:
     """The legend, under the drawing or on the pane's border."""
-    return str(view.border_subtitle) + str(view.query_one("GraphLegend").render())
+    return str(view.border_subtitle) + view.query_one("GraphLegend").text
 
 
 def visible_text(view: GraphView) -> str:
@@ -254,7 +254,7 @@ async def test_the_seed_uses_a_200x50_window_values_and_gradients_together():
         text = visible_text(view)
         assert "=2 " in text and "∂0→9" in text  # x: value and gradient together
         assert "=6 " in text and "∂3✓" in text and "=18 " in text
-        legend = str(view.query_one("GraphLegend").render())
+        legend = view.query_one("GraphLegend").text
         assert "✓ final" in legend and "… still summing" in legend and "a→b just arrived" in legend
         assert "∂3x/∂x = 3" in legend  # the local derivative just pushed
         # the pushed wire x → 3x is marked, and carries ×3

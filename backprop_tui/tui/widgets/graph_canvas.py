@@ -121,7 +121,12 @@ class GraphCanvas(ScrollView, can_focus=False):
         d = self.drawing
         if d is None:
             return MARGIN, 0
-        w, h = self.scrollable_content_region.size
+        # From the outer size (cheap, and asked once per line): a scrollbar only shows
+        # along an axis the drawing overflows, where the origin is at the edge anyway.
+        w, h = self.size
+        wide, tall = d.width + MARGIN > w, d.height > h
+        w -= tall  # the other axis's scrollbar, one cell (scrollbar-size: 1 1)
+        h -= wide
         return max(MARGIN, (w - d.width) // 2), max(0, (h - d.height) // 2)
 
     def shown(self, node: int) -> int:

@@ -78,6 +78,11 @@ class GraphView(Vertical):
         self._pending: Session | None = None
         self._session: Session | None = None
         self._fitted: tuple[int, int] = (0, 0)  # the pane size the level was fitted to
+        self._canvas: GraphCanvas | None = None
+        self._legend_widget: GraphLegend | None = None
+        self._subtitle = ""
+        # the fit's layouts by level, reused for the one it picks
+        self._probes: dict[int, tuple[Layout, dict[int, str]]] = {}
         self.mode = "empty"  # "empty", "full" or "neighbourhood"
         self.note = ""
         self.level = DEFAULT
@@ -96,7 +101,9 @@ class GraphView(Vertical):
 
     @property
     def canvas(self) -> GraphCanvas:
-        return self.query_one(GraphCanvas)
+        if self._canvas is None:  # once: a frame asks for it several times
+            self._canvas = self.query_one(GraphCanvas)
+        return self._canvas
 
     @property
     def zoom(self) -> Zoom:
@@ -167,13 +174,20 @@ class GraphView(Vertical):
         canvas = self.canvas
         what = (session, self.zoom, bool(self._folded.heads) and self.mode == "full",
                 bool(canvas.hidden), self.show_outside and self.mode == "full")
-        legend = self.query_one(GraphLegend)
+        if self._legend_widget is None:
+            self._legend_widget = self.query_one(GraphLegend)
+        legend = self._legend_widget
         roomy = self.size.height >= LEGEND_MIN_HEIGHT
         text = legend_text(*what, short=not roomy)
-        legend.display = roomy and bool(text)
+        shown = roomy and bool(text)
+        if legend.display != shown:
+            legend.display = shown
         if roomy:
-            legend.update(Content(text))
-        self.border_subtitle = Content("" if roomy else text)  # labels are user text
+            legend.show(text)
+        subtitle = "" if roomy else text
+        if subtitle != self._subtitle:
+            self._subtitle = subtitle
+            self.border_subtitle = Content(subtitle)  # labels are user text
 
     # -- keys and other views ---------------------------------------------------------
     def zoom_by(self, step: int) -> str:
@@ -336,6 +350,7 @@ class GraphView(Vertical):
             return
         lo, hi = 0, len(LEVELS) - 1
         width_only = -1
+        self._probes = {}
         while lo <= hi:  # the largest level that fits both ways
             mid = (lo + hi) // 2
             d = self._layout_at(session, mid)
@@ -347,28 +362,32 @@ class GraphView(Vertical):
                 hi = mid - 1
         # nothing fits whole: the most detail that fits across (scrolling down), else the overview
         self.level = hi if hi >= 0 else max(width_only, 0)
-        self._draw_full(session)
+        self._draw_full(session, self._probes.pop(self.level, None))
+        self._probes = {}
 
     def _layout_at(self, session: Session, level: int) -> Layout | None:
         nodes = self._folded.nodes
         g = session.graph
         try:
-            return self._lay(session, nodes, LEVELS[level], self._pull(session, nodes),
-                             self._folded.operands(g.operands))[0]
+            probe = self._lay(session, nodes, LEVELS[level], self._pull(session, nodes),
+                              self._folded.operands(g.operands))
         except LayoutTooLarge:
             return None
+        self._probes[level] = probe
+        return probe[0]
 
     def _pull(self, session: Session, nodes: list[int]) -> set[int]:
         """Every leaf sits next to its first reader, not all in column one."""
         g = session.graph
         return {i for i in nodes if g.is_leaf(i)}
 
-    def _draw_full(self, session: Session) -> None:
+    def _draw_full(self, session: Session,
+                   done: tuple[Layout, dict[int, str]] | None = None) -> None:
         g = session.graph
         nodes = self._folded.nodes
         try:
-            drawing, labs = self._lay(session, nodes, self.zoom, self._pull(session, nodes),
-                                      self._folded.operands(g.operands))
+            drawing, labs = done or self._lay(session, nodes, self.zoom, self._pull(session, nodes),
+                                              self._folded.operands(g.operands))
         except LayoutTooLarge:  # too many long wires: fall back to a neighbourhood
             self.mode = "neighbourhood"
             return

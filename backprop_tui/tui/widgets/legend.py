@@ -5,7 +5,8 @@ that move it. Written from the session's public queries; plain text, never marku
 
 from __future__ import annotations
 
-from textual.widgets import Static
+from textual.content import Content
+from textual.widget import Widget
 
 from ...labels import fmt_val, label, wrt
 from ...session import Session
@@ -14,10 +15,25 @@ from .graph_zoom import FOLD_MARK, Zoom
 KEYS = "alt+arrows pan · ctrl+↑/↓ zoom · ctrl+l fit"
 
 
-class GraphLegend(Static):
+class GraphLegend(Widget):
+    """Two fixed lines: a new text repaints only them (a Static's update would lay out the
+    whole screen, on every step)."""
+
     DEFAULT_CSS = """
-    GraphLegend { height: auto; max-height: 3; color: $text-muted; padding: 0 1; }
+    GraphLegend { height: 2; color: $text-muted; padding: 0 1; }
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = ""
+
+    def show(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def render(self) -> Content:
+        return Content(self.text)  # labels are the user's names: never markup
 
 
 def pushed_text(s: Session) -> str:
