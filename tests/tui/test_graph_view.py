@@ -445,3 +445,24 @@ async def test_a_table_row_picked_centres_the_graph_on_it():
         assert app.inspected == loss
         label_segment(view, loss)  # scrolled into view
         assert canvas.scroll_offset.x > 0
+
+
+async def test_z_and_o_are_typed_unless_in_letter_mode():
+    from backprop_tui.tui.app import BackpropApp
+
+    app = BackpropApp("x = 2; u = x*x; h = sin(u*3); w = h + 1; h*h")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        view = app.query_one(GraphView)
+        await pilot.press("z", "o", "o")  # typed: nothing folds, nothing shows
+        assert app.repl.input.value == "zoo" and not view.show_outside
+        assert len(view.canvas.drawing.boxes) == 6  # x, x·x, 3, u·3, h, h·h
+        app.repl.input.value = ""
+        app.inspect_node(app.session.prog.bindings["h"])
+        await pilot.press("escape", "o")  # letter mode: o draws the nodes outside f
+        await pilot.pause()
+        assert view.show_outside and len(view.canvas.drawing.boxes) == 8  # and 1, w
+        await pilot.press("z")  # and z folds the selected named node h
+        await pilot.pause()
+        h = app.session.prog.bindings["h"]
+        assert view.canvas.labels[h] == "⊞h" and app.repl.input.value == ""
