@@ -73,3 +73,18 @@ def test_calls_fold_by_their_name():
     # tanh(y·x + 1): the product and the sum hide in the box (the literal 1 is a leaf)
     assert info.message == "folded n#2: 2 nodes drawn as 1 box (:unfold n#2)"
     assert len(folded_heads(s)) == 1
+
+
+def test_headless_graph_draws_a_fold_as_one_line():
+    from backprop_tui.events import GraphText
+
+    s = Session(parse(MLP))
+    before = one(s.run_line(":graph"), GraphText).lines
+    s.run_line(":fold h1")
+    lines = one(s.run_line(":graph"), GraphText).lines
+    assert len(lines) == len(before) - 4
+    h1 = next(line for line in lines if "⊞h1" in line)
+    assert "← x1, x2, w11, w12, b1" in h1
+    assert not any("w11·x1" in line for line in lines)
+    s.run_line(":unfold h1")
+    assert one(s.run_line(":graph"), GraphText).lines == before
