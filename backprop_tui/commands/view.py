@@ -72,6 +72,22 @@ def toggle(s: Session, node: int) -> bool | None:
     return now
 
 
+def toggle_line(s: Session, node: int, limit: int = 600) -> str | None:
+    """The :fold or :unfold line that toggles the fold at `node` (its own, or the one that
+    hides it, looked for on graphs up to `limit` nodes), or None when it is neither a named
+    subexpression nor a call. A key sends it, so the log and a recording show the command."""
+    heads = folded_heads(s)
+    if node not in heads and len(s.prog.graph) <= limit:
+        node = fold_of(s, s.nodes_of_f()).shown(node)
+    if node in heads:
+        verb = "unfold"
+    elif node in foldable(s):
+        verb = "fold"
+    else:
+        return None
+    return f":{verb} {fold_name(s, node)}"
+
+
 def _heads_of(s: Session, args: list[str], usage: str) -> list[int]:
     s.require_program()
     if not args:

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Label, ProgressBar, TabbedContent, Ta
 
 from .. import commands as _commands  # noqa: F401  registers the built-in :commands
 from .. import replay as _replay  # run_app's parameter shadows the module
+from ..commands.view import toggle_line
 from ..events import Event
 from ..registry import COMMANDS
 from ..render_text import text as event_text
@@ -37,7 +38,7 @@ from .reactions import log_style, reaction, status_note, under_line
 from .running import HEAVY_NODES, WorkerMixin, needs_worker
 from .screens import HelpScreen
 from .widgets.banner import NarrationBanner
-from .widgets.graph_view import GraphView, fold_line
+from .widgets.graph_view import GraphView
 from .widgets.inspector import Inspector
 from .widgets.log_pane import LogPane
 from .widgets.node_table import NodeTable
@@ -342,7 +343,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
         """Fold or unfold the inspected node (or the fold that hides it), as a :command."""
         s = self.session
         node = self.inspected if self.inspected is not None else s.current()
-        line = fold_line(s, node) if node is not None else None
+        line = toggle_line(s, node) if node is not None else None
         if line is None:
             self.query_one("#status", StatusBar).note = (
                 "select a named node (click it, or Enter in the table) to fold it")

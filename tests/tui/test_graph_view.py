@@ -466,3 +466,25 @@ async def test_z_and_o_are_typed_unless_in_letter_mode():
         await pilot.pause()
         h = app.session.prog.bindings["h"]
         assert view.canvas.labels[h] == "⊞h" and app.repl.input.value == ""
+
+
+def test_fit_level_picks_the_largest_level_that_fits():
+    from types import SimpleNamespace
+
+    from backprop_tui.tui.widgets.graph_zoom import LEVELS, fit_level
+
+    sizes = [(20, 6), (30, 6), (40, 6), (45, 9), (55, 9), (65, 12)]  # grow with the level
+    asked: list[int] = []
+
+    def lay(level):
+        asked.append(level)
+        w, h = sizes[level]
+        return SimpleNamespace(width=w, height=h)
+
+    assert len(sizes) == len(LEVELS)
+    assert fit_level(lay, 200, 50) == 5 and len(asked) <= 3
+    assert fit_level(lay, 50, 10) == 3
+    assert fit_level(lay, 42, 7) == 2
+    assert fit_level(lay, 60, 5) == 4  # nothing fits down: the most that fits across
+    assert fit_level(lay, 10, 5) == 0  # nothing fits: the overview
+    assert fit_level(lambda level: None, 100, 100) == 0  # every layout too large

@@ -24,27 +24,21 @@ from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Static
 
-from ...commands.view import fold_name, fold_of, foldable, folded_heads
+from ...commands.view import fold_of, folded_heads
 from ...folding import Folded
 from ...labels import fmt_val
 from ...layout import Layout, LayoutTooLarge, layout
 from ...neighbourhood import FAN, LIMIT, RADIUS, Consumers, cut_off, neighbourhood
-from ...ops import CONST, INPUT, LITERAL, OP_INDEX
 from ...session import Session
 from .graph_canvas import MARGIN, GraphCanvas
-from .graph_zoom import DEFAULT, LEVELS, Zoom, labels
+from .graph_zoom import DEFAULT, LEVELS, NOTE_MAX, Zoom, fit_level, guess_room, labels
 from .legend import GraphLegend, legend_text
 
-__all__ = ["FAN", "FULL_LIMIT", "MARGIN", "RADIUS", "GraphCanvas", "GraphView", "fold_line"]
+__all__ = ["FAN", "FULL_LIMIT", "MARGIN", "RADIUS", "GraphCanvas", "GraphView"]
 
 FULL_LIMIT = 150  # nodes in f's graph drawn whole; above this, a neighbourhood
-NOTE_MAX = 99  # "as wide as the level allows"
 PAN = (8, 3)  # cells per pan key, across and down
 LEGEND_MIN_HEIGHT = 16  # a shorter pane has its legend on the border
-# Ops that keep integers integral: with integer leaves their notes stay as short as the
-# leaves', so a column need not reserve room for six significant digits.
-_INT_OPS = frozenset(OP_INDEX[k] for k in ("input", "const", "literal", "add", "sub", "mul",
-                                           "neg", "powk", "relu", "abs"))
 
 
 class GraphView(Vertical):
@@ -140,7 +134,7 @@ class GraphView(Vertical):
             self._f_nodes = list(range(len(g))) if outside else session.nodes_of_f()
             self.mode = "full" if len(self._f_nodes) <= FULL_LIMIT else "neighbourhood"
             if self.mode == "full":
-                self._guess = self._guess_room(session, self._f_nodes)
+                self._guess = guess_room(session.graph, self._f_nodes)
                 self._folded = fold_of(session, self._f_nodes)
                 self._draw_fitted(session)
         current = session.current()
@@ -265,22 +259,6 @@ class GraphView(Vertical):
         self._legend(s)
 
     # -- note room --------------------------------------------------------------------
-    def _guess_room(self, session: Session, nodes: list[int]) -> int:
-        """Room for a number not computed yet: with integer leaves and ops that keep integers,
-        as wide as the widest leaf's note; otherwise the most a note gets."""
-        g = session.graph
-        widest = 2
-        for i in nodes:
-            o = g.op[i]
-            if o not in _INT_OPS:
-                return NOTE_MAX
-            if o in (INPUT, CONST, LITERAL):
-                v = g.value[i]
-                if v != v or v != int(v) or abs(v) >= 1e16:  # nan, or not an integer
-                    return NOTE_MAX
-                widest = max(widest, len(fmt_val(v)) + 1)
-        return widest
-
     def _need(self, s: Session, i: int) -> int:
         """The room node i's note needs now, remembered: it never shrinks, so stepping back
         and forth does not redraw. The value's note, and the gradient's (without the ✓ and
@@ -314,7 +292,7 @@ class GraphView(Vertical):
                 [cur, *session.graph.operands(cur)] if cur is not None else [])
         else:
             nodes = d.boxes
-            self._guess = max(self._guess, self._guess_room(session, list(d.boxes)))
+            self._guess = max(self._guess, guess_room(session.graph, list(d.boxes)))
         cap = self.zoom.note
         for i in nodes:
             b = d.boxes.get(self.canvas.shown(i))
@@ -336,8 +314,7 @@ class GraphView(Vertical):
         return drawing, labs
 
     def _draw_fitted(self, session: Session) -> None:
-        """Draw at the largest level that fits the pane (when fitting), else the chosen one.
-        Width and height grow with the level, so a binary search: three layouts, not six."""
+        """Draw at the largest level that fits the pane (when fitting), else the chosen one."""
         if not self.auto:
             self._draw_full(session)
             return
@@ -348,20 +325,8 @@ class GraphView(Vertical):
             self.level = DEFAULT
             self._draw_full(session)
             return
-        lo, hi = 0, len(LEVELS) - 1
-        width_only = -1
         self._probes = {}
-        while lo <= hi:  # the largest level that fits both ways
-            mid = (lo + hi) // 2
-            d = self._layout_at(session, mid)
-            if d is not None and d.width + MARGIN <= w and d.height <= h:
-                lo = mid + 1
-            else:
-                if d is not None and d.width + MARGIN <= w:
-                    width_only = max(width_only, mid)
-                hi = mid - 1
-        # nothing fits whole: the most detail that fits across (scrolling down), else the overview
-        self.level = hi if hi >= 0 else max(width_only, 0)
+        self.level = fit_level(lambda level: self._layout_at(session, level), w - MARGIN, h)
         self._draw_full(session, self._probes.pop(self.level, None))
         self._probes = {}
 
@@ -407,7 +372,7 @@ class GraphView(Vertical):
         hidden = cut_off(nodes, g.operands, near)
         # Every source sits next to its first reader here: a neighbourhood is about
         # what is near the current node, and long wires from a far left column only clutter.
-        self._guess = self._guess_room(session, nodes)
+        self._guess = guess_room(session.graph, nodes)
         self._folded = Folded(nodes)
         zoom = self.zoom if not self.auto else LEVELS[DEFAULT]
         if self.auto:
@@ -425,18 +390,3 @@ class GraphView(Vertical):
         note.update(Content(text))  # labels are the user's names: never markup
         note.set_class(not text, "-empty")
 
-
-def fold_line(s: Session, node: int) -> str | None:
-    """The :fold or :unfold line that toggles the fold at `node` (its own, or the one that
-    hides it), or None when it is neither a named subexpression nor a call."""
-    g = s.graph
-    heads = folded_heads(s)
-    if node not in heads and len(g) <= FULL_LIMIT * 4:
-        node = fold_of(s, s.nodes_of_f()).shown(node)
-    if node in heads:
-        verb = "unfold"
-    elif node in foldable(s):
-        verb = "fold"
-    else:
-        return None
-    return f":{verb} {fold_name(s, node)}"

@@ -8,11 +8,13 @@ Fitting picks the largest level that fits the pane.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...graph import Graph
-from ...labels import ELLIPSIS, label
-from ...ops import OPS
+from ...labels import ELLIPSIS, fmt_val, label
+from ...layout import Layout
+from ...ops import CONST, INPUT, LITERAL, OP_INDEX, OPS
 from ...textutil import clip
 
 
@@ -41,6 +43,27 @@ LEVELS = (
 )
 DEFAULT = 2  # before the pane has a size
 FOLD_MARK = "⊞"
+NOTE_MAX = 99  # "as wide as the level allows"
+# Ops that keep integers integral: with integer leaves their notes stay as short as the
+# leaves', so a column need not reserve room for six significant digits.
+_INT_OPS = frozenset(OP_INDEX[k] for k in ("input", "const", "literal", "add", "sub", "mul",
+                                           "neg", "powk", "relu", "abs"))
+
+
+def guess_room(g: Graph, nodes: list[int]) -> int:
+    """Room for a number not computed yet: with integer leaves and ops that keep integers,
+    as wide as the widest leaf's note; otherwise the most a note gets."""
+    widest = 2
+    for i in nodes:
+        o = g.op[i]
+        if o not in _INT_OPS:
+            return NOTE_MAX
+        if o in (INPUT, CONST, LITERAL):
+            v = g.value[i]
+            if v != v or v != int(v) or abs(v) >= 1e16:  # nan, or not an integer
+                return NOTE_MAX
+            widest = max(widest, len(fmt_val(v)) + 1)
+    return widest
 
 
 def op_label(g: Graph, i: int) -> str:
@@ -80,3 +103,29 @@ def labels(g: Graph, nodes: list[int], zoom: Zoom, folded: set[int]) -> dict[int
         if h in out:
             out[h] = FOLD_MARK + out[h]
     return out
+
+
+def fit_level(lay: Callable[[int], Layout | None], width: int, height: int) -> int:
+    """The largest level whose drawing (`lay(level)`, None when too large) fits width ×
+    height; if none does, the largest that fits across (it scrolls down), else the overview.
+    Width and height grow with the level, so binary searches: three layouts, not six (six
+    when nothing fits whole)."""
+    seen: dict[int, Layout | None] = {}
+
+    def largest(fits: Callable[[Layout], bool]) -> int:
+        lo, hi = 0, len(LEVELS) - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            if mid not in seen:
+                seen[mid] = lay(mid)
+            d = seen[mid]
+            if d is not None and fits(d):
+                lo = mid + 1
+            else:
+                hi = mid - 1
+        return hi
+
+    best = largest(lambda d: d.width <= width and d.height <= height)
+    if best < 0:
+        best = largest(lambda d: d.width <= width)
+    return max(best, 0)
