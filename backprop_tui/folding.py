@@ -53,8 +53,11 @@ def fold(nodes: Sequence[int], operands: Operands, heads: Iterable[int],
          stop: Callable[[int], bool]) -> Folded:
     """Fold each head in `heads` (nodes of `nodes`). `stop(j)`: j is never hidden (a leaf or
     a named node)."""
+    heads = list(dict.fromkeys(heads))
+    if not heads:  # nothing folded: no pass over the nodes
+        return Folded(list(nodes))
     drawn = set(nodes)
-    heads = [h for h in dict.fromkeys(heads) if h in drawn]
+    heads = [h for h in heads if h in drawn]
     if not heads:
         return Folded(list(nodes))
     readers: dict[int, list[int]] = {}

@@ -60,18 +60,6 @@ def fold_of(s: Session, nodes: list[int]) -> Folded:
                 lambda j: g.is_leaf(j) or j in names)
 
 
-def toggle(s: Session, node: int) -> bool | None:
-    """Fold `node` if it is unfolded, else unfold it: True folded, False unfolded, None when
-    it is not a head (not named or a call's result, or a leaf)."""
-    if node not in foldable(s):
-        return None
-    heads = folded_heads(s)
-    now = node not in heads
-    heads.symmetric_difference_update({node})
-    set_folded(s, heads)
-    return now
-
-
 def toggle_line(s: Session, node: int, limit: int = 600) -> str | None:
     """The :fold or :unfold line that toggles the fold at `node` (its own, or the one that
     hides it, looked for on graphs up to `limit` nodes), or None when it is neither a named
@@ -109,7 +97,7 @@ def _heads_of(s: Session, args: list[str], usage: str) -> list[int]:
 @command("fold", ":fold NAME|all", "Draw a named subexpression (h1) or a function call "
          "(neuron#2) as one box in the graph, wired straight from what it reads; 'all' folds "
          "every one. The numbers do not change: :unfold shows the nodes again.",
-         args=(Arg("node", choices=("all",)),), cost="quick")
+         args=(Arg("node", choices=("all",)),), cost="graph")
 def _cmd_fold(s: Session, args: list[str]) -> list[Event]:
     heads = _heads_of(s, args, ":fold NAME|all")
     set_folded(s, folded_heads(s) | set(heads))
@@ -127,7 +115,7 @@ def _cmd_fold(s: Session, args: list[str]) -> list[Event]:
 
 
 @command("unfold", ":unfold NAME|all", "Show a folded subexpression's nodes again ('all': "
-         "every fold).", args=(Arg("node", choices=("all",)),), cost="quick")
+         "every fold).", args=(Arg("node", choices=("all",)),), cost="graph")
 def _cmd_unfold(s: Session, args: list[str]) -> list[Event]:
     heads = _heads_of(s, args, ":unfold NAME|all")
     was = folded_heads(s)

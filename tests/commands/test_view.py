@@ -4,7 +4,7 @@ refusals for what cannot be folded."""
 from __future__ import annotations
 
 from backprop_tui import commands  # noqa: F401  (registers the commands)
-from backprop_tui.commands.view import fold_of, foldable, folded_heads, toggle
+from backprop_tui.commands.view import fold_of, foldable, folded_heads, toggle_line
 from backprop_tui.events import Error, Info
 from backprop_tui.language import parse
 from backprop_tui.session import Session
@@ -53,12 +53,15 @@ def test_what_cannot_be_folded_is_refused_clearly():
     assert "no program yet" in one(Session().run_line(":fold all"), Error).message
 
 
-def test_toggle_and_a_new_program_folds_nothing():
+def test_the_fold_keys_line_and_a_new_program_folds_nothing():
     s = Session(parse(MLP))
-    h2 = s.prog.bindings["h2"]
-    assert toggle(s, h2) is True and folded_heads(s) == {h2}
-    assert toggle(s, h2) is False and folded_heads(s) == set()
-    assert toggle(s, s.prog.bindings["x1"]) is None
+    b = s.prog.bindings
+    assert toggle_line(s, b["h2"]) == ":fold h2"
+    s.run_line(":fold h2")
+    assert toggle_line(s, b["h2"]) == ":unfold h2"
+    assert toggle_line(s, b["w21"]) is None  # an input: never hidden, nothing to fold
+    hidden = next(i for i, h in fold_of(s, s.nodes_of_f()).owner.items() if h == b["h2"])
+    assert toggle_line(s, hidden) == ":unfold h2"  # a node inside the fold unfolds it
     s.run_line(":fold all")
     s.run_line(":new")
     s.run_line("x = 2; h = sin(x*x)")

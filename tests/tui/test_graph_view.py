@@ -488,3 +488,17 @@ def test_fit_level_picks_the_largest_level_that_fits():
     assert fit_level(lay, 60, 5) == 4  # nothing fits down: the most that fits across
     assert fit_level(lay, 10, 5) == 0  # nothing fits: the overview
     assert fit_level(lambda level: None, 100, 100) == 0  # every layout too large
+
+
+def test_the_inspector_gives_a_named_nodes_expression():
+    from backprop_tui.language import parse
+    from backprop_tui.session import Session
+    from backprop_tui.tui.widgets.inspector import describe
+
+    s = Session(parse(MLP))
+    b = s.prog.bindings
+    lines = ["".join(text for text, _ in line) for line in describe(s, b["h1"])]
+    assert lines[0].startswith("h1  #15 tanh")
+    assert lines[1] == "h1 = tanh(w11·x1+w12·x2+b1)"
+    lines = ["".join(text for text, _ in line) for line in describe(s, b["x1"])]
+    assert not any(line.startswith("x1 = ") for line in lines)  # an input is its name
