@@ -473,7 +473,7 @@ def test_fit_level_picks_the_largest_level_that_fits():
 
     from backprop_tui.tui.widgets.graph_zoom import LEVELS, fit_level
 
-    sizes = [(20, 6), (30, 6), (40, 6), (45, 9), (55, 9), (65, 12)]  # grow with the level
+    sizes = [(20, 6), (30, 6), (40, 6), (45, 9), (55, 9), (65, 12), (90, 15)]  # grow with the level
     asked: list[int] = []
 
     def lay(level):
@@ -482,7 +482,7 @@ def test_fit_level_picks_the_largest_level_that_fits():
         return SimpleNamespace(width=w, height=h)
 
     assert len(sizes) == len(LEVELS)
-    assert fit_level(lay, 200, 50) == 5 and len(asked) <= 3
+    assert fit_level(lay, 200, 50) == 6 and len(asked) <= 3
     assert fit_level(lay, 50, 10) == 3
     assert fit_level(lay, 42, 7) == 2
     assert fit_level(lay, 60, 5) == 4  # nothing fits down: the most that fits across

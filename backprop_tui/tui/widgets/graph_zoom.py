@@ -40,6 +40,7 @@ LEVELS = (
     Zoom("values and gradients", 16, 10, pitch=3, lines=2, extra=2),
     Zoom("roomy", 24, 14, pitch=3, lines=2, gap=4, extra=4),
     Zoom("large", 32, 16, pitch=4, lines=2, gap=6, extra=4),
+    Zoom("huge", 40, 18, pitch=5, lines=2, gap=10, extra=6),
 )
 DEFAULT = 2  # before the pane has a size
 FOLD_MARK = "⊞"
