@@ -502,3 +502,18 @@ def test_the_inspector_gives_a_named_nodes_expression():
     assert lines[1] == "h1 = tanh(w11·x1+w12·x2+b1)"
     lines = ["".join(text for text, _ in line) for line in describe(s, b["x1"])]
     assert not any(line.startswith("x1 = ") for line in lines)  # an input is its name
+
+
+async def test_a_short_pane_says_the_pushed_derivative_on_its_border():
+    from backprop_tui.tui.app import BackpropApp
+
+    app = BackpropApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f6", "right", "right", "right", "right")  # at 3x: pushes 3 to x
+        await pilot.pause()
+        view = app.query_one(GraphView)
+        assert not view.query_one("GraphLegend").display  # too short: on the border
+        assert str(view.border_subtitle).startswith("bold wires ×3 = ∂3x/∂x · ∂ ∂f/∂node")
+        await pilot.press("right")  # at x²: pushes 2x = 4 to x
+        await pilot.pause()
+        assert str(view.border_subtitle).startswith("bold wires ×4 = ∂x²/∂x")

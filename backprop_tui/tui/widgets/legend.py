@@ -36,7 +36,7 @@ class GraphLegend(Widget):
         return Content(self.text)  # labels are the user's names: never markup
 
 
-def pushed_text(s: Session) -> str:
+def pushed_text(s: Session, short: bool = False) -> str:
     """What the backward step just taken pushed: the local derivative on each wire."""
     cur = s.current()
     received = s.received() if cur is not None else {}
@@ -49,9 +49,11 @@ def pushed_text(s: Session) -> str:
             rule = f"∂{wrt(label(g, cur, 16))}/∂{wrt(d.operand_label)}"
             num = fmt_val(d.value)
             tail = f" = {num}" if d.text != num else ""
-            parts.append(f"{rule} = {d.text}{tail}")
+            parts.append(f"×{num} = {rule}" if short else f"{rule} = {d.text}{tail}")
     if not parts:
         return ""
+    if short:
+        return "bold wires " + ", ".join(parts)
     return "bold wires: just pushed, × the local derivative " + "; ".join(parts)
 
 
@@ -94,7 +96,9 @@ def _short(s: Session, zoom: Zoom, folds: bool, cut: bool, outside: bool) -> str
     elif not s.in_backward:
         parts = ["=value", "=· not yet"]
     else:
-        parts = ["∂ ∂f/∂node", "… summing", "✓ final", "a→b arrived"]
+        pushed = pushed_text(s, short=True)
+        parts = [pushed] if pushed else []
+        parts += ["∂ ∂f/∂node", "… summing", "✓ final", "a→b arrived"]
     if folds:
         parts.append(f"{FOLD_MARK} folded")
     if cut:
