@@ -517,3 +517,21 @@ async def test_a_short_pane_says_the_pushed_derivative_on_its_border():
         await pilot.press("right")  # at x²: pushes 2x = 4 to x
         await pilot.pause()
         assert str(view.border_subtitle).startswith("bold wires ×4 = ∂x²/∂x")
+
+
+async def test_a_folded_call_is_one_box_named_by_its_call():
+    from backprop_tui.language import parse
+    from backprop_tui.session import Session
+
+    view = GraphView()
+    app = ViewApp(view)
+    s = Session(parse("n(a, b) = tanh(a*b + 1); x = 2; y = 3; n(x, y) * n(y, x)"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        view.update_view(s)
+        await pilot.pause()
+        assert len(view.canvas.drawing.boxes) == 11
+        s.run_line(":fold all")
+        view.update_view(s)
+        await pilot.pause()
+        labels = sorted(t for t in view.canvas.labels.values() if t.startswith("⊞"))
+        assert labels == ["⊞n#1", "⊞n#2"] and len(view.canvas.drawing.boxes) == 11 - 4

@@ -100,9 +100,9 @@ def labels(g: Graph, nodes: list[int], zoom: Zoom, folded: set[int]) -> dict[int
                 for i in same:
                     tag = f"#{i}"
                     out[i] = clip(full[i], width - len(tag)) + tag
-    for h in folded:
+    for h in folded:  # a box is named as :fold names it: h1, neuron#2
         if h in out:
-            out[h] = FOLD_MARK + out[h]
+            out[h] = FOLD_MARK + (g.names.get(h) or g.call_name(h) or out[h])
     return out
 
 
