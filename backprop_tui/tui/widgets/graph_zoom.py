@@ -78,7 +78,8 @@ def op_label(g: Graph, i: int) -> str:
     if op.kind == "powk":
         k = g.k[i]
         return f"^{int(k) if k == int(k) else k}"
-    return op.symbol or op.name
+    # alone in a box, "·" reads as the not-computed mark: a product is "×" here
+    return "×" if op.symbol == "·" else op.symbol or op.name
 
 
 def labels(g: Graph, nodes: list[int], zoom: Zoom, folded: set[int]) -> dict[int, str]:
