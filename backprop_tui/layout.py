@@ -43,7 +43,8 @@ class LayoutTooLarge(Exception):
 
 @dataclass
 class Box:
-    """Where a node is drawn: its label at (x, y), its note on line y + 1."""
+    """Where a node is drawn: its label at (x, y), its note on line y + 1 (and, with two note
+    lines, its gradient on y + 2)."""
 
     node: int
     layer: int
@@ -114,15 +115,19 @@ def _crossings(upper_pos: list[int], lower: list[int], preds: list[list[int]],
 def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
            labels: Callable[[int], str], *, pull: Container[int] = (),
            note_width: int | Callable[[int], int] = 10, pitch: int = 2, sweeps: int = 4,
-           max_items: int = 4000, record_routes: bool = False) -> Layout:
+           max_items: int = 4000, record_routes: bool = False, note_lines: int = 1,
+           gap: int = 0) -> Layout:
     """Lay out `nodes` (given in topological order, operands first).
 
     Edges are (operand → node) for operands that are themselves in `nodes`; others are
     ignored. `note_width` is the room for each node's note (one number for all, or per
-    node); a column is as wide as its widest label or note. Raises LayoutTooLarge past
-    `max_items` nodes plus dummies.
+    node); a column is as wide as its widest label or note. `note_lines` (1 or 2): lines
+    under the label (the wire leaves from the first; a second holds the gradient beside the
+    value). `gap`: the least width between two columns (a zoomed-in drawing spreads out).
+    Raises LayoutTooLarge past `max_items` nodes plus dummies.
     """
-    pitch = max(pitch, 2)
+    note_lines = 2 if note_lines >= 2 else 1
+    pitch = max(pitch, 1 + note_lines)
     n = len(nodes)
     index = {v: k for k, v in enumerate(nodes)}
     preds: list[list[int]] = [[] for _ in range(n)]
@@ -272,7 +277,7 @@ def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
     x = 0
     for i in range(depth):
         xs[i] = x
-        x += colw[i] + (max(ntracks[i], 1) + 1 if i < depth - 1 else 0)
+        x += colw[i] + (max(max(ntracks[i], 1) + 1, gap) if i < depth - 1 else 0)
     width = x
 
     # 6. draw the wires into direction bits (and, on request, each edge's cells)
@@ -366,7 +371,7 @@ def layout(nodes: Sequence[int], operands: Callable[[int], Sequence[int]],
         b = Box(nodes[k], i, row[k], xs[i], row[k] * pitch, colw[i])
         boxes[nodes[k]] = b
     for b in sorted(boxes.values(), key=lambda b: b.x):
-        line_boxes[b.y].append(b.node)
-        line_boxes[b.y + 1].append(b.node)
+        for dy in range(1 + note_lines):
+            line_boxes[b.y + dy].append(b.node)
     return Layout(boxes, width, height, lines, line_boxes, edges, m - n, best,
                   [[nodes[it] for it in lay if it < n] for lay in layers], routes)

@@ -18,6 +18,7 @@ from . import export  # :export
 from . import replaying  # :say :pause :expect :load
 from . import record  # :record
 from . import repeat  # :repeat
+from . import view  # :fold :unfold
 
 __all__ = ["ad", "breaks", "check", "export", "help", "inspect", "optimize", "plotting", "record",
-           "repeat", "replaying", "search", "stepping"]
+           "repeat", "replaying", "search", "stepping", "view"]

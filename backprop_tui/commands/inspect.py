@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..events import Event, GraphText, Info, Nodes, ShowNode
 from ..labels import f_is, fmt_val, label, wrt
 from ..ops import INPUT
 from ..registry import Arg, CommandError, command
 from ..session import Session
 from ..textutil import NumberError, clip, parse_number, plural
+from .view import fold_of
 
 
 def number_arg(text: str) -> float:
@@ -72,10 +75,15 @@ def _cmd_graph(s: Session, args: list[str]) -> list[Event]:
     g = s.prog.graph
     cur = s.current()
     lines = []
-    for i in range(len(g)) if show_all else s.nodes_of_f():
+    # :fold's boxes: a folded head reads what its box reads; its members are not listed
+    shown = fold_of(s, list(range(len(g))) if show_all else s.nodes_of_f())
+    operands = shown.operands(g.operands)
+    for i in shown.nodes:
         info = s.node_info(i)
         mark = "▶" if i == cur else ("●" if info.final else " ")
-        reads = ", ".join(label(g, j) for j in g.operands(i))
+        if i in shown.heads:
+            info = replace(info, label=f"⊞{info.label}")
+        reads = ", ".join(label(g, j) for j in operands(i))
         val = "·" if info.value is None else fmt_val(info.value)
         grad = "" if info.grad is None else f"  ∂f {fmt_val(info.grad)}"
         arrow = f" ← {reads}" if reads else ""

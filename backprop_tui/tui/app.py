@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Label, ProgressBar, TabbedContent, Ta
 
 from .. import commands as _commands  # noqa: F401  registers the built-in :commands
 from .. import replay as _replay  # run_app's parameter shadows the module
+from ..commands.view import toggle_line
 from ..events import Event
 from ..registry import COMMANDS
 from ..render_text import text as event_text
@@ -279,6 +280,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
         if self.busy or not 0 <= message.node_id < len(self.session.graph):
             return
         self.inspect_node(message.node_id)
+        self.query_one("#graph", GraphView).centre_on(message.node_id)
 
     # ------------------------------------------------------------------ REPL
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -328,6 +330,30 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
         node = self.inspected if self._pinned else None
         takes_grad = node is not None and self.session.node_info(node).grad is not None
         self.run_line(f":hsweep #{node}" if takes_grad else ":hsweep", source="key")
+
+    def action_graph_pan(self, dx: int, dy: int) -> None:
+        self.query_one("#graph", GraphView).pan(dx, dy)
+
+    def action_graph_zoom(self, step: int) -> None:
+        self.query_one("#status", StatusBar).note = self.query_one("#graph", GraphView).zoom_by(step)
+
+    def action_graph_fit(self) -> None:
+        self.query_one("#status", StatusBar).note = self.query_one("#graph", GraphView).fit()
+
+    def action_graph_outside(self) -> None:
+        view = self.query_one("#graph", GraphView)
+        self.query_one("#status", StatusBar).note = view.toggle_outside()
+
+    def action_graph_fold(self) -> None:
+        """Fold or unfold the inspected node (or the fold that hides it), as a :command."""
+        s = self.session
+        node = self.inspected if self.inspected is not None else s.current()
+        line = toggle_line(s, node) if node is not None else None
+        if line is None:
+            self.query_one("#status", StatusBar).note = (
+                "select a named node (click it, or Enter in the table) to fold it")
+            return
+        self.run_line(line, source="key")
 
     def action_help(self) -> None:
         keys = key_help(self._keymap, lambda k: self.get_key_display(Binding(k, "")))

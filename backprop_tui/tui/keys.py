@@ -26,6 +26,15 @@ BINDINGS: list[BindingType] = [
     Binding("f2", "tab('tab-nodes')", "Nodes", show=False, id="nodes"),
     Binding("f3", "tab('tab-log')", "Log", show=False, id="log"),
     Binding("f4", "tab('tab-plot')", "Plot", show=False, id="plot"),
+    Binding("alt+left", "graph_pan(-1, 0)", "Pan", show=False, id="pan-left"),
+    Binding("alt+right", "graph_pan(1, 0)", "Pan", show=False, id="pan-right"),
+    Binding("alt+up", "graph_pan(0, -1)", "Pan", show=False, id="pan-up"),
+    Binding("alt+down", "graph_pan(0, 1)", "Pan", show=False, id="pan-down"),
+    Binding("ctrl+up", "graph_zoom(1)", "Zoom in", show=False, id="zoom-in"),
+    Binding("ctrl+down", "graph_zoom(-1)", "Zoom out", show=False, id="zoom-out"),
+    Binding("ctrl+l", "graph_fit", "Fit", show=False, id="fit"),
+    Binding("ctrl+t,z", "graph_fold", "Fold", show=False, id="fold"),
+    Binding("ctrl+o,o", "graph_outside", "Outside f", show=False, id="outside"),
     Binding("f1,question_mark", "help", "Help", id="help"),
     Binding("space", "toggle_play", "Pause", id="play"),
     Binding("full_stop", "skip", "Skip", id="skip"),
@@ -53,6 +62,16 @@ KEY_HELP = {
     "nodes": "show the Nodes tab",
     "log": "show the Log tab",
     "plot": "show the Plot tab (:hsweep draws there)",
+    "pan-left": "graph: pan left (alt+arrows pan the drawing)",
+    "pan-right": "graph: pan right",
+    "pan-up": "graph: pan up",
+    "pan-down": "graph: pan down",
+    "zoom-in": "graph: zoom in (overview → numbers → labels → value and gradient together …)",
+    "zoom-out": "graph: zoom out, down to the overview (names and operators only)",
+    "fit": "graph: fit the drawing to the pane again (the default until you zoom)",
+    "fold": "graph: fold the selected named node (or call) into one box, or unfold it "
+            "(:fold NAME|all, :unfold NAME|all)",
+    "outside": "graph: show or hide the nodes outside f, dimmed (values only, never gradients)",
     "help": "this screen (or type help)",
     "play": "replay: pause / resume (on an empty line)",
     "skip": "replay: skip to the next narration (on an empty line)",
@@ -72,7 +91,7 @@ KEY_HELP = {
 # The rule, first on the help screen and in the README.
 TYPING_RULE = ("Everything you type goes into the line, wherever the focus is; → and ← step on "
                "an empty line. After Esc on an empty line, the single letters shown after the "
-               "F-keys act (n p c f b r x h ? q); any other key returns to the line.")
+               "F-keys act (n p c f b r x h z o ? q); any other key returns to the line.")
 
 
 def key_help(keymap: Mapping[str, str], display: Callable[[str], str]) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ from ..render_text import text
 from ..reports import Compare
 from .base import AppBase
 from .widgets.banner import NarrationBanner
+from .widgets.graph_view import GraphView
 from .widgets.node_table import NodeTable
 from .widgets.plot import LogLogPlot, descend_figure, hsweep_figure
 
@@ -97,10 +98,19 @@ def _sorted(app: AppBase, e: evs.Sorted) -> None:
 
 
 def _path(app: AppBase, e: evs.PathEvent) -> None:
-    # The graph view's highlight of e.ids is wired in when the graph widgets land; until
-    # then the path is in the log (every event is) and the table goes to its source.
+    """The graph marks every node and wire on the paths (a wire: an operand on the path read
+    by a node on it); the table goes to the source."""
+    on = set(e.ids)
+    graph = app.session.graph
+    wires = [(a, i) for i in e.ids for a in graph.operands(i) if a in on]
+    app.query_one("#graph", GraphView).highlight(on, wires)
     if e.ids:
         _table(app).go_to(app.session, e.source)
+
+
+def _unmark(app: AppBase, _e: ev.Event) -> None:
+    """A new program or f: the paths marked by :path no longer mean anything."""
+    app.query_one("#graph", GraphView).clear_highlight()
 
 
 def _diagnosed(app: AppBase, e: evs.Diagnosis) -> None:
@@ -127,11 +137,11 @@ def _compared_where(e: Compare) -> str:
 REACTIONS: dict[type[ev.Event], Reaction] = {
     ev.Step: Reaction(),
     ev.Back: Reaction(line="answer", note=True),
-    ev.Statement: Reaction(line="answer"),
+    ev.Statement: Reaction(line="answer", apply=_unmark),
     ev.Error: Reaction(style="error", line="error", line_text=_error_under_line),
     ev.Warn: Reaction(style="warning", note=True),
     ev.Info: Reaction(line="answer", note=True),
-    ev.NewSession: Reaction(line="answer", note=True),
+    ev.NewSession: Reaction(line="answer", note=True, apply=_unmark),
     ev.Defined: Reaction(line="answer", note=True),
     ev.Exported: Reaction(line="answer", note=True),
     ev.Phase: Reaction(style="phase", line="answer", note=True),

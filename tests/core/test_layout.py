@@ -171,3 +171,35 @@ def test_too_large_raises():
     order = [i for i in range(n)] + [n + k for k in range(1, n)]
     with pytest.raises(LayoutTooLarge):
         layout(order, ops.__getitem__, str, max_items=4000)
+
+
+MLP = ("x1 = 0.5; x2 = -1.5; w11 = 0.8; w12 = -0.4; b1 = 0.1; w21 = -0.6; w22 = 0.9; "
+       "b2 = 0.2; v1 = 1.5; v2 = -0.7; c = 0.05; h1 = tanh(w11*x1 + w12*x2 + b1); "
+       "h2 = tanh(w21*x1 + w22*x2 + b2); y = tanh(v1*h1 + v2*h2 + c); loss = (y - 0.25)^2")
+
+
+@pytest.mark.parametrize(("note", "pitch", "lines", "gap"),
+                         [(0, 2, 1, 0), (8, 2, 1, 0), (10, 3, 2, 0), (14, 3, 2, 4), (16, 4, 2, 6)])
+def test_the_mlp_at_every_zoom_every_wire_traceable(note, pitch, lines, gap):
+    """The graph pane's levels (names only up to value and gradient on two lines, spread):
+    every wire one connected route to its arrow, unrelated wires meeting only in ┼; leaves
+    next to their first reader; a second note line never holds a wire."""
+    prog = parse(MLP)
+    g = prog.graph
+    nodes = list(range(len(g)))
+    leaves = {i for i in nodes if g.is_leaf(i)}
+    lay = layout(nodes, g.operands, lambda i: g.names.get(i, "op"), pull=leaves,
+                 note_width=note, pitch=pitch, note_lines=lines, gap=gap, record_routes=True)
+    assert_routes(lay)
+    assert_no_overlap(lay)
+    for i in leaves:
+        first = min(lay.boxes[j].layer for j in nodes if i in g.operands(j))
+        assert lay.boxes[i].layer == first - 1
+    for b in lay.boxes.values():
+        if lines == 2:
+            assert lay.lines[b.y + 2][b.x:b.x + b.width].strip() == "", b
+            assert b.node in lay.line_boxes[b.y + 2]
+    xs = sorted({(b.layer, b.x, b.width) for b in lay.boxes.values()})
+    for (la, xa, wa), (lb, xb, _) in zip(xs, xs[1:], strict=False):
+        if lb == la + 1:
+            assert xb - (xa + wa) >= max(gap, 2)  # the least gap, tracks and arrow included

@@ -8,6 +8,7 @@ from conftest import enter, settle
 from view_helpers import ViewApp, seed_session
 
 from backprop_tui.tui.app import BackpropApp
+from backprop_tui.tui.widgets.graph_view import GraphView
 from backprop_tui.tui.widgets.log_pane import LogPane
 from backprop_tui.tui.widgets.node_table import NodeTable
 
@@ -110,7 +111,16 @@ async def test_slash_search_ctrl_g_and_ctrl_s_in_the_app():
         assert table.rows == len(s.graph)
         await enter(pilot, ":path x")
         await settle(pilot)
-        assert "lie on the" in app.query_one(LogPane).text  # the path, in the log for now
+        assert "lie on the" in app.query_one(LogPane).text
+        # the graph marks the nodes on x's paths to f (not y, not the literals) and their wires
+        canvas = app.query_one("#graph", GraphView).canvas
+        b = s.prog.bindings
+        assert b["x"] in canvas.path_nodes and s.output in canvas.path_nodes
+        assert b["y"] not in canvas.path_nodes
+        assert any(a == b["x"] for a, _ in canvas.path_edges)
+        await enter(pilot, "z = 1")  # a new statement: the marks no longer apply
+        await settle(pilot)
+        assert not canvas.path_nodes and not canvas.path_edges
 
 
 async def test_typed_keys_still_go_to_the_line_with_a_sorted_table():

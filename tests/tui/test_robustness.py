@@ -33,7 +33,11 @@ KEYS = (
      "pagedown", "home", "end", "backspace", "delete", "ctrl+p", "1", "2", "a", "y", "#",
      "plus", "minus", "asterisk", "slash", "circumflex_accent", "left_parenthesis",
      "right_parenthesis", "semicolon", "equals_sign", "ctrl+a", "ctrl+e", "ctrl+u", "ctrl+w",
-     "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10"]
+     "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10",
+     # the graph's pan/zoom/fit/fold/outside keys, the nudge keys, find/next/sort
+     "alt+left", "alt+right", "alt+up", "alt+down", "ctrl+up", "ctrl+down", "ctrl+l", "ctrl+t",
+     "ctrl+o", "z", "o", "shift+up", "shift+down", "shift+pageup", "shift+pagedown", "ctrl+f",
+     "ctrl+g", "ctrl+s"]
 )
 LINES = [
     "x = 2; y = 3; x^2 + 3x*y + 1", "x = 0.5; tanh(x)^2", "w = 2; b = 1; relu(w*3 - b)",
@@ -43,7 +47,9 @@ LINES = [
     ":nodes", ":graph", ":check", ":check all", ":check mode=forward", ":hsweep", ":hsweep x",
     ":set x = 3", ":set x = 1e999", ":output #2", ":help", ":help step", ":bogus", ":",
     ":screenshot", ":screenshot nope.txt", ":say hello", ":pause 0", ":expect value x = 2",
-    ":expect error nothing", ":load missing.bp", "\x00", "__import__('os').system('echo pwned')",
+    ":expect error nothing", ":load missing.bp", ":fold all", ":unfold all", ":path x",
+    ":watch x", ":break when nan", ":top 3 grad", ":filter nan", ":sort grad", "/x", ":nudge x 0.1",
+    ":descend steps=5", ":plot boundary", "\x00", "__import__('os').system('echo pwned')",
     "a" * 300 + " = 1", "(" * 3000 + "1" + ")" * 3000, "x" + "+x" * 3000,
 ]
 

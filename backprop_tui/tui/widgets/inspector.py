@@ -20,7 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...commands.inspect import SHOW_TERMS, local_lines
-from ...labels import fmt_val
+from ...labels import expression, fmt_val
 from ...render_text import contribution_text, gradient_lines, verdict_text
 from ...session import Session
 
@@ -44,6 +44,8 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
     out: list[Line] = []
     info = session.node_info(node)
     out.append([(info.label, "title"), (f"  #{info.id} {info.op}  at {info.span}", "dim")])
+    if node in g.names and not g.is_leaf(node):  # the graph shows the name: here, what it is
+        out.append([(f"{info.label} = {expression(g, node, 240)}", "")])
     value = "not yet computed" if info.value is None else fmt_val(info.value)
     out.append([("value  ", ""), (value, "bold")])
     if info.formula:
