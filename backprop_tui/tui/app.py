@@ -322,6 +322,14 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
     def action_run(self, line: str) -> None:
         self.run_line(line, source="key")
 
+    def action_find(self) -> None:
+        """Back to the line to type a search: an empty line gets its '/', typing is kept."""
+        line = self.repl.input
+        if not line.value:
+            line.value = "/"
+            line.cursor_position = 1
+        line.focus()
+
     def action_check(self) -> None:
         small = len(self.session.graph) <= SMALL_CHECK_ALL
         self.run_line(":check all" if small else ":check", source="key")

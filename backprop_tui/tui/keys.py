@@ -42,7 +42,7 @@ BINDINGS: list[BindingType] = [
     Binding("shift+down", "nudge(-1)", "Nudge −", show=False, id="nudge_down"),
     Binding("shift+pageup", "nudge_step(10)", "Step ×10", show=False, id="nudge_step_up"),
     Binding("shift+pagedown", "nudge_step(0.1)", "Step ÷10", show=False, id="nudge_step_down"),
-    Binding("ctrl+f", "focus('repl-input')", "Find", show=False, id="find"),
+    Binding("ctrl+f", "find", "Find", show=False, id="find"),
     Binding("ctrl+g", "run(':find')", "Next", show=False, id="find_next"),
     Binding("ctrl+s", "run(':sort')", "Sort", show=False, id="sort"),
     Binding("escape", "escape", "Keys", show=False, id="cancel"),
@@ -82,7 +82,7 @@ KEY_HELP = {
     "nudge_step_down": "nudge step ÷10",
     "cancel": "cancel a running check, or stop a :descend at its last completed step; on an "
               "empty line, leave it: the letters act",
-    "find": "find a node: on the line, type /TEXT and Enter (label or name; :find TEXT)",
+    "find": "find a node: the line starts a /search; type TEXT and Enter (label or name; :find TEXT)",
     "find_next": "the next match of the last search, in the node table (:find)",
     "sort": "sort the node table: |grad|, |value|, FD error, op, id in turn (:sort)",
     "quit": "quit (or type quit)",

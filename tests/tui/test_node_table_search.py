@@ -133,8 +133,13 @@ async def test_typed_keys_still_go_to_the_line_with_a_sorted_table():
         await pilot.press("slash", "x")
         assert app.repl.input.value == "/x" and app.focused is app.repl.input
         app.query_one("#table", NodeTable).focus()
-        await pilot.press("ctrl+f")  # find: back to the line, to type /TEXT
-        assert app.focused is app.repl.input
+        await pilot.press("ctrl+f")  # find: back to the line; what was typed stays
+        assert app.focused is app.repl.input and app.repl.input.value == "/x"
+        app.repl.input.value = ""
+        app.query_one("#table", NodeTable).focus()
+        await pilot.press("ctrl+f", "3", "x", "enter")  # an empty line starts the search
+        await settle(pilot)
+        assert "4 nodes match '3x'" in app.query_one(LogPane).text
 
 
 async def test_a_watch_is_logged_after_each_key_step():
