@@ -185,7 +185,7 @@ class PlaybackMixin(AppBase):
         if p.touched and p.needs_rebuild(p.position):
             target = p.next_slide_index()
             p.advance()
-            self._rebuild(target, p.cursor, f"slide {p.slide + 1} of {p.slide_count}")
+            self._rebuild(target, p.cursor, f"slide {p.slide + 1} of {p.slide_count}", "slide")
             return
         p.advance()
         self._schedule_play(0)
@@ -205,22 +205,33 @@ class PlaybackMixin(AppBase):
         self._refresh_views()
         return True
 
-    def _rebuild(self, index: int, stop_from: int | None, what: str) -> None:
-        """Start afresh and run the script's first `index` lines again, in a worker."""
+    def _rebuild(self, index: int, stop_from: int | None, what: str,
+                 state: str | None = None) -> None:
+        """Start afresh and run the script's first `index` lines again, in a worker; then
+        the player is in `state` (default: as now)."""
         p = self.player
         assert p is not None
-        state = p.state
+        state = state or p.state
 
         def rebuild() -> list[Event]:
             t0 = time.perf_counter()
             p.rebuild(index, stop_from)
             ms = (time.perf_counter() - t0) * 1000
+            self.call_from_thread(self._adopt)  # before WorkDone draws it
             p.state = "stopped" if p.failure else state
             return [Info(f"⟲ {what}: the session rebuilt by running its first {index:,} "
                          f"lines again in {ms:.0f} ms"), Say(p.say)]
 
         self._stop_timer()
         self.start_work(f"⟲ {what}", "replay", rebuild)
+
+    def _adopt(self) -> None:
+        """The player's rebuilt session becomes the app's (UI thread)."""
+        p = self.player
+        assert p is not None
+        if p.session is not self.session:
+            p.adopt(self.session)
+            self.session = p.session
 
     def _runs_alone(self, sl: replay.ScriptLine) -> bool:
         """A line the batch leaves to run_line: a TUI command, or one that needs a worker."""

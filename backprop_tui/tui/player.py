@@ -18,7 +18,8 @@ classified by their command, FAST), the undo log takes the session back: ``run_t
 O(steps). Otherwise (a statement, :set, :check, :mode …) the session starts afresh and the
 script's lines up to that point are run again without drawing (``rebuild``): exact, as the
 lines are deterministic; lines that write files or the screen (:export :record
-:screenshot) are not run again.
+:screenshot) are not run again. The rebuild runs in a fresh Session (in a worker: the panes
+keep drawing the old one), which the app then adopts with the old one's listeners.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from ..commands.record import recorder_of
 from ..events import Error, Event, Expect, Pause, Say
 from ..language import Program
 from ..registry import ALIASES
@@ -224,7 +226,7 @@ class Player:
             self.state, self.skipping = "stopped", False
             return None
         if says and sl is not None and is_narration(sl):
-            self._slide_cp[self.slide] = self._last  # type: ignore[assignment]
+            self._slide_cp[self.slide] = self.position
             if self.state == "advancing":
                 self.state = "slide"
                 return None
@@ -276,6 +278,8 @@ class Player:
 
     def advance(self) -> None:
         """Slides: run on to the next slide (after a failure, too)."""
+        if self.state == "done":
+            return
         self.failure = ""
         self.skipping = False
         self.state = "advancing"
@@ -335,44 +339,46 @@ class Player:
         for k in [k for k in self._slide_cp if self._says[k - 1] >= cp.index]:
             del self._slide_cp[k]  # after cp: taken again when reached
 
-    def rebuild(self, index: int, stop_from: int | None = None) -> None:
-        """Start the session afresh and run the prologue and lines[:index] without drawing
-        (a worker may run this). Listeners are kept, and hear none of it. With `stop_from`,
-        a failure at or after that line stops the rebuild there (advancing)."""
-        s = self.session
-        listeners = list(s.listeners)
-        s.listeners.clear()
-        try:
-            s.new()
-            s.other_grads.clear()
-            s.fd_grads.clear()
-            s.other_name = ""
-            for text in self.prologue:
-                s.run_line(text)
-            self.tally = Tally()
-            self._slide_cp.clear()
-            self.cursor, self.say, self.failure = 0, "", ""
-            while self.cursor < index:
-                sl = self.lines[self.cursor]
-                self.cursor += 1
-                events = [] if command_name(sl.text) in NOT_REPEATED else run_line(s, sl)
-                says = [e for e in events if isinstance(e, Say)]
-                if says:
-                    self.say = says[-1].message
-                self._fed(sl, events)
-                if is_narration(sl):
-                    self._slide_cp[self.slide] = self._last  # type: ignore[assignment]
-                if self.failure and (stop_from is None or self.cursor <= stop_from):
-                    self.failure = ""  # seen before: going back does not stop at it
-                if self.failure:
-                    break
-        finally:
-            s.listeners[:] = listeners
-        cp = self._last
-        assert cp is not None
+    def rebuild(self, index: int, stop_from: int | None = None) -> Session:
+        """Run the prologue and lines[:index] in a fresh session, without drawing, and make
+        it the player's; returns it, for the app to adopt (adopt()). A worker may run this:
+        the app's session is not touched, so the panes can draw it meanwhile. With
+        `stop_from`, a failure at or after that line stops the rebuild there (advancing)."""
+        s = Session()
+        for text in self.prologue:
+            s.run_line(text)
+        self.session = s
+        self.tally = Tally()
+        self._slide_cp.clear()
+        self.cursor, self.say, self.failure = 0, "", ""
+        while self.cursor < index:
+            sl = self.lines[self.cursor]
+            self.cursor += 1
+            events = [] if command_name(sl.text) in NOT_REPEATED else run_line(s, sl)
+            says = [e for e in events if isinstance(e, Say)]
+            if says:
+                self.say = says[-1].message
+            self._fed(sl, events)
+            if is_narration(sl):
+                self._slide_cp[self.slide] = self.position
+            if self.failure and (stop_from is None or self.cursor <= stop_from):
+                self.failure = ""  # seen before: going back does not stop at it
+            if self.failure:
+                break
         failure = self.failure
-        self._arrive(cp)
+        self._arrive(self.position)
         self.failure = failure
+        return s
+
+    def adopt(self, old: Session) -> None:
+        """After a rebuild: the old session's listeners (the recorder, this player's) move to
+        the new one."""
+        new = self.session
+        new.listeners[:] = old.listeners
+        old.listeners.clear()
+        rec = recorder_of(new)
+        if rec is not None:
+            rec.session = new
 
     def next_slide_index(self) -> int:
         """The line count after the next slide's :say (or the end)."""
