@@ -76,6 +76,7 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin):
         self._keymap_path = keymap_path
         self._replay_delay = replay_delay
         self._replay_slides, self._replay_speed = slides, speed  # playback.py
+        self.replay_prologue = (program,) if program and replay_path else ()
         self._present_at_start = present  # presentation.DARK / LIGHT, or ""
         self.heavy_nodes = heavy_nodes
         self.player = None

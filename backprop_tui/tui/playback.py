@@ -34,13 +34,14 @@ class PlaybackMixin(AppBase):
     _play_due = 0.0  # when the pending timer fires (monotonic), to rescale it on + / -
     _replay_speed = 1.0
     _replay_slides = False
+    replay_prologue: tuple[str, ...] = ()  # lines run before the replay (-e PROGRAM)
     _present = ""  # the presentation layout: "", presentation.DARK or LIGHT
     _theme_before = ""
 
     # ------------------------------------------------------------------ keys
     def playback_key_enabled(self, action: str) -> bool:
         p = self.player
-        if p is None:
+        if p is None or len(self.screen_stack) > 1:  # the palette, help: their page keys
             return False
         if action == "prev_slide":  # also after the end: back to the last slide
             return p.slide_count > 0
@@ -141,10 +142,9 @@ class PlaybackMixin(AppBase):
         except replay.ReplayError as exc:
             self.log_pane.note(f"error: {exc}", "error")
             return
-        program = getattr(self, "_program", None)
         self.player = Player(self.session, lines, self._replay_delay,
                              speed=clamp_speed(self._replay_speed), slides=self._replay_slides,
-                             prologue=(program,) if program else ())
+                             prologue=self.replay_prologue)
         self._show_player()
         self.refresh_bindings()
         self._schedule_play(0)

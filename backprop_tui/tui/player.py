@@ -107,9 +107,9 @@ def restore_fast(s: Session, cp: Checkpoint) -> None:
     """Back (or forward) to `cp` with the undo log; the structure must be cp's."""
     s.run_to(cp.pos)
     s.breaks.clear()
-    s.breaks.update(cp.breaks)
+    s.breaks |= cp.breaks
     s.break_ops.clear()
-    s.break_ops.update(cp.break_ops)
+    s.break_ops |= cp.break_ops
     del s.narration[cp.narration:]
     s.last_error = cp.last_error
 

@@ -176,3 +176,23 @@ def test_not_a_narration_event_is_just_counted():
     assert p.delay_after([Pause(2.0)]) == 2.0
     p.next_line()
     assert p.delay_after([Say("no waiting at the end")]) == 0.0
+
+
+def test_a_rebuild_runs_the_prologue_first_and_keeps_the_listeners():
+    s = Session()
+    s.run_line("x = 2")  # -e PROGRAM, before the replay
+    heard: list[str] = []
+    s.listeners.append(lambda text, events: heard.append(text))
+    p = Player(s, lines_of(":say one\ny = x*3\n:say two\n"), slides=True, prologue=("x = 2",))
+    play(p)
+    at_one = public_state(p.session)
+    p.advance()
+    play(p)
+    old = p.session
+    p.rebuild(p.slide_index(1))
+    assert public_state(p.session) == at_one and p.session is not old
+    p.adopt(old)
+    assert len(p.session.listeners) == 2 and not old.listeners  # this one's and the player's
+    n = len(heard)
+    p.session.run_line(":step")  # a line by hand reaches the listeners of the new session
+    assert len(heard) == n + 1 and p.touched

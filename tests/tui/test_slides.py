@@ -192,3 +192,24 @@ def test_cli_flags_are_checked(capsys):
     assert main(["--headless", "--slides", SEED_DEMO]) == 2
     assert main(["--light", SEED_DEMO]) == 2
     assert "--light goes with --present" in capsys.readouterr().err
+
+
+def _luminance(hex_colour: str) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(hex_colour[k:k + 2], 16) for k in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def test_projector_themes_have_a_contrast_of_7_to_1_or_more():
+    """WCAG's contrast ratio of every theme colour against the background (AAA: 7:1)."""
+    from backprop_tui.tui.presentation import THEMES
+
+    for theme in THEMES.values():
+        bg = _luminance(theme.background)
+        for name in ("foreground", "primary", "secondary", "accent", "warning", "error",
+                     "success"):
+            fg = _luminance(getattr(theme, name))
+            ratio = (max(fg, bg) + 0.05) / (min(fg, bg) + 0.05)
+            assert ratio >= 7, (theme.name, name, round(ratio, 1))
