@@ -2,6 +2,7 @@
 
   backprop-tui                      the TUI on the seed example x² + 3xy + 1
   backprop-tui FILE.bp              play a replay file in the TUI
+  backprop-tui FILE.bp --slides     … as slides: each :say waits for PageDown (PageUp goes back)
   backprop-tui -e 'x = 2; x^2'      the TUI on a program
   backprop-tui --headless FILE...   run files without a UI (- reads stdin, line by line)
   backprop-tui serve [FILE.bp]      the TUI in browsers (backprop-tui serve --help)
@@ -45,9 +46,30 @@ def _parser() -> argparse.ArgumentParser:
                    help="headless: after the run, write FILE from the final state (repeatable): "
                    ".dot the graph, .html the stepping page, .md/.tex/.csv the evaluation trace; "
                    "trace:FILE.html for the trace as HTML")
+    p.add_argument("--slides", action="store_true",
+                   help="play FILE as slides: each :say is one; PageDown runs on to the next, "
+                   "PageUp goes back, restoring the session exactly (F11 switches in the TUI)")
+    p.add_argument("--speed", metavar="X", type=_speed, default=1.0,
+                   help="timed playback at X times the normal pace (0.1 to 20; + and - change "
+                   "it while playing)")
+    p.add_argument("--present", action="store_true",
+                   help="start in the presentation layout: graph, inspector and a large "
+                   "narration in a high-contrast projector theme (F12 cycles dark, light, off)")
+    p.add_argument("--light", action="store_true",
+                   help="with --present: the light projector theme (for a bright room)")
     # What `serve` starts for each browser: file commands stay inside DIR (confine.py).
     p.add_argument("--confine", metavar="DIR", help=argparse.SUPPRESS)
     return p
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.1 <= value <= 20:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text} is outside 0.1 to 20")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,6 +115,14 @@ def _main(argv: list[str]) -> int:
     headless = args.headless or args.json or args.quiet
     if args.json and args.quiet:
         return _usage(parser, "--json and --quiet do not go together")
+    playing = args.slides or args.speed != 1.0
+    if headless and (playing or args.present):
+        return _usage(parser, "--slides, --speed and --present are for the TUI (headless mode "
+                      "does not wait)")
+    if playing and not args.files:
+        return _usage(parser, "--slides and --speed need a replay FILE to play")
+    if args.light and not args.present:
+        return _usage(parser, "--light goes with --present")
     if args.export and not headless:
         return _usage(parser, "--export goes with --headless (in the TUI, type :export)")
     if args.confine is not None:
@@ -149,7 +179,9 @@ def _tui(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_ERROR
     # program None and no replay: the TUI opens on the seed example.
-    return run_app(program=args.program, replay=replay, record=args.record)
+    present = ("projector-light" if args.light else "projector-dark") if args.present else ""
+    return run_app(program=args.program, replay=replay, record=args.record, slides=args.slides,
+                   speed=args.speed, present=present)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from .labels import f_is, fmt_val
 from .registry import CommandError
 from .render_text import passes_line
 from .render_text import text as event_text
-from .replay import ReplayError, ScriptLine, Tally, iter_lines, iter_text, run_line
+from .replay import ReplayError, ScriptLine, Tally, failure_text, iter_lines, iter_text, run_line
 from .session import Session
 from .textutil import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, clip_long, plural
 
@@ -247,9 +247,8 @@ class Runner:
 
     def report_unexpected(self, errors: list[Error]) -> None:
         # Unexpected errors always reach stderr (with file:line:col), whatever the mode.
-        for ev in errors:
-            where = f"{ev.file}:{ev.at_line}:{ev.col}: " if ev.file else ""
-            self.err.write(f"{where}error: {ev.message}\n")
+        for ev in errors:  # the words the TUI's banner uses when such an error stops playback
+            self.err.write(failure_text(ev) + "\n")
         if errors:
             self.err.flush()
 

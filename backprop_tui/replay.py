@@ -13,6 +13,8 @@ share:
   ``:expect error`` can assert on it).
 - ``run_line(session, script_line)`` runs one of them and returns its events.
 - ``Tally`` keeps the count of expectations and of errors no ``:expect error`` accounted for.
+- ``narration_lines(lines)`` is the slide index (where each ``:say`` is), ``reading_time``
+  the pacing rule, ``failure_text`` how a failed line is reported (headless and the TUI).
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ MAX_LOAD_LINES = 1_000_000
 STDIN = "<stdin>"
 RECORDING_HEADER = "# recorded by backprop-tui"  # a recording's first line (commands/record.py)
 _LOAD = re.compile(r":\s*load(?:\s+(.*))?$")
+_SAY = re.compile(r":\s*say(?:\s|$)")
+# Reading narration aloud in class, or silently on a projector: 180 words a minute (slower
+# than reading alone, ~250), at least READ_MIN seconds, at most READ_MAX (space pauses).
+WORDS_PER_MINUTE = 180
+READ_MIN = 1.5
+READ_MAX = 30.0
 
 
 class ReplayError(Exception):
@@ -307,3 +315,40 @@ class Tally:
         newly, self._pending = self._pending, []
         self.unexpected.extend(newly)
         return newly
+
+    def mark(self) -> tuple[int, int, int]:
+        """Where the counts are (between lines: nothing pending), for rewind()."""
+        return self.passed, len(self.failures), len(self.unexpected)
+
+    def rewind(self, mark: tuple[int, int, int]) -> None:
+        """Back to the counts of an earlier mark() (slides going back)."""
+        self.passed = mark[0]
+        del self.failures[mark[1]:]
+        del self.unexpected[mark[2]:]
+        self._pending.clear()
+
+
+def is_narration(sl: ScriptLine) -> bool:
+    """Whether the line is a :say (a slide, in slide-style playback)."""
+    return sl.error is None and sl.load is None and _SAY.match(sl.text.strip()) is not None
+
+
+def narration_lines(lines: list[ScriptLine]) -> list[int]:
+    """The slide index: the position in `lines` of each :say, in order."""
+    return [k for k, sl in enumerate(lines) if is_narration(sl)]
+
+
+def reading_time(message: str) -> float:
+    """Seconds to read a narration: its words at WORDS_PER_MINUTE, within [READ_MIN, READ_MAX]."""
+    words = len(message.split())
+    return min(READ_MAX, max(READ_MIN, words * 60.0 / WORDS_PER_MINUTE))
+
+
+def failure_text(ev: Expect | Error) -> str:
+    """A failed :expect or an unexpected error as headless mode reports it: file:line first,
+    then what was expected and what was found (or the error)."""
+    if isinstance(ev, Expect):
+        where = f"{ev.file}:{ev.at_line}: " if ev.file else ""
+        return f"✗ {where}expected {ev.claim}, got {ev.got}"
+    where = f"{ev.file}:{ev.at_line}:{ev.col}: " if ev.file else ""
+    return f"{where}error: {ev.message}"

@@ -34,7 +34,7 @@ from .messages import NodeSelected
 from .nudging import NudgeMixin
 from .own_commands import command_word, help_of, lookup, own_commands, run_own
 from .palette import PaletteMixin
-from .playback import PlaybackMixin
+from .playback import PLAYBACK_ACTIONS, PlaybackMixin
 from .reactions import log_style, reaction, status_note, under_line
 from .running import HEAVY_NODES, WorkerMixin, needs_worker
 from .screens import HelpScreen
@@ -66,7 +66,8 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
     def __init__(self, program: str | None = None, replay_path: str | None = None,
                  record: str | None = None, *, history_path: Path | None = None,
                  keymap_path: Path | None = None, replay_delay: float = 0.5,
-                 heavy_nodes: int = HEAVY_NODES) -> None:
+                 heavy_nodes: int = HEAVY_NODES, slides: bool = False, speed: float = 1.0,
+                 present: str = "") -> None:
         super().__init__()
         self.session = Session()
         self.own = own_commands(self)
@@ -76,6 +77,9 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
         self._history = History(history_path if history_path is not None else config.history_path())
         self._keymap_path = keymap_path
         self._replay_delay = replay_delay
+        self._replay_slides, self._replay_speed = slides, speed  # playback.py
+        self.replay_prologue = (program,) if program and replay_path else ()
+        self._present_at_start = present  # presentation.DARK / LIGHT, or ""
         self.heavy_nodes = heavy_nodes
         self.player = None
         self._play_timer = None
@@ -119,6 +123,8 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
             self.run_line(self._program if self._program is not None else SEED, source="program")
         if self._replay_path is not None:
             self._start_replay(self._replay_path)
+        if self._present_at_start:
+            self.set_presentation(self._present_at_start)
         self._refresh_views()
 
     def _focus_home(self) -> None:
@@ -153,8 +159,12 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
             self.action_run(":step")
         elif key == "left":
             self.action_run(":back")
-        elif key in ("space", "full_stop") and self.player is not None and self.player.active:
-            self.action_toggle_play() if key == "space" else self.action_skip()
+        elif key in ("space", "full_stop", "plus", "minus") and self.player is not None \
+                and self.player.active:
+            if key in ("plus", "minus"):
+                self.action_speed(1 if key == "plus" else -1)
+            else:
+                self.action_toggle_play() if key == "space" else self.action_skip()
         else:
             return False
         return True
@@ -381,12 +391,13 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
             self._focus_home()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("toggle_play", "skip"):
-            return self.player is not None and self.player.active
+        if action in PLAYBACK_ACTIONS:
+            return self.playback_key_enabled(action)
         return True
 
 
-def run_app(program: str | None = None, replay: str | None = None, record: str | None = None) -> int:
+def run_app(program: str | None = None, replay: str | None = None, record: str | None = None,
+            slides: bool = False, speed: float = 1.0, present: str = "") -> int:
     """Run the TUI: on `program` (default: the seed's example), or playing a replay file.
 
     Returns the exit status: 2 when the replay file cannot be used (said on stderr).
@@ -397,7 +408,7 @@ def run_app(program: str | None = None, replay: str | None = None, record: str |
         except _replay.ReplayError as exc:
             print(f"backprop-tui: {exc}", file=sys.stderr)
             return 2
-    app = BackpropApp(program, replay, record)
+    app = BackpropApp(program, replay, record, slides=slides, speed=speed, present=present)
     app.run()
     return app.return_code or 0
 

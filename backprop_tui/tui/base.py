@@ -32,6 +32,7 @@ class AppBase(App[int]):
     player: Player | None
     _play_timer: Timer | None
     _replay_delay: float
+    _pinned: bool  # the inspector keeps the node the user clicked
 
     @property
     def log_pane(self) -> LogPane:
@@ -48,6 +49,18 @@ class AppBase(App[int]):
 
     def show_events(self, line: str, source: str, events: list[Event]) -> None:
         """Render a line's events, then bring every pane up to date."""
+        raise NotImplementedError
+
+    def start_work(self, line: str, source: str, runner: Runner | None) -> None:
+        """Run `runner` (or the line) in a worker; show_events(line, source, …) after it."""
+        raise NotImplementedError
+
+    def _log_events(self, events: list[Event]) -> None:
+        """Write events to the Log tab (and nothing else)."""
+        raise NotImplementedError
+
+    def _refresh_views(self) -> None:
+        """Bring the panes that show the session's state up to date."""
         raise NotImplementedError
 
     def inspect_node(self, node: int) -> None:

@@ -82,7 +82,7 @@ class Cast:
 
 async def record(path: str, size: tuple[int, int] = (100, 30), delay: float = 0.5) -> Cast:
     """Play the replay file in the real app, headless, and collect one frame per line."""
-    lines = replay.iter_lines(path)  # ReplayError before anything runs
+    lines = list(replay.iter_lines(path))  # ReplayError before anything runs
     width, height = size
     cast = Cast(width, height, title=f"backprop-tui {Path(path).name}")
     with tempfile.TemporaryDirectory(prefix="backprop-tui-cast-") as tmp:
@@ -92,7 +92,7 @@ async def record(path: str, size: tuple[int, int] = (100, 30), delay: float = 0.
                               keymap_path=Path(tmp) / "no-keys.toml")
         app.driver_class = _Capture
         app.animation_level = "none"  # animations run on the clock: frames would differ
-        pacing = Player(iter(()), delay)
+        pacing = Player(app.session, lines, delay)  # the TUI's timed pacing rule
         _Capture.made.clear()
         async with app.run_test(headless=False, size=size) as pilot:
             driver = _Capture.made[-1]
@@ -101,7 +101,7 @@ async def record(path: str, size: tuple[int, int] = (100, 30), delay: float = 0.
             t = 0.0
             previous = await _frame(app, pilot, driver)
             cast.frames.append((0.0, HIDE_CURSOR + CLEAR + previous))
-            for sl in lines:
+            while (sl := pacing.next_line()) is not None:
                 events: list = []
 
                 def runner(sl: replay.ScriptLine = sl, events: list = events) -> list:
@@ -116,7 +116,10 @@ async def record(path: str, size: tuple[int, int] = (100, 30), delay: float = 0.
                 if screen != previous:
                     cast.frames.append((t, CLEAR + screen))
                     previous = screen
-                t += pacing.delay_after(events)
+                wait = pacing.delay_after(events)
+                if wait is None:  # a failed :expect stops a playback; a cast carries on
+                    pacing.toggle()
+                t += wait or 0.0
             cast.end = t
     return cast
 

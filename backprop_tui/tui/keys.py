@@ -45,6 +45,14 @@ BINDINGS: list[BindingType] = [
     Binding("ctrl+f", "find", "Find", show=False, id="find"),
     Binding("ctrl+g", "run(':find')", "Next", show=False, id="find_next"),
     Binding("ctrl+s", "run(':sort')", "Sort", show=False, id="sort"),
+    Binding("plus", "speed(1)", "Faster", show=False, id="faster"),
+    Binding("minus", "speed(-1)", "Slower", show=False, id="slower"),
+    # priority: the page keys are the table's and the log's too; during playback they are
+    # the slides' (a presenter's clicker sends them), otherwise they scroll as before.
+    Binding("pagedown", "next_slide", "Next", show=False, id="next-slide", priority=True),
+    Binding("pageup", "prev_slide", "Previous", show=False, id="prev-slide", priority=True),
+    Binding("f11", "toggle_slides", "Slides", show=False, id="slides"),
+    Binding("f12", "present", "Present", show=False, id="present"),
     Binding("escape", "escape", "Keys", show=False, id="cancel"),
     Binding("ctrl+q,q", "quit", "Quit", id="quit"),
 ]
@@ -74,7 +82,13 @@ KEY_HELP = {
     "outside": "graph: show or hide the nodes outside f, dimmed (values only, never gradients)",
     "help": "this screen (or type help)",
     "play": "replay: pause / resume (on an empty line)",
-    "skip": "replay: skip to the next narration (on an empty line)",
+    "skip": "replay: skip to the next narration; in slides, the next slide (on an empty line)",
+    "faster": "replay: faster (on an empty line; ×0.25 … ×8, --speed X to start)",
+    "slower": "replay: slower (on an empty line)",
+    "next-slide": "replay: the next slide (runs every line up to its :say)",
+    "prev-slide": "replay: the previous slide, the session restored exactly as it was there",
+    "slides": "replay: slides (each :say waits for PgDn) or timed playback (--slides to start)",
+    "present": "presentation layout: dark projector theme, light, off (--present to start)",
     "nudge_up": "nudge the selected input up by the step: the prediction beside the result "
                 "(:nudge NAME STEP)",
     "nudge_down": "nudge the selected input down by the step (:nudge NAME -STEP)",
@@ -90,8 +104,9 @@ KEY_HELP = {
 
 # The rule, first on the help screen and in the README.
 TYPING_RULE = ("Everything you type goes into the line, wherever the focus is; → and ← step on "
-               "an empty line. After Esc on an empty line, the single letters shown after the "
-               "F-keys act (n p c f b r x h z o ? q); any other key returns to the line.")
+               "an empty line (so do space . + - while a replay plays). After Esc on an empty "
+               "line, the single letters shown after the F-keys act (n p c f b r x h z o ? q); "
+               "any other key returns to the line.")
 
 
 def key_help(keymap: Mapping[str, str], display: Callable[[str], str]) -> list[tuple[str, str]]:

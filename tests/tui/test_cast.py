@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from backprop_tui.replay import reading_time
 from backprop_tui.tui import cast as cast_mod
-from backprop_tui.tui.player import READ_CHARS, READ_MAX
+from backprop_tui.tui.player import SHORT_RUN, STEP
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "demos" / "seed.bp"
@@ -78,21 +79,25 @@ def test_cast_is_asciicast_v2_with_frames_in_time_order(seed_cast):
 
 
 def test_frames_are_timed_by_narration_and_pauses(seed_cast):
-    """The cast's length is what TUI playback would wait: per line 0.5 s, a narration its
-    reading time, a :pause its seconds. Computed here from the file itself."""
+    """The cast's length is what timed TUI playback would wait (tui/player.py's rule): a
+    narration its reading time, a :pause its seconds, an :expect nothing, another line 0.5 s
+    unless more than SHORT_RUN lines follow before the next narration, nothing after the last
+    line. Computed here from the file itself."""
     _, events = read(seed_cast)
+    lines = [t.strip() for t in SEED.read_text(encoding="utf-8").splitlines()]
+    lines = [t for t in lines if t and not t.startswith("#")]
     expected = 0.0
-    for raw in SEED.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+    for k, line in enumerate(lines):
+        run = next((j for j in range(k + 1, len(lines)) if lines[j].startswith(":say")),
+                   len(lines)) - k - 1
         if line.startswith(":pause"):
             expected += float(line.split()[1])
+        elif k == len(lines) - 1 or line.startswith(":expect"):
+            continue
         elif line.startswith(":say"):
-            message = line[len(":say"):].strip()
-            expected += max(0.5, min(READ_MAX, 1.0 + len(message) / READ_CHARS))
-        else:
-            expected += 0.5
+            expected += reading_time(line[len(":say"):])
+        elif run <= SHORT_RUN:
+            expected += STEP
     assert events[-1][0] == pytest.approx(expected, abs=0.01)
 
 

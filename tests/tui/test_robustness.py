@@ -37,7 +37,7 @@ KEYS = (
      # the graph's pan/zoom/fit/fold/outside keys, the nudge keys, find/next/sort
      "alt+left", "alt+right", "alt+up", "alt+down", "ctrl+up", "ctrl+down", "ctrl+l", "ctrl+t",
      "ctrl+o", "z", "o", "shift+up", "shift+down", "shift+pageup", "shift+pagedown", "ctrl+f",
-     "ctrl+g", "ctrl+s"]
+     "ctrl+g", "ctrl+s", "f11", "f12"]
 )
 LINES = [
     "x = 2; y = 3; x^2 + 3x*y + 1", "x = 0.5; tanh(x)^2", "w = 2; b = 1; relu(w*3 - b)",

@@ -349,9 +349,13 @@ def test_tui_arguments_reach_run_app(monkeypatch, capsys):
     assert main([], capsys)[0] == 0
     assert main(["demos/seed.bp", "--record", "r.bp"], capsys)[0] == 0
     assert main(["-e", "x = 1; x^2"], capsys)[0] == 0
-    assert calls == [{"program": None, "replay": None, "record": None},
-                     {"program": None, "replay": "demos/seed.bp", "record": "r.bp"},
-                     {"program": "x = 1; x^2", "replay": None, "record": None}]
+    assert main(["demos/seed.bp", "--slides", "--speed", "2", "--present", "--light"], capsys)[0] == 0
+    plain = {"slides": False, "speed": 1.0, "present": ""}
+    assert calls == [{"program": None, "replay": None, "record": None, **plain},
+                     {"program": None, "replay": "demos/seed.bp", "record": "r.bp", **plain},
+                     {"program": "x = 1; x^2", "replay": None, "record": None, **plain},
+                     {"program": None, "replay": "demos/seed.bp", "record": None,
+                      "slides": True, "speed": 2.0, "present": "projector-light"}]
 
 
 def test_tui_refuses_a_bad_file_before_opening(tmp_path, capsys):

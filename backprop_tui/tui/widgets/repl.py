@@ -117,7 +117,7 @@ class ReplInput(Input):
         inserts what is pending, so editing keys see the text typed before them.
 
         Textual calls each class's _on_key in turn: prevent_default stops Input's."""
-        if event.key in ("space", "full_stop") and self._empty_line_key(event.key):
+        if event.key in ("space", "full_stop", "plus", "minus") and self._empty_line_key(event.key):
             event.stop()
             event.prevent_default()
             return
