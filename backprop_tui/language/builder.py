@@ -17,6 +17,7 @@ from . import names
 from .errors import Pending
 from .functions import MAX_BODY_OPS, MAX_LINE_NODES, MAX_PARAMS, FunctionDef, Tape, count_ops, expand
 from .grammar import MAX_NAME_LENGTH, grammar_text
+from .lalr import Driver
 
 if TYPE_CHECKING:
     from .program import Program
@@ -418,19 +419,23 @@ def _check_name(tok: Token) -> Token:
 
 
 _BUILDER = Builder()
-_PARSER: Lark | None = None
+_PARSER: Driver | None = None
 # One parser and one transformer for the process: the transformer holds the program being
 # built, so parses take turns.
 _LOCK = threading.Lock()
 
 
-def _parser() -> Lark:
+def lark_parser() -> Lark:
+    """The grammar's Lark parser, with the builder as its inline transformer."""
+    return Lark(grammar_text(), parser="lalr", start="program", transformer=_BUILDER,
+                maybe_placeholders=False,
+                lexer_callbacks={"NAME": _check_name, "DEFHEAD": _BUILDER.begin_definition})
+
+
+def _parser() -> Driver:
     global _PARSER
     if _PARSER is None:
-        _PARSER = Lark(grammar_text(), parser="lalr", start="program", transformer=_BUILDER,
-                       maybe_placeholders=False,
-                       lexer_callbacks={"NAME": _check_name,
-                                        "DEFHEAD": _BUILDER.begin_definition})
+        _PARSER = Driver(lark_parser(), "program")
     return _PARSER
 
 
@@ -442,7 +447,7 @@ def build(prog: Program, text: str, base: int) -> list[int]:
         _BUILDER.notes = []
         _BUILDER.nodes0 = len(prog.graph)
         try:
-            nodes: list[int] = _parser().parse(text)  # type: ignore[assignment]
+            nodes: list[int] = _parser().parse(text)
         finally:
             _BUILDER.prog = None  # type: ignore[assignment]
             _BUILDER.end_definition()  # a definition that failed half-way
