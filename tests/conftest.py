@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -40,3 +41,21 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     name = settings.get_current_profile_name()
     return f"hypothesis profile: {name} (max_examples={settings.get_profile(name).max_examples})"
+
+
+@pytest.fixture(autouse=True)
+def _op_names_restored() -> Iterator[None]:
+    """User operators (bt.op, an engine's ops) register into the process-wide op table; a
+    test that registers one must not change what a later test's language knows (the
+    "unknown function" message lists the operators). Their names are restored in place
+    (the language imports these dicts); the codes stay in the table, as the table keeps
+    the old code when a name is registered again, so graphs built with them stay valid."""
+    from backprop_tui import ops
+
+    functions, index = dict(ops.FUNCTIONS), dict(ops.OP_INDEX)
+    yield
+    if ops.FUNCTIONS != functions or ops.OP_INDEX != index:
+        ops.FUNCTIONS.clear()
+        ops.FUNCTIONS.update(functions)
+        ops.OP_INDEX.clear()
+        ops.OP_INDEX.update(index)

@@ -164,11 +164,11 @@ def test_defhead_reserves_no_word():
 def test_a_call_that_would_create_too_many_nodes_is_refused_before_it_does(monkeypatch):
     # Doubling: d_k calls d_{k-1} twice, so d_k's body has ~2^(k+1) operations. The limits
     # are lowered here so that the test stays fast; the logic is the same at 1,000,000.
-    from backprop_tui.language import builder
+    from backprop_tui.language import calls  # where calls and definitions are built
 
-    assert MAX_LINE_NODES == builder.MAX_LINE_NODES == 1_000_000
-    monkeypatch.setattr(builder, "MAX_LINE_NODES", 5_000)
-    monkeypatch.setattr(builder, "MAX_BODY_OPS", 20_000)
+    assert MAX_LINE_NODES == calls.MAX_LINE_NODES == 1_000_000
+    monkeypatch.setattr(calls, "MAX_LINE_NODES", 5_000)
+    monkeypatch.setattr(calls, "MAX_BODY_OPS", 20_000)
     lines = ["d0(x) = x + 1"] + [f"d{k}(x) = d{k - 1}(x) + d{k - 1}(x)" for k in range(1, 12)]
     prog = parse("\n".join(lines) + "\nx = 1")
     n = len(prog.graph)
