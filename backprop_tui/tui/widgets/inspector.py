@@ -21,8 +21,10 @@ from textual.strip import Strip
 
 from ...commands.inspect import SHOW_TERMS, local_lines
 from ...labels import expression, fmt_val
+from ...labels import wrt as wrt_label
 from ...render_text import contribution_text, gradient_lines, verdict_text
 from ...session import Session
+from ...textutil import clip
 
 # A line is a list of (text, role) pieces; roles map to component classes in app.tcss.
 Piece = tuple[str, str]
@@ -50,7 +52,8 @@ def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
     out.append([("value  ", ""), (value, "bold")])
     if info.formula:
         out.append([(f"       {info.formula}", "")])
-    wrt = info.label if len(info.label) <= 6 else "node"
+    # ∂f/∂ the node as the chain rule below writes it (∂f/∂(x²+3xy)); a long label clipped.
+    wrt = wrt_label(clip(info.label, 24))
     if session.mode == "forward":
         out.append([(f"∂f/∂{wrt}  ", ""), ("· (forward mode carries tangents; :mode reverse "
                                             "steps backprop)", "dim")])
