@@ -125,6 +125,7 @@ class NodeTable(LineDiffView, can_focus=True, inherit_bindings=False):
         self._order_key: tuple = ()
         self.note = ""  # why a sort or filter was dropped, for the app to show
         self._updating = False
+        self._centre = False  # the cursor follows a step: an out-of-view row is centred
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -173,17 +174,17 @@ class NodeTable(LineDiffView, can_focus=True, inherit_bindings=False):
             self._current = current
             row = None if current is None else self.row_of(current)
             if row is not None:
-                self._move_cursor(row)  # follow the step, scrolled into view
+                self._move_cursor(row, centre=True)  # follow the step
         self.repaint()  # only the rows that changed: a step changes two or three
 
-    def _move_cursor(self, row: int) -> None:
+    def _move_cursor(self, row: int, centre: bool = False) -> None:
         """Move the cursor without its watcher's repaint: the caller repaints once, after
         the rows are consistent again (update_view)."""
-        self._updating = True
+        self._updating, self._centre = True, centre
         try:
             self.cursor = row
         finally:
-            self._updating = False
+            self._updating = self._centre = False
 
     # -- sorting, filtering, finding ------------------------------------------------
     def node_at(self, row: int) -> int:
@@ -267,25 +268,32 @@ class NodeTable(LineDiffView, can_focus=True, inherit_bindings=False):
         return max(0, min(value, self.rows - 1)) if self.rows else 0
 
     def watch_cursor(self, value: int) -> None:
-        self.scroll_to_row(value)
+        self.scroll_to_row(value, self._centre)
         if not self._updating:
             self.repaint()
 
-    def scroll_to_row(self, row: int) -> None:
-        """Scroll just enough for the row to be visible below the header."""
+    def scroll_to_row(self, row: int, centre: bool = False) -> None:
+        """Scroll just enough for the row to be visible below the header; `centre`: a row
+        out of view comes to the middle (the step's row, as a debugger's source view does:
+        the rows the next steps reach show, and the table scrolls once every half page of
+        steps rather than on every step, each scroll repainting every row)."""
         h = self.scrollable_content_region.height - 1
         if h <= 0:
-            self.call_after_refresh(self._scroll_later, row)
+            self.call_after_refresh(self._scroll_later, row, centre)
             return
         top = round(self.scroll_y)
-        if row < top:
+        if top <= row < top + h:
+            return
+        if centre:
+            self.scroll_to(y=max(0, row - h // 2), animate=False)
+        elif row < top:
             self.scroll_to(y=row, animate=False)
-        elif row >= top + h:
+        else:
             self.scroll_to(y=row - h + 1, animate=False)
 
-    def _scroll_later(self, row: int) -> None:
+    def _scroll_later(self, row: int, centre: bool = False) -> None:
         if self.scrollable_content_region.height > 1:
-            self.scroll_to_row(row)
+            self.scroll_to_row(row, centre)
 
     def action_cursor(self, delta: int) -> None:
         self.cursor += delta
