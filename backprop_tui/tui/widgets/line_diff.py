@@ -34,6 +34,7 @@ class LineDiffView(ScrollView):
         self._drawn: dict[int, Strip] = {}  # content line -> the strip Textual has
         self._drawn_key: object = None
         self._ready: dict[int, Strip] = {}  # changed lines, built by repaint()
+        self.repainted: set[int] | None = None  # lines the last repaint refreshed; None: all
 
     def _line(self, y: int) -> Strip:
         raise NotImplementedError
@@ -66,16 +67,17 @@ class LineDiffView(ScrollView):
         width, height = self.scrollable_content_region.size
         if self._view_key() != self._drawn_key or not self._drawn or width <= 0:
             self.refresh()
+            self.repainted = None
             return height
-        changed = 0
         drawn = self._drawn
+        self.repainted = changed = set()
         for y in range(height):
             strip = self._line(y)
             if strip != drawn.get(y):
                 self._ready[y] = strip
                 super().refresh(Region(0, y, width, 1))
-                changed += 1
-        return changed
+                changed.add(y)
+        return len(changed)
 
     def set_virtual_size(self, size: Size) -> bool:
         """Set the virtual size; returns whether that needs a layout pass (a scrollbar
