@@ -303,7 +303,10 @@ class PlaybackMixin(AppBase):
         p = self.player
         if p is None:
             return
-        banner = self.query_one("#banner", NarrationBanner)
+        found = self.query("#banner").results(NarrationBanner)
+        banner = next(found, None)
+        if banner is None:  # a timer that fires while the app closes: nothing to show
+            return
         banner.update_player(p.state, p.slides, p.slide, p.slide_count, p.speed, p.failure)
         if p.say and banner.narration != p.say:
             banner.narration = p.say

@@ -5,7 +5,8 @@ Run: python tests/benchmarks/bench_views.py [--repeat R]
 
 "first paint" is update_view on a freshly mounted widget plus rendering every visible line
 (the widget's whole share of a frame); "step" is one session step, update_view and the
-visible lines again. Pilot's own per-key overhead is left out: these are the widget's costs.
+lines Textual then renders (a LineDiffView's changed lines; all after a full refresh).
+Pilot's own per-key overhead is left out: these are the widget's costs.
 Graphs: a chain (f's cone is the whole graph, so the graph view switches to a neighbourhood
 past 150 nodes) and, for 150 nodes, a random DAG drawn whole (the largest full layout).
 """
@@ -57,7 +58,10 @@ class Bench(App):
 
 
 def render_visible(widget) -> None:
-    for y in range(widget.size.height):
+    """The lines Textual renders after the update: those the widget's repaint refreshed
+    (its changed lines), or all of them after a full refresh."""
+    lines = getattr(widget, "repainted", None)
+    for y in range(widget.size.height) if lines is None else sorted(lines):
         widget.render_line(y)
 
 

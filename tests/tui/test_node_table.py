@@ -151,3 +151,58 @@ async def test_the_table_reads_in_both_themes_also_in_an_svg_screenshot():
                 assert fg is not None, (theme, name)
                 a, b = Color.from_rich_color(fg), Color.from_rich_color(bg)
                 assert abs(a.brightness - b.brightness) > 0.25, (theme, name, a, b)
+
+
+async def test_a_step_out_of_view_brings_its_row_to_the_middle_then_stays():
+    """Following the steps, the table scrolls once per half page of steps (the current
+    row centred), not on every step; moving the cursor by hand scrolls just enough."""
+    table = NodeTable()
+    app = ViewApp(table)
+    async with app.run_test(size=(100, 12)) as pilot:  # 11 rows under the header
+        s = big_session(2_000)  # a chain: each forward step is the next row
+        table.update_view(s)
+        await pilot.pause()
+        h = table.scrollable_content_region.height - 1
+        tops = []
+        for _ in range(3 * h):
+            s.run_line(":step")
+            table.update_view(s)
+            await pilot.pause()
+            cur = s.current()
+            assert 1 <= row_line(table, cur) <= h  # always in view
+            tops.append(round(table.scroll_y))
+        scrolls = sum(a != b for a, b in zip(tops, tops[1:], strict=False))
+        assert 0 < scrolls <= 3 * h // (h // 2) + 1  # about once per half page
+        last = s.current()
+        assert abs(row_line(table, last) - (1 + h // 2)) <= h // 2
+        top = round(table.scroll_y)
+        table.cursor = top + h  # one row below the view, by hand: scrolled by one
+        await pilot.pause()
+        assert round(table.scroll_y) == top + 1
+
+
+async def test_a_step_repaints_only_the_rows_that_changed():
+    table = NodeTable()
+    app = ViewApp(table)
+    async with app.run_test(size=(100, 14)) as pilot:
+        s = seed_session()
+        s.run_line(":forward")
+        table.update_view(s)
+        await pilot.pause()
+        counts: list[int] = []
+        repaint = table.repaint
+        table.repaint = lambda: counts.append(repaint()) or counts[-1]  # type: ignore[method-assign]
+        s.run_line(":step")  # the output's seed: every gradient cell shows, 0…
+        table.update_view(s)
+        await pilot.pause()
+        s.run_line(":step")  # x²+3xy+1 pushes to its two operands
+        table.update_view(s)
+        await pilot.pause()
+        # the 7 rows of nodes that take a gradient; then the two operands' rows, the new
+        # current row and the row the highlight left
+        assert counts == [7, 4]
+        del table.repaint
+        # what is drawn now is what a full render of the new state gives
+        drawn = [table.render_line(y) for y in range(table.size.height)]
+        table.refresh()
+        assert [table.render_line(y) for y in range(table.size.height)] == drawn

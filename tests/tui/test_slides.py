@@ -127,7 +127,7 @@ async def test_a_long_run_without_narration_plays_at_once_drawn_a_few_times(tmp_
         original = app._refresh_views
         app._refresh_views = lambda: (draws.append(1), original())[1]
         banner = app.query_one(NarrationBanner)
-        await until(pilot, lambda: banner.narration == "arrived", tries=100)
+        await until(pilot, lambda: banner.narration == "arrived")
         # 300 lines at 0.5 s / 20 would be 7.5 s: they ran at once, in a few batches
         assert app.player.cursor == 303 and len(draws) < 30
         assert "▶ :back" in app.log_pane.text

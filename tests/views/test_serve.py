@@ -95,27 +95,40 @@ async def command(ws, line: str) -> None:
     await ws.send_json(["stdin", "\r"])
 
 
-async def until_download(ws, timeout: float = 60) -> str:
+async def until_download(ws, timeout: float = 30) -> str | None:
+    """The key of the next file the tab delivers, or None if none starts within `timeout`.
+    The deadline is checked after every message: the app keeps drawing (a blinking cursor),
+    so a loop that only timed out on silence could wait forever."""
     deadline = time.monotonic() + timeout
-    while True:
-        msg = await ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            msg = await ws.receive(timeout=left)
+        except TimeoutError:
+            return None
         if msg.type == aiohttp.WSMsgType.TEXT:
             data = json.loads(msg.data)
             if data[0] == "deliver_file_start":
                 return data[1]
         elif msg.type not in (aiohttp.WSMsgType.BINARY,):
             raise AssertionError(f"websocket closed: {msg}")
+    return None
 
 
 async def fetch_export(http, ws, port: int, line: str) -> str:
     """Run `line` in the tab and download what it delivers. On a loaded machine textual-serve
     has been seen to end a download stream early (aiohttp's ClientPayloadError): the file is
-    delivered again by a second run of the line, as a user would click again."""
+    delivered again by a second run of the line, as a user would click again; so is a delivery
+    that never starts (seen once in a loaded CI run)."""
     for attempt in range(2):
         await command(ws, line)
         key = await until_download(ws)
+        if key is None:
+            if attempt:
+                raise AssertionError(f"{line!r}: no download started, twice")
+            continue
         try:
-            async with http.get(f"http://127.0.0.1:{port}/download/{key}") as dl:
+            async with http.get(f"http://127.0.0.1:{port}/download/{key}",
+                                timeout=aiohttp.ClientTimeout(total=60)) as dl:
                 assert dl.status == 200
                 assert "attachment" in dl.headers["Content-Disposition"]
                 return await dl.text()

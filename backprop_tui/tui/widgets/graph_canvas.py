@@ -13,7 +13,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...labels import fmt_val
@@ -23,14 +22,16 @@ from ...session import Session
 from ...textutil import clip
 from ..messages import NodeSelected
 from .graph_zoom import LEVELS, Zoom
+from .line_diff import LineDiffView
 
 MARGIN = 2  # least blank columns left of the drawing
 
 Overlay = dict[int, dict[int, tuple[str, str]]]  # line -> x -> (character, component)
 
 
-class GraphCanvas(ScrollView, can_focus=False):
-    """The scrolling drawing. Not focusable: arrow keys stay the app's step keys."""
+class GraphCanvas(LineDiffView, can_focus=False):
+    """The scrolling drawing. Not focusable: arrow keys stay the app's step keys.
+    After a step the view calls ``repaint()``: only the lines that changed are redrawn."""
 
     COMPONENT_CLASSES = {
         "graph-view--wire", "graph-view--pending", "graph-view--computed",
@@ -77,6 +78,7 @@ class GraphCanvas(ScrollView, can_focus=False):
         self.path_edges: set[tuple[int, int]] = set()
         self._styles: dict[str, Style] = {}
         self._overlay: tuple[tuple, Overlay] = ((), {})
+        self.layout_due = False  # the last show() changed the scrollbars: lay out first
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -101,16 +103,22 @@ class GraphCanvas(ScrollView, can_focus=False):
             self.zoom = zoom
         self.owner = owner or {}
         self._overlay = ((), {})
-        self._resize_virtual()
+        self.layout_due = self._resize_virtual()
+        if self.layout_due:
+            self.call_after_refresh(self._laid_out)
         self.refresh()
 
-    def _resize_virtual(self) -> None:
+    def _laid_out(self) -> None:
+        self.layout_due = False
+
+    def _resize_virtual(self) -> bool:
+        """Fit the scrollable size to the drawing; returns whether a layout pass is due
+        first (before which scrolling to a node would be clamped to the old size)."""
         d = self.drawing
         if d is None:
-            self.virtual_size = Size(0, 0)
-        else:
-            ox, oy = self.origin
-            self.virtual_size = Size(d.width + ox, d.height + oy)
+            return self.set_virtual_size(Size(0, 0))
+        ox, oy = self.origin
+        return self.set_virtual_size(Size(d.width + ox, d.height + oy))
 
     def on_resize(self, event: events.Resize) -> None:
         self._resize_virtual()
@@ -276,7 +284,11 @@ class GraphCanvas(ScrollView, can_focus=False):
                 out[y][x] = (ch, "graph-view--pushed")
 
     # -- rendering ------------------------------------------------------------------
-    def render_line(self, y: int) -> Strip:
+    def _view_key(self) -> object:
+        return (self.scroll_offset, self.scrollable_content_region.size, self.origin,
+                id(self.drawing))
+
+    def _line(self, y: int) -> Strip:
         sx, sy = self.scroll_offset
         width = self.scrollable_content_region.width
         base = self._style("")

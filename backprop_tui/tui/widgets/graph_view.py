@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.events import Resize
+from textual.geometry import Region
 from textual.widgets import Static
 
 from ...commands.view import fold_of, folded_heads
@@ -75,10 +77,12 @@ class GraphView(Vertical):
         self._canvas: GraphCanvas | None = None
         self._legend_widget: GraphLegend | None = None
         self._subtitle = ""
+        self._border_only = False  # a new subtitle: repaint the bottom border line alone
         # the fit's layouts by level, reused for the one it picks
         self._probes: dict[int, tuple[Layout, dict[int, str]]] = {}
         self.mode = "empty"  # "empty", "full" or "neighbourhood"
         self.note = ""
+        self._note_shown = False
         self.level = DEFAULT
         self.auto = True  # fit the level to the pane until the user zooms
         self.show_outside = False  # draw the nodes outside f too, dimmed
@@ -147,14 +151,16 @@ class GraphView(Vertical):
                 self._draw_near(session, centre)
             elif grew:
                 self._draw_near(session, self.centre)
-        canvas.refresh()
         self._legend(session)
         if current != self._last_current or grew:
             self._last_current = current
             # At the start, show the inputs (the top left), where the forward pass begins.
             target = self._first_leaf() if current is None else current
-            if target is not None:
+            if target is not None and canvas.layout_due:
                 self.call_after_refresh(canvas.scroll_to_node, target)
+            elif target is not None:
+                canvas.scroll_to_node(target)  # in this frame, not one more after it
+        canvas.repaint()  # the lines that changed (all of them after a scroll)
 
     def _first_leaf(self) -> int | None:
         d = self.canvas.drawing
@@ -181,7 +187,21 @@ class GraphView(Vertical):
         subtitle = "" if roomy else text
         if subtitle != self._subtitle:
             self._subtitle = subtitle
-            self.border_subtitle = Content(subtitle)  # labels are user text
+            # Textual repaints the whole pane for a new subtitle: only its border line changes
+            self._border_only = True
+            try:
+                self.border_subtitle = Content(subtitle)  # labels are user text
+            finally:
+                self._border_only = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> GraphView:
+        if self._border_only and not regions and not layout and not recompose:
+            w, h = self.outer_size  # with the border
+            ox, oy = self.content_offset  # regions are given relative to the content
+            regions = (Region(-ox, h - 1 - oy, w, 1),) if h > 0 else ()
+        super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+        return self
 
     # -- keys and other views ---------------------------------------------------------
     def zoom_by(self, step: int) -> str:
@@ -385,8 +405,14 @@ class GraphView(Vertical):
                        f"{labs[centre]}")
 
     def _set_note(self, text: str) -> None:
-        self.note = text
+        if text == self.note and self._note_shown:
+            return
+        old, self.note = self.note, text
+        self._note_shown = True
         note = self.query_one("#graph-note", Static)
-        note.update(Content(text))  # labels are the user's names: never markup
+        # A new text of one line for one line keeps the note's height: no layout pass.
+        width = note.size.width
+        same_height = bool(old) and bool(text) and 0 < max(cell_len(old), cell_len(text)) <= width
+        note.update(Content(text), layout=not same_height)  # labels are the user's names: never markup
         note.set_class(not text, "-empty")
 

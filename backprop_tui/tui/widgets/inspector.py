@@ -4,8 +4,8 @@ Its formula with numbers, its local derivatives, each contribution of its backwa
 (before → after), and the finite-difference estimate and verdict from the last check.
 Everything shown comes from the session's queries and events; nothing is computed here.
 
-A Line API scroll view: replacing its lines repaints the pane without the screen-wide
-layout pass that a Static's update would cost on every step.
+A Line API scroll view: replacing its lines repaints only the lines that differ, without
+the screen-wide layout pass that a Static's update would cost on every step.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...commands.inspect import SHOW_TERMS, local_lines
@@ -25,6 +24,7 @@ from ...labels import wrt as wrt_label
 from ...render_text import contribution_text, gradient_lines, verdict_text
 from ...session import Session
 from ...textutil import clip
+from .line_diff import LineDiffView
 
 # A line is a list of (text, role) pieces; roles map to component classes in app.tcss.
 Piece = tuple[str, str]
@@ -115,7 +115,7 @@ def plain(lines: list[Line]) -> str:
     return "\n".join("".join(text for text, _ in line) for line in lines)
 
 
-class Inspector(ScrollView, can_focus=False):
+class Inspector(LineDiffView, can_focus=False):
     COMPONENT_CLASSES = {"inspector--title", "inspector--dim", "inspector--bold",
                          "inspector--pass", "inspector--fail", "inspector--kink"}
 
@@ -164,18 +164,19 @@ class Inspector(ScrollView, can_focus=False):
             strips += [Strip(seg).crop_extend(0, width, None).apply_style(base)
                        for seg in Segment.split_lines(rendered)]
         self._strips = strips
-        # Keep the virtual height at least the pane's: a changed virtual size costs a layout
-        # pass of the whole screen, so only content taller than the pane pays for it.
-        size = Size(width, max(len(self._strips), self.scrollable_content_region.height))
-        if self.virtual_size != size:
-            self.virtual_size = size
-        self.refresh()
+        # At least the pane's height: only content taller than the pane has a scrollbar,
+        # and only its appearing or going costs a layout pass (set_virtual_size).
+        self.set_virtual_size(Size(width, max(len(strips), self.scrollable_content_region.height)))
+        self.repaint()
 
     def _restyle(self) -> None:
         self._styles = {}
         self._paint()
 
-    def render_line(self, y: int) -> Strip:
+    def _view_key(self) -> object:
+        return (self.scroll_offset, self.scrollable_content_region.size)
+
+    def _line(self, y: int) -> Strip:
         i = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
         return self._strips[i] if i < len(self._strips) else Strip.blank(width, self.rich_style)

@@ -20,7 +20,6 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...commands import search
@@ -32,6 +31,7 @@ from ...registry import CommandError
 from ...session import Session
 from ...textutil import clip
 from ..messages import NodeSelected
+from .line_diff import LineDiffView
 
 # (title, width, right-aligned). The label column takes what the pane leaves (LABEL_MIN to
 # LABEL_MAX); the most useful columns come first, the op last, so a narrow pane shows id,
@@ -59,7 +59,7 @@ def _cell(text: str, width: int, right: bool) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
-class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
+class NodeTable(LineDiffView, can_focus=True, inherit_bindings=False):
     """Rows are nodes. ``update_view(session)`` after every command; Enter or a click on a
     row posts NodeSelected. Left/right are not bound, so they stay the app's step keys."""
 
@@ -101,7 +101,8 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
     NodeTable > .node-table--kink { color: $text-warning; text-style: bold; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    # repaint=False: the watcher repaints only the rows that changed
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
@@ -123,6 +124,8 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._row_of = array("l")  # node → row, -1 when filtered out (with an order only)
         self._order_key: tuple = ()
         self.note = ""  # why a sort or filter was dropped, for the app to show
+        self._updating = False
+        self._centre = False  # the cursor follows a step: an out-of-view row is centred
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -171,8 +174,17 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
             self._current = current
             row = None if current is None else self.row_of(current)
             if row is not None:
-                self.cursor = row  # follow the step; the watcher scrolls it into view
-        self.refresh()
+                self._move_cursor(row, centre=True)  # follow the step
+        self.repaint()  # only the rows that changed: a step changes two or three
+
+    def _move_cursor(self, row: int, centre: bool = False) -> None:
+        """Move the cursor without its watcher's repaint: the caller repaints once, after
+        the rows are consistent again (update_view)."""
+        self._updating, self._centre = True, centre
+        try:
+            self.cursor = row
+        finally:
+            self._updating = self._centre = False
 
     # -- sorting, filtering, finding ------------------------------------------------
     def node_at(self, row: int) -> int:
@@ -188,7 +200,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
     def sort_by(self, session: Session, key: SortKey) -> None:
         self.sort_key = key
         self._reorder(session)
-        self.cursor = 0  # the top of the new order: the largest first
+        self._move_cursor(0)  # the top of the new order: the largest first
         self.update_view(session)
 
     def filter_to(self, session: Session, query: str, ids: list[int] | None = None) -> None:
@@ -196,7 +208,7 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         it picked (the event's), so the UI thread need not ask again."""
         self.filter_query = "" if query == "off" else query
         self._reorder(session, ids)
-        self.cursor = 0
+        self._move_cursor(0)
         self.update_view(session)
 
     def go_to(self, session: Session, node: int) -> None:
@@ -256,24 +268,32 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
         return max(0, min(value, self.rows - 1)) if self.rows else 0
 
     def watch_cursor(self, value: int) -> None:
-        self.scroll_to_row(value)
-        self.refresh()
+        self.scroll_to_row(value, self._centre)
+        if not self._updating:
+            self.repaint()
 
-    def scroll_to_row(self, row: int) -> None:
-        """Scroll just enough for the row to be visible below the header."""
+    def scroll_to_row(self, row: int, centre: bool = False) -> None:
+        """Scroll just enough for the row to be visible below the header; `centre`: a row
+        out of view comes to the middle (the step's row, as a debugger's source view does:
+        the rows the next steps reach show, and the table scrolls once every half page of
+        steps rather than on every step, each scroll repainting every row)."""
         h = self.scrollable_content_region.height - 1
         if h <= 0:
-            self.call_after_refresh(self._scroll_later, row)
+            self.call_after_refresh(self._scroll_later, row, centre)
             return
         top = round(self.scroll_y)
-        if row < top:
+        if top <= row < top + h:
+            return
+        if centre:
+            self.scroll_to(y=max(0, row - h // 2), animate=False)
+        elif row < top:
             self.scroll_to(y=row, animate=False)
-        elif row >= top + h:
+        else:
             self.scroll_to(y=row - h + 1, animate=False)
 
-    def _scroll_later(self, row: int) -> None:
+    def _scroll_later(self, row: int, centre: bool = False) -> None:
         if self.scrollable_content_region.height > 1:
-            self.scroll_to_row(row)
+            self.scroll_to_row(row, centre)
 
     def action_cursor(self, delta: int) -> None:
         self.cursor += delta
@@ -299,7 +319,10 @@ class NodeTable(ScrollView, can_focus=True, inherit_bindings=False):
             self.post_message(NodeSelected(self.node_at(row)))
 
     # -- rendering ------------------------------------------------------------------
-    def render_line(self, y: int) -> Strip:
+    def _view_key(self) -> object:
+        return (round(self.scroll_x), round(self.scroll_y), self.scrollable_content_region.size)
+
+    def _line(self, y: int) -> Strip:
         sx = round(self.scroll_x)
         width = self.scrollable_content_region.width
         base = self._style("")
