@@ -83,6 +83,8 @@ class _Out:
 
 
 def _indent(text: str, prefix: str = "  ") -> str:
+    if "\n" not in text:  # most answers are one line
+        return prefix + text
     return "\n".join(prefix + t for t in text.split("\n"))
 
 

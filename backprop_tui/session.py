@@ -170,6 +170,8 @@ class Session(Breakpoints):
     def _word(self, stripped: str) -> list[Event] | None:
         """`help` and `quit` typed as statements (unless they are bound names): what the
         learner meant, rather than "unknown name 'help'"."""
+        if not stripped.startswith("help") and stripped not in QUIT_WORDS:
+            return None  # every statement of a file: no split
         words = stripped.split()
         if words[0] in self.prog.bindings:
             return None
