@@ -48,7 +48,7 @@ class Reference:
     def sync(self) -> None:
         """Evaluate the nodes created since the last sync: O(new nodes)."""
         g = self.g
-        n = len(g)
+        n = len(g.op)  # not len(g): a Python-level __len__, per line
         if len(self.value) > n:  # the graph shrank under us: start again
             self.invalidate()
         v = self.value
@@ -121,7 +121,7 @@ class ConeCount:
 
     def update(self, out: int) -> tuple[int, int, int] | None:
         """(nodes, operations, inputs) of out's cone, or None when the credit is short."""
-        n = len(self.g)
+        n = len(self.g.op)
         if n < len(self.mark):  # the graph shrank: nothing marked can be trusted
             self._unmark(0)
             self.mark = bytearray(n)

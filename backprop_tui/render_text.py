@@ -115,7 +115,8 @@ def _(e: ev.Back) -> str:
 
 
 @text.register
-def _(e: ev.Statement) -> str:
+def statement_text(e: ev.Statement) -> str:
+    """Also called directly by headless mode (one per line of a file, no dispatch)."""
     val = " — cannot be evaluated" if e.value is None else f" = {fmt_val(e.value)}"
     if not e.name:
         head = f"{f_is(e.node)}{val}"

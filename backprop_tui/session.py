@@ -221,7 +221,7 @@ class Session(Breakpoints):
         # The name this statement bound (x2 = 3x): f = x2 must be said, not implied.
         name = self.prog.last_name or ""
         ev = Statement(text.strip(), out, label(g, out), value, nodes, inputs, ops, ops + inputs,
-                       name=name, outside=len(g) - nodes)
+                       name=name, outside=len(g.op) - nodes)
         return [ev, *events]
 
     def _command(self, text: str) -> list[Event]:
