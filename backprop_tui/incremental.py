@@ -172,19 +172,22 @@ class ConeCount:
         g, mark, members = self.g, self.mark, self.members
         op, a, b = g.op, g.a, g.b
         start = len(members)
+        limit = start + self.credit  # members past this: the credit ran out
+        push = members.append
         stack = [out]
         mark[out] = 1
-        members.append(out)
+        push(out)
         met = out == old
+        nodes = ops = inputs = 0  # counted in locals, added to the totals at the end
         while stack:
             i = stack.pop()
-            self.nodes += 1
+            nodes += 1
             o = op[i]
             if o <= LITERAL:
                 if o == INPUT:
-                    self.inputs += 1
+                    inputs += 1
                 continue
-            self.ops += 1
+            ops += 1
             for j in (a[i], b[i]):
                 if j < 0:
                     continue
@@ -192,9 +195,15 @@ class ConeCount:
                     met = True
                 if not mark[j]:
                     mark[j] = 1
-                    members.append(j)
+                    push(j)
                     stack.append(j)
-            if len(members) - start > self.credit:
+            if len(members) > limit:
+                self.nodes += nodes
+                self.ops += ops
+                self.inputs += inputs
                 return None
+        self.nodes += nodes
+        self.ops += ops
+        self.inputs += inputs
         self.credit -= len(members) - start
         return met
