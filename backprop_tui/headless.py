@@ -28,11 +28,11 @@ from typing import Any, TextIO
 from .commands.export import FORMATS as EXPORT_KINDS
 from .commands.export import export, kind_for
 from .commands.record import start_recording, stop_recording
-from .events import Error, Event, Expect, Pause, Phase, Say, Summary
+from .events import Error, Event, Expect, Pause, Phase, Say, Statement, Summary
 from .graph import EvalError
 from .labels import f_is, fmt_val
 from .registry import CommandError
-from .render_text import passes_line
+from .render_text import passes_line, statement_text
 from .render_text import text as event_text
 from .replay import ReplayError, ScriptLine, Tally, failure_text, iter_lines, iter_text, run_line
 from .session import Session
@@ -83,7 +83,8 @@ class _Out:
 
 
 def _indent(text: str, prefix: str = "  ") -> str:
-    return "\n".join(prefix + t for t in text.split("\n"))
+    # Most answers are one line: no split and join for them.
+    return prefix + text if "\n" not in text else "\n".join(prefix + t for t in text.split("\n"))
 
 
 def _style(ev: Event) -> str | None:
@@ -229,6 +230,10 @@ class Runner:
             self._end_narration()
             self.w.line(f"› {clip_long(stripped)}", "echo")
         for ev in events:
+            if type(ev) is Statement:  # most lines of a file: one line, no style
+                self._end_narration()
+                self.w.line(_indent(statement_text(ev)))
+                continue
             if isinstance(ev, Pause):
                 continue  # headless mode does not wait
             if isinstance(ev, Say):

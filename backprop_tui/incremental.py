@@ -22,7 +22,7 @@ import math
 from array import array
 
 from .graph import EvalError, Graph
-from .ops import INPUT, LITERAL
+from .ops import FNS, INPUT, LITERAL
 
 CREDIT = 16  # cone-walk visits earned per node created
 FULL_PASS = 1000  # nodes from which a first sync runs the engine's forward pass
@@ -48,35 +48,41 @@ class Reference:
     def sync(self) -> None:
         """Evaluate the nodes created since the last sync: O(new nodes)."""
         g = self.g
-        n = len(g)
+        n = len(g.op)  # not len(g): a Python-level __len__, per line
         if len(self.value) > n:  # the graph shrank under us: start again
             self.invalidate()
         v = self.value
         if not v and n > FULL_PASS and self._full_pass():
             return
-        op, a, b = g.op, g.a, g.b
-        failed, nonfinite, isfinite = self.failed, self.nonfinite, math.isfinite
+        op, a, b, k, leaf_value = g.op, g.a, g.b, g.k, g.value
+        failed, nonfinite, isfinite, fns = self.failed, self.nonfinite, math.isfinite, FNS
+        append = v.append
+        # The operator's function inline (as Graph.eval_node does it) and dict look-ups only
+        # when something failed or is non-finite: this runs once per node of a file.
         for i in range(len(v), n):
-            if op[i] <= LITERAL:  # a leaf: an inf input (:set x = inf) is not itself warned
-                v.append(g.value[i])  # about; the first op node it makes inf or nan is
+            o = op[i]
+            if o <= LITERAL:  # a leaf: an inf input (:set x = inf) is not itself warned
+                append(leaf_value[i])  # about; the first op node it makes inf or nan is
                 continue
-            x, y = a[i], b[i]
-            bad = min(failed.get(x, n), failed.get(y, n) if y >= 0 else n)
-            if bad < n:
-                failed[i] = bad
-                v.append(math.nan)
+            x, y = a[i], b[i]  # y is -1 for a unary op: never a key of failed/nonfinite
+            if failed and (x in failed or y in failed):
+                failed[i] = min(failed.get(x, n), failed.get(y, n))
+                append(math.nan)
                 continue
+            vx = v[x]
+            vy = v[y] if y >= 0 else 0.0
             try:
-                v.append(g.eval_node(i, v))  # type: ignore[arg-type]
-            except EvalError as err:
+                r = fns[o](vx, vy, k[i])
+            except (ValueError, ZeroDivisionError, OverflowError) as exc:
                 failed[i] = i
-                self.messages[i] = err.message
-                v.append(math.nan)
+                self.messages[i] = g.domain_error(i, vx, vy, k[i], exc).message
+                append(math.nan)
                 continue
-            first = min(nonfinite.get(x, n), nonfinite.get(y, n) if y >= 0 else n,
-                        n if isfinite(v[i]) else i)
-            if first < n:
-                nonfinite[i] = first
+            append(r)
+            if nonfinite and (x in nonfinite or y in nonfinite):  # operands come before i
+                nonfinite[i] = min(nonfinite.get(x, n), nonfinite.get(y, n))
+            elif not isfinite(r):
+                nonfinite[i] = i
 
     def _full_pass(self) -> bool:
         """All values at once by the engine (a program parsed whole, or after :set): True
@@ -115,7 +121,7 @@ class ConeCount:
 
     def update(self, out: int) -> tuple[int, int, int] | None:
         """(nodes, operations, inputs) of out's cone, or None when the credit is short."""
-        n = len(self.g)
+        n = len(self.g.op)
         if n < len(self.mark):  # the graph shrank: nothing marked can be trusted
             self._unmark(0)
             self.mark = bytearray(n)
@@ -166,19 +172,22 @@ class ConeCount:
         g, mark, members = self.g, self.mark, self.members
         op, a, b = g.op, g.a, g.b
         start = len(members)
+        limit = start + self.credit  # members past this: the credit ran out
+        push = members.append
         stack = [out]
         mark[out] = 1
-        members.append(out)
+        push(out)
         met = out == old
+        nodes = ops = inputs = 0  # counted in locals, added to the totals at the end
         while stack:
             i = stack.pop()
-            self.nodes += 1
+            nodes += 1
             o = op[i]
             if o <= LITERAL:
                 if o == INPUT:
-                    self.inputs += 1
+                    inputs += 1
                 continue
-            self.ops += 1
+            ops += 1
             for j in (a[i], b[i]):
                 if j < 0:
                     continue
@@ -186,9 +195,15 @@ class ConeCount:
                     met = True
                 if not mark[j]:
                     mark[j] = 1
-                    members.append(j)
+                    push(j)
                     stack.append(j)
-            if len(members) - start > self.credit:
+            if len(members) > limit:
+                self.nodes += nodes
+                self.ops += ops
+                self.inputs += inputs
                 return None
+        self.nodes += nodes
+        self.ops += ops
+        self.inputs += inputs
         self.credit -= len(members) - start
         return met

@@ -115,7 +115,8 @@ def _(e: ev.Back) -> str:
 
 
 @text.register
-def _(e: ev.Statement) -> str:
+def statement_text(e: ev.Statement) -> str:
+    """Also called directly by headless mode (one per line of a file, no dispatch)."""
     val = " — cannot be evaluated" if e.value is None else f" = {fmt_val(e.value)}"
     if not e.name:
         head = f"{f_is(e.node)}{val}"
@@ -123,9 +124,11 @@ def _(e: ev.Statement) -> str:
         head = f"f{val} (the last statement)"
     else:
         head = f"{e.name}{val}; f = {e.name} (the last statement)"
-    outside = f"; {_n(e.outside, 'node')} outside f" if e.outside else ""
-    return (f"{head}   ({_n(e.nodes, 'node')}, {_n(e.inputs, 'input')}; "
-            f"{_n(e.forward_steps, 'forward step')} and {_n(e.backward_steps, 'backward step')}"
+    # plural() written out: this line is printed for every statement of a file.
+    n, i, fw, bw = e.nodes, e.inputs, e.forward_steps, e.backward_steps
+    outside = (f"; {e.outside:,} node{'s' * (e.outside != 1)} outside f" if e.outside else "")
+    return (f"{head}   ({n:,} node{'s' * (n != 1)}, {i:,} input{'s' * (i != 1)}; "
+            f"{fw:,} forward step{'s' * (fw != 1)} and {bw:,} backward step{'s' * (bw != 1)}"
             f"{outside})")
 
 

@@ -214,10 +214,11 @@ def _expand(name: str, lines: Iterator[tuple[int, str]], require_lines: bool = F
             yield ScriptLine(top.name, n, "", depth, error=text[1:])
             yielded = True
             continue
-        if not _runnable(text):
+        s = text.strip()
+        if not s or s[0] == "#":  # not runnable (_runnable), without a second strip
             continue
         yielded = True
-        m = _LOAD.match(text.strip())
+        m = _LOAD.match(s) if s[0] == ":" else None  # a statement line skips the regex
         if m is None:
             yield ScriptLine(top.name, n, text, depth)
             continue

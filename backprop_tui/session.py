@@ -170,6 +170,8 @@ class Session(Breakpoints):
     def _word(self, stripped: str) -> list[Event] | None:
         """`help` and `quit` typed as statements (unless they are bound names): what the
         learner meant, rather than "unknown name 'help'"."""
+        if not stripped.startswith("help") and stripped not in QUIT_WORDS:
+            return None  # every statement of a file: no split
         words = stripped.split()
         if words[0] in self.prog.bindings:
             return None
@@ -219,7 +221,7 @@ class Session(Breakpoints):
         # The name this statement bound (x2 = 3x): f = x2 must be said, not implied.
         name = self.prog.last_name or ""
         ev = Statement(text.strip(), out, label(g, out), value, nodes, inputs, ops, ops + inputs,
-                       name=name, outside=len(g) - nodes)
+                       name=name, outside=len(g.op) - nodes)
         return [ev, *events]
 
     def _command(self, text: str) -> list[Event]:
