@@ -164,6 +164,8 @@ class PlaybackMixin(AppBase):
 
     def _play_next(self) -> None:
         self._play_timer = None
+        if not self.screen_stack:  # the app is closing: its screens are gone, so is playback
+            return
         p = self.player
         if p is None or not p.wants_next() or self.busy:
             return
