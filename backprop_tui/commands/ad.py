@@ -8,46 +8,27 @@ from .. import hessian
 from ..events import Event, Info
 from ..forward_steps import passes
 from ..graph import EvalError
-from ..labels import kind_name, label
-from ..ops import CONST, INPUT, LITERAL
+from ..labels import label
 from ..registry import Arg, CommandError, command, key_values
 from ..reports import HVP, Hessian
 from ..session import Session
 from ..textutil import clip
 from ..trace import trace
 from .check import hessian_size
+from .inputs import Refusals, input_of_f, names_of_inputs
 from .inspect import number_arg
 
 MAX_TRACE_OPS = 2_000  # rows of :trace; beyond this the table is no use on a screen
 
 
-def _inputs(s: Session) -> list[tuple[str, int]]:
-    return [(name, i) for name, i in s.prog.inputs() if s.in_cone(i)]
-
-
-def _names(s: Session) -> str:
-    names = [name for name, _ in _inputs(s)]
-    return ", ".join(names) if names else "none"
+SEED = Refusals(constant="its tangent is 0 and it is never perturbed",
+                literal="its tangent is 0", other="forward mode seeds an input's tangent (ẋ = 1)",
+                unused="∂f/∂ of it is 0 and needs no pass")
 
 
 def seed_input(s: Session, ref: str) -> int:
     """An input of f to seed forward mode with, or a CommandError that says why not."""
-    g = s.prog.graph
-    i = s.resolve(ref)
-    what = label(g, i)
-    if g.op[i] == CONST:
-        raise CommandError(f"{what} is a constant: its tangent is 0 and it is never perturbed; "
-                           f"forward mode seeds an input of f ({_names(s)})")
-    if g.op[i] == LITERAL:
-        raise CommandError(f"{what} is a number written in the program, not an input; forward "
-                           f"mode seeds an input of f ({_names(s)})")
-    if g.op[i] != INPUT:
-        raise CommandError(f"{what} is not an input but a {kind_name(g, i)} node: forward mode "
-                           f"seeds an input's tangent (ẋ = 1); f's inputs are {_names(s)}")
-    if not s.in_cone(i):
-        raise CommandError(f"f does not depend on {what}: ∂f/∂{what} = 0 needs no pass; f's "
-                           f"inputs are {_names(s)}")
-    return i
+    return input_of_f(s, s.resolve(ref), SEED)
 
 
 @command("mode", ":mode [reverse | forward [INPUT…]]", "Choose how stepping differentiates f. "
@@ -58,7 +39,7 @@ def seed_input(s: Session, ref: str) -> int:
          args=(Arg("word", choices=("reverse", "forward")), Arg("input")))
 def _cmd_mode(s: Session, args: list[str]) -> list[Event]:
     s.require_program()
-    n_in = len(_inputs(s))
+    n_in = len(s.inputs_of_f())
     if not args:
         now = s.progress_text() if s.mode == "forward" else f"reverse mode (backprop): {s.progress_text()}"
         return [Info(f"{now}; {s.passes_text()}")]
@@ -99,7 +80,7 @@ def _cmd_trace(s: Session, args: list[str]) -> list[Event]:
     if len(s.fwd) > MAX_TRACE_OPS:
         raise CommandError(f"f has {len(s.fwd):,} operations; :trace prints at most "
                            f"{MAX_TRACE_OPS:,} rows (:step and :show inspect a big graph)")
-    if not _inputs(s):
+    if not s.inputs_of_f():
         raise CommandError(f"f = {label(s.prog.graph, out)} has no inputs: there is nothing to trace")
     seed: int | None
     if not args:
@@ -113,7 +94,7 @@ def _cmd_trace(s: Session, args: list[str]) -> list[Event]:
             raise CommandError("usage: :trace forward [INPUT] (one tangent trace per input)")
         current = s.seed() if s.mode == "forward" else None
         seed = (seed_input(s, args[1]) if len(args) > 1 else
-                current if current is not None else _inputs(s)[0][1])
+                current if current is not None else s.inputs_of_f()[0][1])
     else:
         seed = seed_input(s, " ".join(args))
     try:
@@ -129,7 +110,7 @@ def _cmd_hessian(s: Session, args: list[str]) -> list[Event]:
     out = s.require_program()
     if args:
         raise CommandError("usage: :hessian (over every input of f; :hvp for a product)")
-    inputs = _inputs(s)
+    inputs = s.inputs_of_f()
     hessian_size(s, [i for _, i in inputs])
     g = s.prog.graph
     try:
@@ -146,7 +127,7 @@ def _vector(s: Session, args: list[str], inputs: list[tuple[str, int]]) -> list[
     """:hvp's v: one number per input in order, or NAME=NUMBER pairs (others 0)."""
     text = " ".join(args).replace(",", " ")
     n = len(inputs)
-    usage = (f"f has {n} input{'s' * (n != 1)} ({_names(s)}): give {n} number{'s' * (n != 1)} "
+    usage = (f"f has {n} input{'s' * (n != 1)} ({names_of_inputs(s)}): give {n} number{'s' * (n != 1)} "
              "in that order, or NAME=NUMBER for some of them (the others are 0)")
     if not text.strip():
         raise CommandError(f"usage: :hvp V1 V2 … | :hvp NAME=V …; {usage}")
@@ -172,7 +153,7 @@ def _vector(s: Session, args: list[str], inputs: list[tuple[str, int]]) -> list[
          "named are 0).", args=(Arg("text"),), cost="slow")
 def _cmd_hvp(s: Session, args: list[str]) -> list[Event]:
     out = s.require_program()
-    inputs = _inputs(s)
+    inputs = s.inputs_of_f()
     if not inputs:
         raise CommandError("f has no inputs: there is no Hessian-vector product to compute")
     vec = _vector(s, args, inputs)

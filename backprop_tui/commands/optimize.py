@@ -14,11 +14,11 @@ from ..events import Event
 from ..events_train import NudgeStepSet
 from ..graph import EvalError
 from ..labels import fmt_val, label
-from ..ops import CONST, INPUT
 from ..registry import Arg, CommandError, command, key_values
 from ..reports import Descend, Nudge
 from ..session import Session
 from ..textutil import clip
+from .inputs import Refusals, input_of_f, names_of_inputs
 from .inspect import number_arg
 
 MAX_DESCENT_WORK = 200_000_000  # steps × nodes of f's graph: about a minute at worst
@@ -50,24 +50,16 @@ def watch_descent(s: Session, watcher: Callable[[LiveDescent], None] | None) -> 
         _WATCHERS[s] = watcher
 
 
+MOVE = Refusals(constant="constants never move", literal="only inputs move",
+                other="only inputs move", unused="moving it changes nothing")
+
+
 def param(s: Session, name: str) -> int:
     """An input of f that descent may move, or a CommandError that says why not."""
-    inputs = s.inputs_of_f()
-    names = ", ".join(n for n, _ in inputs) or "none"
     node = s.resolve(name) if name.startswith("#") else s.prog.lookup(name)
     if node is None:
-        raise CommandError(f"no input named '{clip(name)}'; f's inputs are {names}")
-    g = s.prog.graph
-    if g.op[node] == CONST:
-        raise CommandError(f"{clip(name)} is a constant: constants never move; f's inputs are "
-                           f"{names}")
-    if g.op[node] != INPUT:
-        raise CommandError(f"{clip(name)} is not an input (only inputs move); f's inputs are "
-                           f"{names}")
-    if not s.in_cone(node):
-        raise CommandError(f"f does not depend on {clip(name)}: moving it changes nothing; "
-                           f"f's inputs are {names}")
-    return node
+        raise CommandError(f"no input named '{clip(name)}'; f's inputs are {names_of_inputs(s)}")
+    return input_of_f(s, node, MOVE)
 
 
 NUDGE_STEP = 0.01  # the step of `:nudge NAME` until :nudge step=X changes it

@@ -89,6 +89,17 @@ def test_nudge_bad_input(line, words):
     assert words in error(s, line)
 
 
+@pytest.mark.parametrize("line, message", [
+    (":nudge c 1", "c is a constant: constants never move; f's inputs are x"),
+    (":nudge #3 1", "xc is not an input but a mul node: only inputs move; f's inputs are x"),
+    (":nudge z 1", "f does not depend on z: moving it changes nothing; f's inputs are x"),
+    (":descend params=z", "f does not depend on z: moving it changes nothing; f's inputs are x"),
+])
+def test_nudge_and_descend_say_what_the_node_is_and_which_inputs_f_has(line, message):
+    s = session("x = 2", "z = 5", "c: const = 3", "x*c")
+    assert error(s, line) == message
+
+
 def test_nudge_step_sets_the_default_delta():
     s = seed()
     e = one(s, ":nudge x", Nudge)
