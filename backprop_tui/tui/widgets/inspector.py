@@ -30,6 +30,7 @@ from .line_diff import LineDiffView
 Piece = tuple[str, str]
 Line = list[Piece]
 _VERDICT_ROLE = {"pass": "pass", "fail": "fail", "kink": "kink"}
+MADE_MAX = 512  # lines kept drawn (a few steps' worth of lines at every width seen)
 
 
 def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
@@ -124,10 +125,14 @@ class Inspector(LineDiffView, can_focus=False):
         self._lines: list[Line] = []
         self._strips: list[Strip] = []
         self._styles: dict[str, Style] = {}  # role → style, until the theme or CSS changes
+        # (line, width) → its strips: stepping back and forth, and from node to node of a
+        # chain, shows the same lines again ("∂f/∂s · (the backward pass computes it)").
+        self._made: dict[tuple[tuple[Piece, ...], int], list[Strip]] = {}
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = {}
+        self._made = {}
 
     def on_mount(self) -> None:
         self.border_title = "Inspector"
@@ -149,28 +154,41 @@ class Inspector(LineDiffView, can_focus=False):
         if not self._styles:
             self._styles = {role[len("inspector--"):]: self.get_component_rich_style(role, partial=True)
                             for role in self.COMPONENT_CLASSES}
-        base = self.rich_style  # applied once here, not per line per frame
-        console = self.app.console
         strips: list[Strip] = []
+        made = self._made
+        if len(made) > MADE_MAX:
+            made.clear()
         for line in self._lines:
-            if sum(cell_len(piece) for piece, _ in line) <= width:  # most lines: no wrapping
-                segments = [Segment(piece, self._styles.get(role)) for piece, role in line]
-                strips.append(Strip(segments).crop_extend(0, width, None).apply_style(base))
-                continue
-            text = Text()
-            for piece, role in line:
-                text.append(piece, self._styles.get(role, ""))
-            rendered = console.render(text, console.options.update_width(width))
-            strips += [Strip(seg).crop_extend(0, width, None).apply_style(base)
-                       for seg in Segment.split_lines(rendered)]
+            key = (tuple(line), width)
+            done = made.get(key)
+            if done is None:
+                done = made[key] = self._strips_of(line, width)
+            strips += done
         self._strips = strips
         # At least the pane's height: only content taller than the pane has a scrollbar,
         # and only its appearing or going costs a layout pass (set_virtual_size).
         self.set_virtual_size(Size(width, max(len(strips), self.scrollable_content_region.height)))
         self.repaint()
 
+    def _strips_of(self, line: Line, width: int) -> list[Strip]:
+        """A line's strips at the width (more than one when it wraps), in the widget's
+        style: what its text would render as in a Static, without a layout."""
+        base = self.rich_style  # applied once here, not per line per frame
+        styles = self._styles
+        if sum(cell_len(piece) for piece, _ in line) <= width:  # most lines: no wrapping
+            segments = [Segment(piece, base + styles.get(role)) for piece, role in line]
+            return [Strip(segments).extend_cell_length(width, base)]
+        text = Text()
+        for piece, role in line:
+            text.append(piece, styles.get(role, ""))
+        console = self.app.console
+        rendered = console.render(text, console.options.update_width(width))
+        return [Strip(seg).crop_extend(0, width, None).apply_style(base)
+                for seg in Segment.split_lines(rendered)]
+
     def _restyle(self) -> None:
         self._styles = {}
+        self._made = {}
         self._paint()
 
     def _view_key(self) -> object:

@@ -35,6 +35,7 @@ class LineDiffView(ScrollView):
         self._drawn_key: object = None
         self._ready: dict[int, Strip] = {}  # changed lines, built by repaint()
         self.repainted: set[int] | None = None  # lines the last repaint refreshed; None: all
+        self._frame_key: object = None  # the view key while Textual renders a frame
 
     def _line(self, y: int) -> Strip:
         raise NotImplementedError
@@ -42,8 +43,16 @@ class LineDiffView(ScrollView):
     def _view_key(self) -> object:
         raise NotImplementedError
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The view key once per frame, not once per line: it reads sizes that cost ~10 µs.
+        self._frame_key = self._view_key()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_key = None
+
     def render_line(self, y: int) -> Strip:
-        key = self._view_key()
+        key = self._frame_key if self._frame_key is not None else self._view_key()
         strip = self._ready.pop(y, None) if key == self._drawn_key else None
         if strip is None:
             strip = self._line(y)
