@@ -129,6 +129,20 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
         if self._present_at_start:
             self.set_presentation(self._present_at_start)
         self._refresh_views()
+        self.call_after_refresh(self._freeze_ui)
+
+    def _freeze_ui(self) -> None:
+        """Textual's widgets, styles and caches, the imported modules: ~70k objects that
+        live as long as the app, which every full garbage collection walked (45-65 ms, one
+        key in forty stalled on the seed). Once the first frame is drawn, they are moved
+        out of the collector's reach, as a big graph is (_freeze_big_graph). A full
+        collection first (once, after the first frame), so that no garbage is kept with
+        them; on_unmount gives them back (another app may run next, as in the tests)."""
+        gc.collect()
+        gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     def _focus_home(self) -> None:
         """Home is the line: whatever the learner types goes there (keys.py's rule)."""
