@@ -31,6 +31,7 @@ from . import config
 from .base import Runner
 from .completion import complete
 from .keys import BINDINGS, key_help
+from .main_screen import MainScreen
 from .messages import NodeSelected
 from .nudging import NudgeMixin
 from .own_commands import command_word, help_of, lookup, own_commands, run_own
@@ -109,6 +110,9 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
             yield ProgressBar(id="busy-bar", show_eta=False)
         yield ReplPane(self._history, self._complete, id="repl")
         yield Footer(compact=True)
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="_default")
 
     def on_mount(self) -> None:
         keymap, problem = config.load_keymap(self._keymap_path)

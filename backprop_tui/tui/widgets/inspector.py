@@ -154,6 +154,7 @@ class Inspector(LineDiffView, can_focus=False):
         if not self._styles:
             self._styles = {role[len("inspector--"):]: self.get_component_rich_style(role, partial=True)
                             for role in self.COMPONENT_CLASSES}
+            self._styles[""] = self.rich_style  # the widget's own (~0.1 ms to resolve)
         strips: list[Strip] = []
         made = self._made
         if len(made) > MADE_MAX:
@@ -173,14 +174,15 @@ class Inspector(LineDiffView, can_focus=False):
     def _strips_of(self, line: Line, width: int) -> list[Strip]:
         """A line's strips at the width (more than one when it wraps), in the widget's
         style: what its text would render as in a Static, without a layout."""
-        base = self.rich_style  # applied once here, not per line per frame
         styles = self._styles
+        base = styles[""]  # applied once here, not per line per frame
         if sum(cell_len(piece) for piece, _ in line) <= width:  # most lines: no wrapping
-            segments = [Segment(piece, base + styles.get(role)) for piece, role in line]
+            segments = [Segment(piece, base + styles.get(role) if role else base)
+                        for piece, role in line]
             return [Strip(segments).extend_cell_length(width, base)]
         text = Text()
         for piece, role in line:
-            text.append(piece, styles.get(role, ""))
+            text.append(piece, styles.get(role, "") if role else "")
         console = self.app.console
         rendered = console.render(text, console.options.update_width(width))
         return [Strip(seg).crop_extend(0, width, None).apply_style(base)
@@ -194,10 +196,16 @@ class Inspector(LineDiffView, can_focus=False):
     def _view_key(self) -> object:
         return (self.scroll_offset, self.scrollable_content_region.size)
 
+    def _make_frame(self) -> tuple[int, int]:
+        return self.scroll_offset.y, self.scrollable_content_region.width
+
     def _line(self, y: int) -> Strip:
-        i = self.scroll_offset.y + y
-        width = self.scrollable_content_region.width
-        return self._strips[i] if i < len(self._strips) else Strip.blank(width, self.rich_style)
+        frame = self._frame
+        top, width = frame if isinstance(frame, tuple) else self._make_frame()
+        i = top + y
+        if i < len(self._strips):
+            return self._strips[i]
+        return Strip.blank(width, self._styles.get("") or self.rich_style)
 
     def on_resize(self, event: events.Resize) -> None:
         self._paint()  # wrapping depends on the width
