@@ -161,9 +161,11 @@ class GraphCanvas(LineDiffView, can_focus=False):
     def shown(self, node: int) -> int:
         return self.owner.get(node, node)
 
-    def scroll_to_node(self, node: int, centre: bool = False) -> None:
+    def scroll_to_node(self, node: int, centre: bool = False, place: bool = False) -> None:
         """Scroll (without animation) just enough to show the node's label and notes;
-        `centre`: bring it to the middle unless it is in view already."""
+        `centre`: bring it to the middle unless it is in view already; `place`: where it
+        would come into view (a third of the way in), even if it is in view (a new
+        drawing, all of it repainted anyway: the next steps then stay in view longer)."""
         d = self.drawing
         node = self.shown(node)
         if d is None or node not in d.boxes:
@@ -177,9 +179,12 @@ class GraphCanvas(LineDiffView, can_focus=False):
         x0, x1 = b.x + ox, b.x + ox + min(b.width, w)
         y0, y1 = b.y + oy, b.y + oy + 1 + self.zoom.lines
         visible = sx <= x0 and x1 <= sx + w and sy <= y0 and y1 <= sy + h
-        if visible:
+        if visible and not place:
             return
-        if centre:
+        if place:  # a third of the way in across, the middle down
+            nx = 0 if x1 <= w else max(0, x0 - w // 3)
+            ny = max(0, y0 - (h - (y1 - y0)) // 2)
+        elif centre:
             nx, ny = max(0, x0 - (w - b.width) // 2), max(0, y0 - h // 2)
         else:
             # Bring it a third of the way in (or back to the edge, when it fits from there).

@@ -146,10 +146,12 @@ class GraphView(Vertical):
         grew = self._outgrown(session)
         if self.mode == "full" and grew:
             self._draw_full(session)
+        drawn = False  # a new neighbourhood drawing: every line of it is repainted
         if self.mode == "neighbourhood":
             centre = out if current is None else current
             if self.centre is None or not self._still_near(session, centre):
                 self._draw_near(session, centre)
+                drawn = True
             elif grew:
                 self._draw_near(session, self.centre)
         self._legend(session)
@@ -160,7 +162,7 @@ class GraphView(Vertical):
             if target is not None and canvas.layout_due:
                 self.call_after_refresh(canvas.scroll_to_node, target)
             elif target is not None:
-                canvas.scroll_to_node(target)  # in this frame, not one more after it
+                canvas.scroll_to_node(target, place=drawn)  # in this frame, not one after
         canvas.repaint()  # the lines that changed (all of them after a scroll)
 
     def _still_near(self, session: Session, node: int) -> bool:
