@@ -19,14 +19,19 @@ def screen_text(view: GraphView) -> list[str]:
 
 
 def label_segment(view: GraphView, node: int):
-    """The rendered segment holding a node's label, and its line."""
+    """The rendered segment holding a node's label chip (neighbours in the chip's style may
+    share its segment)."""
     canvas = view.canvas
     box = canvas.drawing.boxes[node]
     y = box.y + canvas.origin[1] - round(canvas.scroll_y)
+    x = box.x + canvas.origin[0] - round(canvas.scroll_x)
     text = f" {canvas.labels[node]} "
+    at = 0
     for seg in canvas.render_line(y):
-        if seg.text == text:
+        if at <= x < at + len(seg.text):
+            assert seg.text[x - at:].startswith(text), (seg.text, text)
             return seg
+        at += len(seg.text)
     raise AssertionError(f"label {text!r} not on line {y}")
 
 

@@ -381,7 +381,8 @@ class GraphCanvas(LineDiffView, can_focus=False):
             if len(self._made) >= MADE_MAX:
                 self._made.clear()
             style = self._style
-            strip = Strip([Segment(text, style(cls)) for text, cls in parts])
+            # neighbours in one style as one segment: Textual filters and writes each
+            strip = Strip([Segment(text, style(cls)) for text, cls in parts]).simplify()
             strip = strip.crop(f.sx, f.sx + f.width).extend_cell_length(f.width, style(""))
             self._made[key] = strip
         return strip

@@ -369,7 +369,7 @@ class NodeTable(LineDiffView, can_focus=True, inherit_bindings=False):
             segs.append(Segment(text, row_style + style(name) if name else row_style))
             segs.append(Segment(_SEP, row_style))
         segs[-1] = Segment(" ", row_style)
-        return Strip(segs)
+        return Strip(segs).simplify()  # neighbours in one style as one segment: fewer to filter
 
     def _titles(self) -> list[tuple[str, int, bool]]:
         """The column titles: the sorted column marked ▼, the label's saying the filter."""
