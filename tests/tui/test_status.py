@@ -58,7 +58,9 @@ async def test_the_status_line_takes_a_new_themes_colours():
         await pilot.pause()
         status = app.query_one(StatusBar)
         before = _cells(status.render_line(0))
+        assert app.current_theme.name == app.theme  # kept per name (AppBase.current_theme)
         app.theme = "textual-light"
         await pilot.pause()
+        assert app.current_theme.name == "textual-light"
         ours = _cells(status.render_line(0))
         assert ours != before and ours == _cells(Widget.render_line(status, 0))
