@@ -25,6 +25,7 @@ from ...render_text import contribution_text, gradient_lines, verdict_text
 from ...session import Session
 from ...textutil import clip
 from .line_diff import LineDiffView
+from .wrap import wrap_pieces, wraps_plainly
 
 # A line is a list of (text, role) pieces; roles map to component classes in app.tcss.
 Piece = tuple[str, str]
@@ -176,10 +177,18 @@ class Inspector(LineDiffView, can_focus=False):
         style: what its text would render as in a Static, without a layout."""
         styles = self._styles
         base = styles[""]  # applied once here, not per line per frame
-        if sum(cell_len(piece) for piece, _ in line) <= width:  # most lines: no wrapping
-            segments = [Segment(piece, base + styles.get(role) if role else base)
-                        for piece, role in line]
-            return [Strip(segments).extend_cell_length(width, base)]
+        plain = "".join(piece for piece, _ in line)
+        fits = cell_len(plain) <= width  # most lines: no wrapping
+        if fits or wraps_plainly(plain):
+            return [Strip([Segment(piece, base + styles.get(role) if role else base)
+                           for piece, role in pieces]).extend_cell_length(width, base)
+                    for pieces in ([line] if fits else wrap_pieces(line, width))]
+        return self._strips_of_text(line, width)
+
+    def _strips_of_text(self, line: Line, width: int) -> list[Strip]:
+        """A line wrapped the Rich way (wide characters, tabs): through a Text."""
+        styles = self._styles
+        base = styles[""]
         text = Text()
         for piece, role in line:
             text.append(piece, styles.get(role, "") if role else "")
