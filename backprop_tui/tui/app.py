@@ -139,10 +139,10 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
         """Textual's widgets, styles and caches, the imported modules: ~70k objects that
         live as long as the app, which every full garbage collection walked (45-65 ms, one
         key in forty stalled on the seed). Once the first frame is drawn, they are moved
-        out of the collector's reach, as a big graph is (_freeze_big_graph). A full
-        collection first (once, after the first frame), so that no garbage is kept with
-        them; on_unmount gives them back (another app may run next, as in the tests)."""
-        gc.collect()
+        out of the collector's reach, as a big graph is (_freeze_big_graph), the young
+        generations collected first. on_unmount gives them back to the collector (another
+        app may run next, as in the tests: what was garbage among them is collected then)."""
+        gc.collect(1)
         gc.freeze()
 
     def on_unmount(self) -> None:
