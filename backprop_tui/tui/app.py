@@ -31,6 +31,7 @@ from . import config
 from .base import Runner
 from .completion import complete
 from .keys import BINDINGS, key_help
+from .main_screen import MainScreen
 from .messages import NodeSelected
 from .nudging import NudgeMixin
 from .own_commands import command_word, help_of, lookup, own_commands, run_own
@@ -110,6 +111,9 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
         yield ReplPane(self._history, self._complete, id="repl")
         yield Footer(compact=True)
 
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="_default")
+
     def on_mount(self) -> None:
         keymap, problem = config.load_keymap(self._keymap_path)
         if keymap:
@@ -129,6 +133,20 @@ class BackpropApp(WorkerMixin, PlaybackMixin, PaletteMixin, NudgeMixin):
         if self._present_at_start:
             self.set_presentation(self._present_at_start)
         self._refresh_views()
+        self.call_after_refresh(self._freeze_ui)
+
+    def _freeze_ui(self) -> None:
+        """Textual's widgets, styles and caches, the imported modules: ~70k objects that
+        live as long as the app, which every full garbage collection walked (45-65 ms, one
+        key in forty stalled on the seed). Once the first frame is drawn, they are moved
+        out of the collector's reach, as a big graph is (_freeze_big_graph), the young
+        generations collected first. on_unmount gives them back to the collector (another
+        app may run next, as in the tests: what was garbage among them is collected then)."""
+        gc.collect(1)
+        gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     def _focus_home(self) -> None:
         """Home is the line: whatever the learner types goes there (keys.py's rule)."""

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from textual.app import App
 from textual.reactive import reactive
+from textual.theme import Theme
 from textual.timer import Timer
 
 from ..events import Event
@@ -25,6 +26,25 @@ Runner = Callable[[], list[Event]]
 class AppBase(App[int]):
     # repaint=False: an app-level reactive would otherwise repaint the whole screen.
     busy: reactive[bool] = reactive(False, init=False, repaint=False)
+    _theme_cache: tuple[str, Theme] | None = None
+
+    @property
+    def current_theme(self) -> Theme:
+        """Textual's, kept per theme name: it copies the registry of themes twice each
+        time, and a frame asks for it twice per widget rendered."""
+        name = self.theme
+        cached = self._theme_cache
+        if cached is None or cached[0] != name:
+            cached = self._theme_cache = (name, super().current_theme)
+        return cached[1]
+
+    def register_theme(self, theme: Theme) -> None:
+        self._theme_cache = None
+        super().register_theme(theme)
+
+    def unregister_theme(self, theme_name: str) -> None:
+        self._theme_cache = None
+        super().unregister_theme(theme_name)
 
     session: Session
     own: dict[str, Command]  # the TUI's own :commands (own_commands.py)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from view_helpers import ViewApp, big_session, seed_session
 
 from backprop_tui.labels import label
-from backprop_tui.tui.widgets.graph_view import FAN, MARGIN, RADIUS, GraphCanvas, GraphView
+from backprop_tui.language import parse
+from backprop_tui.session import Session
+from backprop_tui.tui.widgets.graph_view import FAN, KEEP, MARGIN, RADIUS, GraphCanvas, GraphView
 
 SEED_LABELS = ["x", "3", "y", "1", "3x", "3xy", "x²", "x²+3xy", "x²+3xy+1"]
 
@@ -17,14 +19,19 @@ def screen_text(view: GraphView) -> list[str]:
 
 
 def label_segment(view: GraphView, node: int):
-    """The rendered segment holding a node's label, and its line."""
+    """The rendered segment holding a node's label chip (neighbours in the chip's style may
+    share its segment)."""
     canvas = view.canvas
     box = canvas.drawing.boxes[node]
     y = box.y + canvas.origin[1] - round(canvas.scroll_y)
+    x = box.x + canvas.origin[0] - round(canvas.scroll_x)
     text = f" {canvas.labels[node]} "
+    at = 0
     for seg in canvas.render_line(y):
-        if seg.text == text:
+        if at <= x < at + len(seg.text):
+            assert seg.text[x - at:].startswith(text), (seg.text, text)
             return seg
+        at += len(seg.text)
     raise AssertionError(f"label {text!r} not on line {y}")
 
 
@@ -132,7 +139,8 @@ async def test_neighbourhood_for_a_100k_graph():
             await pilot.pause()
         cur = s.current()
         assert cur in view.canvas.drawing.boxes
-        assert view.near[cur] <= 1  # re-centred once it strayed from the centre
+        assert view.near[cur] <= KEEP  # re-centred once it strayed from the centre
+        assert all(j in view.near for j in s.graph.operands(cur))  # its operands drawn
         assert any(line.strip() for line in screen_text(view))
         label_segment(view, cur)  # on screen
         centre = view.centre
@@ -388,6 +396,29 @@ async def test_outside_nodes_shown_dimmed_with_values_never_gradients():
         await pilot.pause()
         assert len(view.canvas.drawing.boxes) == 9
         assert app.repl.input.value == ""
+
+
+async def test_a_neighbourhood_is_kept_while_the_current_node_stays_near_its_centre():
+    """Stepping along a chain, the drawing is re-centred only once the current node is
+    more than KEEP edges from its centre: every step shows the node with its operands,
+    and a new layout comes every third step rather than every other."""
+    view = GraphView()
+    app = ViewApp(view)
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = Session(parse("x = 0.5\ns = x\n" + "s = s*0.999 + x\n" * 300 + "s"))
+        view.update_view(s)
+        await pilot.pause()
+        assert view.mode == "neighbourhood"
+        centres = []
+        for _ in range(24):
+            s.run_line(":step")
+            view.update_view(s)
+            cur = s.current()
+            assert view.near[cur] <= KEEP and cur in view.canvas.drawing.boxes
+            assert all(j in view.canvas.drawing.boxes for j in s.graph.operands(cur))
+            centres.append(view.centre)
+        redraws = sum(a != b for a, b in zip(centres, centres[1:], strict=False))
+        assert 4 <= redraws <= 9  # every third step or so (it was every other: 12)
 
 
 async def test_highlight_and_centre_on_a_node():

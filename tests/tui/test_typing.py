@@ -4,6 +4,7 @@ focus is; → ← step on an empty line; the letters act only after Esc left an 
 from __future__ import annotations
 
 from conftest import settle
+from textual import events
 from textual.widgets import TabbedContent
 
 from backprop_tui.tui.app import BackpropApp
@@ -52,6 +53,25 @@ async def test_arrows_move_the_cursor_in_a_line_that_holds_text():
         assert app.session.progress_text() == "forward 0/5"
         await type_text(pilot, "3*")
         assert app.repl.input.value == "3*x"
+
+
+async def test_arrows_typed_in_one_burst_with_text_move_the_cursor_and_never_step():
+    """→ ← step as soon as the app sees them (a priority binding) only on a line that is
+    empty with nothing queued for it: typed in one burst with text (a fast typist, a
+    paste), they move the cursor among the characters they follow."""
+    app = BackpropApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = app.session.progress_text()
+        for key, char in (("a", "a"), ("b", "b"), ("left", None), ("c", "c"), ("right", None),
+                          ("d", "d")):
+            app.post_message(events.Key(key, char))  # no wait between keys
+        await settle(pilot)
+        assert app.session.progress_text() == before
+        assert app.repl.input.value == "acbd"
+        app.repl.input.value = ""
+        await pilot.press("right")  # empty and nothing queued: a step, at once
+        assert app.session.progress_text() != before
 
 
 async def test_typing_after_a_click_elsewhere_goes_to_the_line():

@@ -9,6 +9,8 @@ smaller than the pane is centred in it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -27,6 +29,23 @@ from .line_diff import LineDiffView
 MARGIN = 2  # least blank columns left of the drawing
 
 Overlay = dict[int, dict[int, tuple[str, str]]]  # line -> x -> (character, component)
+WIRE = "graph-view--wire"
+MADE_MAX = 512  # strips kept by their parts (a few frames' worth)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What every line of a frame reads, read once per frame."""
+
+    sx: int
+    sy: int
+    width: int
+    ox: int
+    oy: int
+    current: int | None  # the box showing the current node
+    operands: tuple[int, ...]  # the boxes showing its operands
+    received: dict[int, float]
+    marks: Overlay
 
 
 class GraphCanvas(LineDiffView, can_focus=False):
@@ -79,10 +98,12 @@ class GraphCanvas(LineDiffView, can_focus=False):
         self._styles: dict[str, Style] = {}
         self._overlay: tuple[tuple, Overlay] = ((), {})
         self.layout_due = False  # the last show() changed the scrollbars: lay out first
+        self._made: dict[tuple, Strip] = {}  # (parts, scroll x, width) -> its strip
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = {}  # theme or CSS changed
+        self._made = {}
 
     def _style(self, name: str) -> Style:
         """A component's style ("" for the widget's own); cached, as resolving one walks
@@ -140,9 +161,11 @@ class GraphCanvas(LineDiffView, can_focus=False):
     def shown(self, node: int) -> int:
         return self.owner.get(node, node)
 
-    def scroll_to_node(self, node: int, centre: bool = False) -> None:
+    def scroll_to_node(self, node: int, centre: bool = False, place: bool = False) -> None:
         """Scroll (without animation) just enough to show the node's label and notes;
-        `centre`: bring it to the middle unless it is in view already."""
+        `centre`: bring it to the middle unless it is in view already; `place`: where it
+        would come into view (a third of the way in), even if it is in view (a new
+        drawing, all of it repainted anyway: the next steps then stay in view longer)."""
         d = self.drawing
         node = self.shown(node)
         if d is None or node not in d.boxes:
@@ -156,9 +179,12 @@ class GraphCanvas(LineDiffView, can_focus=False):
         x0, x1 = b.x + ox, b.x + ox + min(b.width, w)
         y0, y1 = b.y + oy, b.y + oy + 1 + self.zoom.lines
         visible = sx <= x0 and x1 <= sx + w and sy <= y0 and y1 <= sy + h
-        if visible:
+        if visible and not place:
             return
-        if centre:
+        if place:  # a third of the way in across, the middle down
+            nx = 0 if x1 <= w else max(0, x0 - w // 3)
+            ny = max(0, y0 - (h - (y1 - y0)) // 2)
+        elif centre:
             nx, ny = max(0, x0 - (w - b.width) // 2), max(0, y0 - h // 2)
         else:
             # Bring it a third of the way in (or back to the edge, when it fits from there).
@@ -288,40 +314,42 @@ class GraphCanvas(LineDiffView, can_focus=False):
         return (self.scroll_offset, self.scrollable_content_region.size, self.origin,
                 id(self.drawing))
 
-    def _line(self, y: int) -> Strip:
+    def _make_frame(self) -> _Frame:
         sx, sy = self.scroll_offset
-        width = self.scrollable_content_region.width
-        base = self._style("")
-        d, s = self.drawing, self.session
         ox, oy = self.origin
-        vy = sy + y - oy
-        if d is None or s is None or not 0 <= vy < d.height:
-            return Strip.blank(width, base)
-        style = self._style
-        wire = style("graph-view--wire")
-        g = s.graph
-        current = s.current()
+        s = self.session
+        current = s.current() if s is not None else None
         operands: tuple[int, ...] = ()
         received: dict[int, float] = {}
-        if current is not None:
-            operands = tuple(self.shown(j) for j in g.operands(current))
+        if s is not None and current is not None:
+            operands = tuple(self.shown(j) for j in s.graph.operands(current))
             received = s.received()
             current = self.shown(current)
-        marks = self._overlays(s).get(vy, {})
+        marks = self._overlays(s) if s is not None else {}
+        return _Frame(sx, sy, self.scrollable_content_region.width, ox, oy, current, operands,
+                      received, marks)
+
+    def _line(self, y: int) -> Strip:
+        f = self._frame if isinstance(self._frame, _Frame) else self._make_frame()
+        d, s = self.drawing, self.session
+        vy = f.sy + y - f.oy
+        if d is None or s is None or not 0 <= vy < d.height:
+            return Strip.blank(f.width, self._style(""))
+        current, operands, received = f.current, f.operands, f.received
+        marks = f.marks.get(vy, {})
         line = d.lines[vy]
-        segs: list[Segment] = []
+        # The line as (text, component) parts first: a line that looks as before is the
+        # strip made before (most lines of a step), without building segments again.
+        parts: list[tuple[str, str]] = [(" " * f.ox, WIRE)]
+        add = parts.append
 
         def wires(a: int, b: int) -> None:
             if not marks:
-                segs.append(Segment(line[a:b], wire))
+                add((line[a:b], WIRE))
                 return
             for x in range(a, b):
                 mark = marks.get(x)
-                ch = line[x]
-                if mark is None:
-                    segs.append(Segment(ch, wire))
-                else:
-                    segs.append(Segment(mark[0] or ch, style(mark[1])))
+                add((line[x], WIRE) if mark is None else (mark[0] or line[x], mark[1]))
 
         at = 0  # position in `line` already emitted
         for node in d.line_boxes[vy]:
@@ -331,7 +359,7 @@ class GraphCanvas(LineDiffView, can_focus=False):
                 # A chip's leading blank becomes "⋯" when operands are off the drawing.
                 lead = "⋯" if node in self.hidden else " "
                 text = f"{lead}{self.labels.get(node, '?')} "
-                sty = style(self._chip(s, node, current, operands))
+                cls = self._chip(s, node, current, operands)
                 x0 = b.x
             else:
                 if self.zoom.note == 0:
@@ -340,17 +368,24 @@ class GraphCanvas(LineDiffView, can_focus=False):
                 if not note:
                     continue
                 text = note + " "
-                sty = style(cls)
                 x0 = b.x + 1
             if x0 > at:
                 wires(at, x0)
-            segs.append(Segment(text, sty))
+            add((text, cls))
             at = x0 + len(text)
         if at < len(line):
             wires(at, len(line))
-        segs.insert(0, Segment(" " * ox, wire))
-        strip = Strip(segs).crop(sx, sx + width)
-        return strip.extend_cell_length(width, base)
+        key = (tuple(parts), f.sx, f.width)
+        strip = self._made.get(key)
+        if strip is None:
+            if len(self._made) >= MADE_MAX:
+                self._made.clear()
+            style = self._style
+            # neighbours in one style as one segment: Textual filters and writes each
+            strip = Strip([Segment(text, style(cls)) for text, cls in parts]).simplify()
+            strip = strip.crop(f.sx, f.sx + f.width).extend_cell_length(f.width, style(""))
+            self._made[key] = strip
+        return strip
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

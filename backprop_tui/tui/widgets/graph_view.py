@@ -36,10 +36,11 @@ from .graph_canvas import MARGIN, GraphCanvas
 from .graph_zoom import DEFAULT, LEVELS, NOTE_MAX, Zoom, fit_level, guess_room, labels
 from .legend import GraphLegend, legend_text
 
-__all__ = ["FAN", "FULL_LIMIT", "MARGIN", "RADIUS", "GraphCanvas", "GraphView"]
+__all__ = ["FAN", "FULL_LIMIT", "KEEP", "MARGIN", "RADIUS", "GraphCanvas", "GraphView"]
 
 FULL_LIMIT = 150  # nodes in f's graph drawn whole; above this, a neighbourhood
 PAN = (8, 3)  # cells per pan key, across and down
+KEEP = RADIUS - 2  # edges from a neighbourhood's centre within which it is kept
 LEGEND_MIN_HEIGHT = 16  # a shorter pane has its legend on the border
 
 
@@ -145,10 +146,12 @@ class GraphView(Vertical):
         grew = self._outgrown(session)
         if self.mode == "full" and grew:
             self._draw_full(session)
+        drawn = False  # a new neighbourhood drawing: every line of it is repainted
         if self.mode == "neighbourhood":
             centre = out if current is None else current
-            if self.centre is None or self.near.get(centre, RADIUS) > 1:
+            if self.centre is None or not self._still_near(session, centre):
                 self._draw_near(session, centre)
+                drawn = True
             elif grew:
                 self._draw_near(session, self.centre)
         self._legend(session)
@@ -159,8 +162,17 @@ class GraphView(Vertical):
             if target is not None and canvas.layout_due:
                 self.call_after_refresh(canvas.scroll_to_node, target)
             elif target is not None:
-                canvas.scroll_to_node(target)  # in this frame, not one more after it
+                canvas.scroll_to_node(target, place=drawn)  # in this frame, not one after
         canvas.repaint()  # the lines that changed (all of them after a scroll)
+
+    def _still_near(self, session: Session, node: int) -> bool:
+        """Whether the neighbourhood drawn still shows `node` in its context: at most KEEP
+        edges from the centre, with all its operands drawn. Re-centring on every other
+        step of a chain cost a new layout and a repaint of every line (~3 ms); this way
+        a chain is drawn anew every third step, and the drawing jumps less often."""
+        near = self.near
+        return near.get(node, RADIUS) <= KEEP and all(
+            j in near for j in session.graph.operands(node))
 
     def _first_leaf(self) -> int | None:
         d = self.canvas.drawing

@@ -25,11 +25,13 @@ from ...render_text import contribution_text, gradient_lines, verdict_text
 from ...session import Session
 from ...textutil import clip
 from .line_diff import LineDiffView
+from .wrap import wrap_pieces, wraps_plainly
 
 # A line is a list of (text, role) pieces; roles map to component classes in app.tcss.
 Piece = tuple[str, str]
 Line = list[Piece]
 _VERDICT_ROLE = {"pass": "pass", "fail": "fail", "kink": "kink"}
+MADE_MAX = 512  # lines kept drawn (a few steps' worth of lines at every width seen)
 
 
 def describe(session: Session, node: int | None, limit: int = 80) -> list[Line]:
@@ -124,10 +126,14 @@ class Inspector(LineDiffView, can_focus=False):
         self._lines: list[Line] = []
         self._strips: list[Strip] = []
         self._styles: dict[str, Style] = {}  # role → style, until the theme or CSS changes
+        # (line, width) → its strips: stepping back and forth, and from node to node of a
+        # chain, shows the same lines again ("∂f/∂s · (the backward pass computes it)").
+        self._made: dict[tuple[tuple[Piece, ...], int], list[Strip]] = {}
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = {}
+        self._made = {}
 
     def on_mount(self) -> None:
         self.border_title = "Inspector"
@@ -149,37 +155,66 @@ class Inspector(LineDiffView, can_focus=False):
         if not self._styles:
             self._styles = {role[len("inspector--"):]: self.get_component_rich_style(role, partial=True)
                             for role in self.COMPONENT_CLASSES}
-        base = self.rich_style  # applied once here, not per line per frame
-        console = self.app.console
+            self._styles[""] = self.rich_style  # the widget's own (~0.1 ms to resolve)
         strips: list[Strip] = []
+        made = self._made
+        if len(made) > MADE_MAX:
+            made.clear()
         for line in self._lines:
-            if sum(cell_len(piece) for piece, _ in line) <= width:  # most lines: no wrapping
-                segments = [Segment(piece, self._styles.get(role)) for piece, role in line]
-                strips.append(Strip(segments).crop_extend(0, width, None).apply_style(base))
-                continue
-            text = Text()
-            for piece, role in line:
-                text.append(piece, self._styles.get(role, ""))
-            rendered = console.render(text, console.options.update_width(width))
-            strips += [Strip(seg).crop_extend(0, width, None).apply_style(base)
-                       for seg in Segment.split_lines(rendered)]
+            key = (tuple(line), width)
+            done = made.get(key)
+            if done is None:
+                done = made[key] = self._strips_of(line, width)
+            strips += done
         self._strips = strips
         # At least the pane's height: only content taller than the pane has a scrollbar,
         # and only its appearing or going costs a layout pass (set_virtual_size).
         self.set_virtual_size(Size(width, max(len(strips), self.scrollable_content_region.height)))
         self.repaint()
 
+    def _strips_of(self, line: Line, width: int) -> list[Strip]:
+        """A line's strips at the width (more than one when it wraps), in the widget's
+        style: what its text would render as in a Static, without a layout."""
+        styles = self._styles
+        base = styles[""]  # applied once here, not per line per frame
+        plain = "".join(piece for piece, _ in line)
+        fits = cell_len(plain) <= width  # most lines: no wrapping
+        if fits or wraps_plainly(plain):
+            return [Strip([Segment(piece, base + styles.get(role) if role else base)
+                           for piece, role in pieces]).extend_cell_length(width, base)
+                    for pieces in ([line] if fits else wrap_pieces(line, width))]
+        return self._strips_of_text(line, width)
+
+    def _strips_of_text(self, line: Line, width: int) -> list[Strip]:
+        """A line wrapped the Rich way (wide characters, tabs): through a Text."""
+        styles = self._styles
+        base = styles[""]
+        text = Text()
+        for piece, role in line:
+            text.append(piece, styles.get(role, "") if role else "")
+        console = self.app.console
+        rendered = console.render(text, console.options.update_width(width))
+        return [Strip(seg).crop_extend(0, width, None).apply_style(base)
+                for seg in Segment.split_lines(rendered)]
+
     def _restyle(self) -> None:
         self._styles = {}
+        self._made = {}
         self._paint()
 
     def _view_key(self) -> object:
         return (self.scroll_offset, self.scrollable_content_region.size)
 
+    def _make_frame(self) -> tuple[int, int]:
+        return self.scroll_offset.y, self.scrollable_content_region.width
+
     def _line(self, y: int) -> Strip:
-        i = self.scroll_offset.y + y
-        width = self.scrollable_content_region.width
-        return self._strips[i] if i < len(self._strips) else Strip.blank(width, self.rich_style)
+        frame = self._frame
+        top, width = frame if isinstance(frame, tuple) else self._make_frame()
+        i = top + y
+        if i < len(self._strips):
+            return self._strips[i]
+        return Strip.blank(width, self._styles.get("") or self.rich_style)
 
     def on_resize(self, event: events.Resize) -> None:
         self._paint()  # wrapping depends on the width

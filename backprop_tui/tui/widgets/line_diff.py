@@ -10,7 +10,9 @@ A ScrollView subclass rather than a mixin: Textual takes a widget's default CSS 
 ScrollView's overflow) from its first base class only.
 
 The pane provides ``_line(y)`` (its content line y as it should look now) and
-``_view_key()`` (what every line depends on besides the content: scroll offset, size…).
+``_view_key()`` (what every line depends on besides the content: scroll offset, size…),
+and may provide ``_make_frame()``: what every line reads (sizes, the session's current
+node…), made once per pass over the lines in ``self._frame`` rather than once per line.
 Anything else that changes every line (a new drawing, a theme) calls ``refresh()`` as
 usual, which drops the strips made ready.
 
@@ -35,6 +37,8 @@ class LineDiffView(ScrollView):
         self._drawn_key: object = None
         self._ready: dict[int, Strip] = {}  # changed lines, built by repaint()
         self.repainted: set[int] | None = None  # lines the last repaint refreshed; None: all
+        self._frame_key: object = None  # the view key while Textual renders a frame
+        self._frame: object = None  # _make_frame()'s, during a pass over the lines
 
     def _line(self, y: int) -> Strip:
         raise NotImplementedError
@@ -42,8 +46,21 @@ class LineDiffView(ScrollView):
     def _view_key(self) -> object:
         raise NotImplementedError
 
+    def _make_frame(self) -> object:
+        """What every line of one pass reads; None: nothing (each _line reads its own)."""
+        return None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The view key once per frame, not once per line: it reads sizes that cost ~10 µs.
+        self._frame_key = self._view_key()
+        self._frame = self._make_frame()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_key = self._frame = None
+
     def render_line(self, y: int) -> Strip:
-        key = self._view_key()
+        key = self._frame_key if self._frame_key is not None else self._view_key()
         strip = self._ready.pop(y, None) if key == self._drawn_key else None
         if strip is None:
             strip = self._line(y)
@@ -71,12 +88,20 @@ class LineDiffView(ScrollView):
             return height
         drawn = self._drawn
         self.repainted = changed = set()
-        for y in range(height):
-            strip = self._line(y)
-            if strip != drawn.get(y):
-                self._ready[y] = strip
-                super().refresh(Region(0, y, width, 1))
-                changed.add(y)
+        regions = []
+        self._frame = self._make_frame()
+        try:
+            for y in range(height):
+                strip = self._line(y)
+                old = drawn.get(y)
+                if strip is not old and strip != old:
+                    self._ready[y] = strip
+                    regions.append(Region(0, y, width, 1))
+                    changed.add(y)
+        finally:
+            self._frame = None
+        if regions:
+            super().refresh(*regions)  # one call: each costs ~30 µs
         return len(changed)
 
     def set_virtual_size(self, size: Size) -> bool:

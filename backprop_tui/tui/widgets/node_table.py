@@ -49,6 +49,7 @@ LABEL_MIN, LABEL_MAX = 8, 24
 _SEP = " "
 _FIXED = sum(w for _, w, _ in COLUMNS) + len(_SEP) * (len(COLUMNS) - 1) + 2
 VERDICTS = {"pass": "pass", "fail": "FAIL", "kink": "kink"}
+MADE_MAX = 512  # rows kept drawn (a few frames' worth)
 # The column a sort key marks, and its title then (▼: largest first).
 SORTED_COLUMN = {"grad": ("gradient", "gradient▼"), "value": ("value", "value▼"),
                  "error": ("FD estimate", "FD error▼"), "op": ("op", "op▼")}
@@ -126,10 +127,12 @@ class NodeTable(LineDiffView, can_focus=True, inherit_bindings=False):
         self.note = ""  # why a sort or filter was dropped, for the app to show
         self._updating = False
         self._centre = False  # the cursor follows a step: an out-of-view row is centred
+        self._made: dict[tuple, Strip] = {}  # (row's parts, scroll x, width) -> its strip
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = {}  # theme, focus or CSS changed
+        self._made = {}
 
     def _style(self, name: str) -> Style:
         """A component's partial style ("" for the widget's own full style); cached, as
@@ -322,21 +325,51 @@ class NodeTable(LineDiffView, can_focus=True, inherit_bindings=False):
     def _view_key(self) -> object:
         return (round(self.scroll_x), round(self.scroll_y), self.scrollable_content_region.size)
 
+    def _make_frame(self) -> tuple[int, int, int]:
+        return round(self.scroll_x), round(self.scroll_y), self.scrollable_content_region.width
+
     def _line(self, y: int) -> Strip:
-        sx = round(self.scroll_x)
-        width = self.scrollable_content_region.width
-        base = self._style("")
+        frame = self._frame
+        sx, sy, width = frame if isinstance(frame, tuple) else self._make_frame()
         if y == 0:
             head = _SEP.join(_cell(t, w, r) for (t, _, r), w in zip(self._titles(), self.widths,
                                                                      strict=True))
-            style = base + self._style("node-table--header")
-            return Strip([Segment(f" {head} ", style)]).crop(sx, sx + width).extend_cell_length(
-                width, style)
-        row = round(self.scroll_y) + y - 1
-        s = self.session
-        if s is None or row >= self.rows:
-            return Strip.blank(width, base)
-        return self._row(s, self.node_at(row)).crop(sx, sx + width).extend_cell_length(width, base)
+            parts: tuple = ("header", head)
+        else:
+            row = sy + y - 1
+            s = self.session
+            if s is None or row >= self.rows:
+                return Strip.blank(width, self._style(""))
+            parts = self._row(s, self.node_at(row))
+        # A row that looks as before is the strip made before: a step changes two or three.
+        key = (parts, sx, width)
+        strip = self._made.get(key)
+        if strip is None:
+            if len(self._made) >= MADE_MAX:
+                self._made.clear()
+            strip = self._strip(parts).crop(sx, sx + width)
+            strip = self._made[key] = strip.extend_cell_length(width, self._end_style(parts))
+        return strip
+
+    def _end_style(self, parts: tuple) -> Style:
+        return self._style("") + self._style("node-table--header") if parts[0] == "header" \
+            else self._style("")
+
+    def _strip(self, parts: tuple) -> Strip:
+        style = self._style
+        if parts[0] == "header":
+            head_style = self._end_style(parts)
+            return Strip([Segment(f" {parts[1]} ", head_style)])
+        row_names, cells = parts
+        row_style = style("")
+        for name in row_names:
+            row_style += style(name)
+        segs = [Segment(" ", row_style)]
+        for text, name in cells:
+            segs.append(Segment(text, row_style + style(name) if name else row_style))
+            segs.append(Segment(_SEP, row_style))
+        segs[-1] = Segment(" ", row_style)
+        return Strip(segs).simplify()  # neighbours in one style as one segment: fewer to filter
 
     def _titles(self) -> list[tuple[str, int, bool]]:
         """The column titles: the sorted column marked ▼, the label's saying the filter."""
@@ -350,44 +383,38 @@ class NodeTable(LineDiffView, can_focus=True, inherit_bindings=False):
             out.append((title, w, right))
         return out
 
-    def _row(self, s: Session, i: int) -> Strip:
-        # Partial styles, so that a cell's colour keeps the row's background.
-        style = self._style
+    def _row(self, s: Session, i: int) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """Row i as (row styles, cells): each cell's text padded to its column, and its
+        component ("" for the row's own style); partial styles, so that a cell's colour
+        keeps the row's background."""
         g = s.graph
         in_cone = s.in_cone(i)
         computed = s.computed(i)
-        plain = Style()
-        row_style = style("")
-        if not in_cone:
-            row_style += style("node-table--outside")
+        row_names: tuple[str, ...] = () if in_cone else ("node-table--outside",)
         if i == self._current:
-            row_style += style("node-table--current")
+            row_names += ("node-table--current",)
         elif self.rows and i == self.node_at(min(self.cursor, self.rows - 1)):
-            row_style += style("node-table--cursor")
+            row_names += ("node-table--cursor",)
         value = fmt_val(g.value[i]) if computed else "·"
-        value_style = plain if computed else style("node-table--pending")
-        grad, grad_style = "—", style("node-table--pending")
+        value_style = "" if computed else "node-table--pending"
+        grad, grad_style = "—", "node-table--pending"
         if in_cone and g.takes_grad(i) and not s.in_backward:
             grad = "·"  # the backward pass has not started
         elif in_cone and g.takes_grad(i):
             grad = fmt_val(g.grad[i])
             if s.final(i):
-                grad_style = style("node-table--final")
+                grad_style = "node-table--final"
             else:
-                grad, grad_style = grad + "…", style("node-table--partial")
-        fd, verdict, verdict_style = "", "", plain
+                grad, grad_style = grad + "…", "node-table--partial"
+        fd, verdict, verdict_style = "", "", ""
         check = self._check_rows.get(i)
         if check is not None:
             fd = fmt_val(check.numeric)
             verdict = VERDICTS.get(check.verdict, check.verdict)
-            verdict_style = style(f"node-table--{check.verdict}") if check.verdict in VERDICTS else plain
+            verdict_style = f"node-table--{check.verdict}" if check.verdict in VERDICTS else ""
         cells = (
-            (f"#{i}", plain), (self._label(s, i), plain), (value, value_style),
-            (grad, grad_style), (fd, plain), (verdict, verdict_style), (kind_name(g, i), plain),
+            (f"#{i}", ""), (self._label(s, i), ""), (value, value_style),
+            (grad, grad_style), (fd, ""), (verdict, verdict_style), (kind_name(g, i), ""),
         )
-        segs = [Segment(" ", row_style)]
-        for (text, sty), (_, _, right), w in zip(cells, COLUMNS, self.widths, strict=True):
-            segs.append(Segment(_cell(text, w, right), row_style + sty))
-            segs.append(Segment(_SEP, row_style))
-        segs[-1] = Segment(" ", row_style)
-        return Strip(segs)
+        return row_names, tuple((_cell(text, w, right), sty) for (text, sty), (_, _, right), w
+                                in zip(cells, COLUMNS, self.widths, strict=True))
