@@ -13,11 +13,15 @@ than the arithmetic); tests/core/test_engine*.py check every inlined rule agains
 - Backward pushes only to operands that take a gradient where that is cheap to plan: a
   product or sum with a literal (``3x``, ``s·0.999``) is a one-sided push. Consts and
   literals that do receive pushes are zeroed after the pass.
+- An operand whose one consumer is the node (most of an expression's intermediates) has
+  gradient 0 until that node pushes: the push is a store, not a load and an addition.
 - The fast backward pass skips the pushes of an inlined op whose gradient is 0 (a dead
   relu's whole subtree): with every value finite, its local derivatives are finite (±1,
   0 or 1, a value, 1 − tanh²) and 0·d = ±0 would change nothing. When a value or a
   gradient is not finite, the exact pass over the output's cone runs instead (0·inf = nan,
-  as the stepping session has it).
+  as the stepping session has it). Whether a gradient is: every push of a non-finite
+  gradient is non-finite (inf·0 = nan; an off relu pushes gi·0 when gi is not finite),
+  so one reaches a leaf, and the sum of the leaves' gradients (Plan.sinks) tells.
 """
 
 from __future__ import annotations
@@ -32,15 +36,28 @@ from .engine_plan import (
     _B,
     _B_ADD,
     _B_ADD_A,
+    _B_ADD_AS,
+    _B_ADD_S,
+    _B_ADD_SS,
     _B_MUL,
     _B_MUL_A,
+    _B_MUL_AS,
+    _B_MUL_S,
     _B_RELU,
+    _B_RELU_S,
+    _B_SQUARE,
+    _B_SQUARE_S,
     _B_SUB,
     _B_TANH,
+    _B_TANH_S,
+    _B_VALUE,
     _DERIVS,
     _FMA,
     _FMA_H,
+    _FMA_S,
     _FMA_W,
+    _FMA_W1,
+    _FMA_XS,
     _FNS,
     _MATH_ERRORS,
     _MUL,
@@ -48,6 +65,7 @@ from .engine_plan import (
     _RELU,
     _SUB,
     _TANH,
+    BASE,
     FUSED,
     Entry,
     Plan,
@@ -78,11 +96,18 @@ class Warning_:
 
 
 def forward(g: Graph, plan: Plan, start: int, stop: int) -> list[Warning_]:
-    """Evaluate the op nodes in [start, stop) into g.value; return overflow warnings."""
+    """Evaluate the op nodes in [start, stop) into g.value; return overflow warnings.
+
+    Whether any value is not finite: over the whole graph, from the values of the nodes
+    nothing reads (Plan.ends) and the operands of the ops that may turn a non-finite
+    value into a finite one (relu(nan) = 0, tanh(inf) = 1, any table op), summed in the
+    loop as it reads them: every other op passes a non-finite operand on (inf·0 = nan,
+    inf − inf = nan), so a non-finite value anywhere reaches one of those. Over a part of
+    it, one C-level sum of the range. Only when the answer is yes, a scan names them."""
     lo, hi = _cut(plan, len(g), start, stop)
     v, k, fns, ga, gb = g.value, g.k, _FNS, g.a, g.b
     entries = plan.entries
-    if lo < hi and entries[lo][1] == _FMA and entries[lo][4] < start:
+    if lo < hi and entries[lo][1] >= _FMA and entries[lo][4] < start:
         # The range starts between a pair's product and its sum: the sum alone.
         i, _, _, x, m, _, _ = entries[lo]
         v[i] = v[x] + v[m]
@@ -91,9 +116,10 @@ def forward(g: Graph, plan: Plan, start: int, stop: int) -> list[Warning_]:
     fma, mul, add, sub, neg, relu, tanh = _FMA, _MUL, _ADD, _SUB, _NEG, _RELU, _TANH
     th = math.tanh
     i = x = y = 0
+    seen = 0.0  # the sum of those operands (an overflow of finite ones only costs the scan)
     try:
         for i, o, _, x, y, w, h in part:
-            if o == fma:
+            if o >= fma:
                 t = v[w] * v[h]
                 v[y] = t
                 v[i] = v[x] + t
@@ -101,23 +127,36 @@ def forward(g: Graph, plan: Plan, start: int, stop: int) -> list[Warning_]:
                 v[i] = v[x] * v[y]
             elif o == add:
                 v[i] = v[x] + v[y]
-            elif o == sub:
-                v[i] = v[x] - v[y]
             elif o == relu:
                 t = v[x]
-                v[i] = t if t > 0 else 0.0
+                if t > 0:
+                    v[i] = t
+                else:  # nan and -inf too
+                    v[i] = 0.0
+                    seen += t
             elif o == tanh:
-                v[i] = th(v[x])
+                t = v[x]
+                seen += t
+                v[i] = th(t)
+            elif o == sub:
+                v[i] = v[x] - v[y]
             elif o == neg:
                 v[i] = -v[x]
             else:
-                # v[-1] for a unary op's missing b is harmless: unary fns ignore it.
-                v[i] = fns[o](v[x], v[y], k[i])
+                # v[-1] for a unary op's missing b is harmless: unary fns ignore it (and
+                # adding it to `seen` can only cost the scan).
+                t, u = v[x], v[y]
+                seen += t + u
+                v[i] = fns[o](t, u, k[i])
     except _MATH_ERRORS as exc:
         raise g.domain_error(i, v[x], v[y] if y >= 0 else 0.0, k[i], exc) from None
     m = _split_pair(plan, hi, stop)
     if m >= start:
         v[m] = v[ga[m]] * v[gb[m]]
+    if start == 0 and stop >= len(g):  # (v may be a shorter scratch list)
+        ends = plan.ends_of(v)
+        if math.isfinite(seen) and math.isfinite(sum(ends)):
+            return []
     return nonfinite(v, start, stop, "value")
 
 
@@ -143,7 +182,7 @@ def backward(g: Graph, plan: Plan, output: int) -> list[Warning_]:
 
 def _start(g: Graph, plan: Plan, output: int, hi: int) -> tuple[list[float], Iterable[Entry]]:
     """The gradient array seeded at the output, with the output's own pushes done when it
-    is the product of a fused pair (its sum lies past the output); and the columns to run
+    is the product of a fused pair (its sum lies past the output); and the entries to run
     in reverse."""
     grad = [0.0] * len(g)
     grad[output] = 1.0
@@ -160,35 +199,50 @@ def _start(g: Graph, plan: Plan, output: int, hi: int) -> tuple[list[float], Ite
 def _fast_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float] | None:
     """Every entry up to the output, skipping the pushes of inlined ops whose gradient is 0.
     None when the result may differ from the cone pass's: a gradient is not finite, a math
-    error, or a push was skipped while some value is not finite (one C-level sum, only then:
-    with every value finite, each inlined op's local derivative is finite too)."""
+    error, or a push whose local derivative reads values was skipped while some value is
+    not finite (one C-level sum, only then: with every value finite, each inlined op's
+    local derivative is finite too)."""
     v, k, derivs = g.value, g.k, _DERIVS
     grad, cols = _start(g, plan, output, hi)
-    fma, fma_w, table = _FMA, _FMA_W, _B
-    add, mul, mul_a, add_a, relu, tanh, sub = _B_ADD, _B_MUL, _B_MUL_A, _B_ADD_A, _B_RELU, _B_TANH, _B_SUB
+    fma, fma_s, fma_xs, fma_w, fma_w1, table, by_value = (
+        _FMA, _FMA_S, _FMA_XS, _FMA_W, _FMA_W1, _B, _B_VALUE)
+    add, add_s, add_ss, add_a, add_as, relu, relu_s, sub = (
+        _B_ADD, _B_ADD_S, _B_ADD_SS, _B_ADD_A, _B_ADD_AS, _B_RELU, _B_RELU_S, _B_SUB)
+    mul, mul_s, mul_a, mul_as, tanh, tanh_s, square, square_s = (
+        _B_MUL, _B_MUL_S, _B_MUL_A, _B_MUL_AS, _B_TANH, _B_TANH_S, _B_SQUARE, _B_SQUARE_S)
     skipped = False
     try:
-        # Ordered by how common each op is in a loss: dot products, sums, products…
-        for i, _, o, x, y, w, h in cols:
+        # Ordered by how common each op is in a loss: dot products, products, sums…
+        # (a code ending in _s stores into a sole operand: engine_plan.py).
+        for i, s, o, x, y, w, h in cols:
             gi = grad[i]
-            if o >= fma:  # the sum i = x + y, then the product y = w·h
+            if o >= fma:  # the sum i = x + y (how: s), then the product y = w·h (how: o)
                 if gi:
-                    grad[x] += gi
-                    gm = grad[y] + gi
-                    grad[y] = gm
+                    if s == fma_xs:  # the sum is the sole consumer of x and y
+                        grad[x] = gi
+                        grad[y] = gm = gi
+                    elif s == fma_s:  # of y
+                        grad[x] += gi
+                        grad[y] = gm = gi
+                    else:
+                        grad[x] += gi
+                        gm = grad[y] + gi
+                        grad[y] = gm
                 else:
                     gm = grad[y]
-                if not gm:
-                    skipped = True
-                elif o == fma:
+                    if not gm:
+                        skipped = True
+                        continue
+                if o == fma:
                     grad[w] += gm * v[h]
                     grad[h] += gm * v[w]
+                elif o == fma_w1:
+                    grad[w] = gm * v[h] or 0.0
                 elif o == fma_w:
                     grad[w] += gm * v[h]
                 else:
                     grad[h] += gm * v[w]
             elif not gi:
-                skipped = True
                 if o < table:
                     # Through the table even for gi = 0: d may be inf (sqrt'(0)), and 0·inf
                     # = nan then sends the whole pass to the cone pass, which decides.
@@ -196,28 +250,57 @@ def _fast_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float] | None
                     grad[x] += gi * d[0]
                     if y >= 0:
                         grad[y] += gi * d[1]
-            elif o == add:
-                grad[x] += gi
-                grad[y] += gi
+                elif o >= by_value:
+                    skipped = True
             elif o == mul:
                 grad[x] += gi * v[y]
                 grad[y] += gi * v[x]
+            elif o == mul_s:
+                grad[x] = gi * v[y] or 0.0
+                grad[y] += gi * v[x]
             elif o == mul_a:
                 grad[x] += gi * v[y]
+            elif o == mul_as:
+                grad[x] = gi * v[y] or 0.0
+            elif o == add_ss:
+                grad[x] = gi
+                grad[y] = gi
+            elif o == add:
+                grad[x] += gi
+                grad[y] += gi
+            elif o == add_s:
+                grad[x] = gi
+                grad[y] += gi
+            elif o == relu_s:
+                if v[x] > 0:
+                    grad[x] = gi  # gi·1
+                elif gi - gi:  # gi·0 is nan when gi is not finite; else ±0, which changes nothing
+                    grad[x] = gi * 0.0
+            elif o == relu:
+                if v[x] > 0:
+                    grad[x] += gi
+                elif gi - gi:
+                    grad[x] += gi * 0.0
+            elif o == tanh_s:
+                t = v[i]
+                grad[x] = gi * (1.0 - t * t) or 0.0
             elif o == tanh:
                 t = v[i]
                 grad[x] += gi * (1.0 - t * t)
-            elif o == relu:
-                if v[x] > 0:
-                    grad[x] += gi  # gi·1; gi·0 = ±0 would change nothing
-            elif o == sub:
-                grad[x] += gi
-                grad[y] -= gi
             elif o < table:
                 d = derivs[o](v[x], v[y], k[i], v[i])
                 grad[x] += gi * d[0]
                 if y >= 0:
                     grad[y] += gi * d[1]
+            elif o == square_s:  # powk's rule at k = 2: 2·pow(a, 1) = 2a exactly
+                grad[x] = gi * (2.0 * v[x]) or 0.0
+            elif o == square:
+                grad[x] += gi * (2.0 * v[x])
+            elif o == sub:
+                grad[x] += gi
+                grad[y] -= gi
+            elif o == add_as:
+                grad[x] = gi
             elif o == add_a:
                 grad[x] += gi
             else:  # neg
@@ -225,7 +308,7 @@ def _fast_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float] | None
     except _MATH_ERRORS:
         return None
     # Before consts and literals are zeroed: a nan may have landed on one.
-    if not math.isfinite(sum(grad)):
+    if not math.isfinite(sum(plan.sinks_of(grad))):  # (an overflowing sum says no too)
         return None
     if skipped:
         v = g.value
@@ -235,14 +318,17 @@ def _fast_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float] | None
 
 
 def _cone_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float]:
+    """The exact chain rule over the output's cone: every push added (the sole-consumer
+    stores are the fast pass's), zero gradients included."""
     v, k, derivs, ga, gb = g.value, g.k, _DERIVS, g.a, g.b
     grad, cols = _start(g, plan, output, hi)
     cone = bytearray(output + 1)
     cone[output] = 1
     if _split_pair(plan, hi, output + 1) == output:
         cone[ga[output]] = cone[gb[output]] = 1
-    fma, fma_w, fma_h, table = _FMA, _FMA_W, _FMA_H, _B
-    add, mul, mul_a, add_a, relu, tanh, sub = _B_ADD, _B_MUL, _B_MUL_A, _B_ADD_A, _B_RELU, _B_TANH, _B_SUB
+    fma, fma_h, table, base = _FMA, _FMA_H, _B, BASE
+    add, mul, mul_a, add_a, relu, tanh, sub, square = (
+        _B_ADD, _B_MUL, _B_MUL_A, _B_ADD_A, _B_RELU, _B_TANH, _B_SUB, _B_SQUARE)
     i = output
     try:
         for i, _, o, x, y, w, h in cols:
@@ -254,9 +340,9 @@ def _cone_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float]:
                     cone[x] = cone[y] = 1
                 if cone[y]:
                     gm = grad[y]
-                    if o != fma_h:
+                    if o != fma_h:  # w takes a gradient
                         grad[w] += gm * v[h]
-                    if o != fma_w:
+                    if o == fma or o == fma_h:
                         grad[h] += gm * v[w]
                     cone[w] = cone[h] = 1
                 continue
@@ -266,6 +352,8 @@ def _cone_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float]:
             cone[x] = 1
             if y >= 0:
                 cone[y] = 1
+            if o >= table:
+                o = base[o]
             if o == add:
                 grad[x] += gi
                 grad[y] += gi
@@ -287,6 +375,8 @@ def _cone_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float]:
                 grad[x] += gi * d[0]
                 if y >= 0:
                     grad[y] += gi * d[1]
+            elif o == square:
+                grad[x] += gi * (2.0 * v[x])
             elif o == add_a:
                 grad[x] += gi
             else:

@@ -1,10 +1,14 @@
 """The engine's plan: the op nodes of a graph as one tuple each (op code, the code
-backward dispatches on, operands), with fused product-sum pairs and one-sided pushes
-planned once per graph and extended as it grows. The passes that run it: engine.py."""
+backward dispatches on, operands), with fused product-sum pairs, one-sided pushes and
+sole-consumer stores planned once per graph and extended as it grows. The passes that run
+it: engine.py."""
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
+from collections.abc import Callable
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from .ops import CONST, DERIVS, FNS, LITERAL, OP_INDEX
@@ -17,101 +21,208 @@ _FNS = FNS
 _DERIVS = DERIVS
 _MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 _ADD, _SUB, _MUL, _NEG = (OP_INDEX[n] for n in ("add", "sub", "mul", "neg"))
-_RELU, _TANH = OP_INDEX["relu"], OP_INDEX["tanh"]
+_RELU, _TANH, _POWK = OP_INDEX["relu"], OP_INDEX["tanh"], OP_INDEX["powk"]
 # Plan codes past the table's: backward's own codes for the ops it inlines (add and mul also
 # where only one operand takes a gradient: planned as operand a, since a + b == b + a and
 # a·b == b·a in IEEE arithmetic), then the fused pair's (o >= _FMA in one comparison).
 # Backward keeps the table's code for the ops it calls through the table (o < _B).
+# Codes from _B_VALUE up have local derivatives that read values (a product's are its
+# operands): a zero gradient skipped there needs every value finite; below it they are
+# constants (±1, relu's 0 or 1) and a skip is always exact.
+# A code ending in S is the one consumer of operand a (SS: of a and b; AS: a one-sided
+# push to a sole a): it stores its push, a's gradient being 0 before (0 + d is d, but for
+# the sign of a zero: stores keep +0, as an addition would).
 _B = 256  # op codes are below 256 (a graph's op array is bytes-compatible)
-_B_ADD, _B_MUL, _B_MUL_A, _B_ADD_A = range(_B, _B + 4)
-_B_RELU, _B_TANH, _B_SUB, _B_NEG = range(_B + 4, _B + 8)  # (sub: a − b, both ±1)
-_FMA = _B + 16  # forward and backward: v[i] = v[x] + v[m], v[m] = v[w]·v[h], m = i − 1
-_FMA_W, _FMA_H = _FMA + 1, _FMA + 2  # backward: the product pushes to w alone, or to h alone
-FUSED = _FMA  # the forward code of a fused pair, for tests and tools that read a plan
+_B_ADD, _B_ADD_S, _B_ADD_SS, _B_ADD_A, _B_ADD_AS, _B_SUB, _B_NEG, _B_RELU, _B_RELU_S = (
+    range(_B, _B + 9))  # (sub: a − b, both ±1)
+_B_VALUE = _B + 9
+_B_MUL, _B_MUL_S, _B_MUL_A, _B_MUL_AS, _B_TANH, _B_TANH_S, _B_SQUARE, _B_SQUARE_S = (
+    range(_B_VALUE, _B_VALUE + 8))  # square: powk at k = 2
+# A fused pair, v[i] = v[x] + v[m], v[m] = v[w]·v[h], m = i − 1: its forward code (o >= _FMA)
+# says how the sum pushes (sole consumers store), its backward code how the product does.
+_FMA = _B + 24
+_FMA_S, _FMA_XS = _FMA + 1, _FMA + 2  # the sum is the product's sole consumer; and x's too
+_FMA_W, _FMA_H, _FMA_W1 = _FMA + 1, _FMA + 2, _FMA + 3  # to w alone, to h alone, to w sole
+FUSED = _FMA  # fused pairs have forward codes >= FUSED, for tests and tools that read a plan
 _NO_GRAD = bytes(1 if o in (CONST, LITERAL) else 0 for o in range(256))  # by op code
 _INLINE = {_MUL: _B_MUL, _ADD: _B_ADD, _RELU: _B_RELU, _SUB: _B_SUB, _TANH: _B_TANH,
            _NEG: _B_NEG}
 _ONE_SIDED = {(_ADD, True, False): _B_ADD_A, (_ADD, False, True): -_B_ADD_A,
               (_MUL, True, False): _B_MUL_A, (_MUL, False, True): -_B_MUL_A}  # −: swap a, b
+_SOLE_OF = {_B_ADD: _B_ADD_S, _B_ADD_A: _B_ADD_AS, _B_RELU: _B_RELU_S, _B_MUL: _B_MUL_S,
+            _B_MUL_A: _B_MUL_AS, _B_TANH: _B_TANH_S, _B_SQUARE: _B_SQUARE_S}
+# Each code's rule with every push added (the cone pass's): the code it stores for.
+BASE = {c: c for c in range(_B, _FMA)} | {s: c for c, s in _SOLE_OF.items()}
+BASE[_B_ADD_SS] = _B_ADD
 _FUSE = True
+_SOLE = True
 
 
 Entry = tuple[int, int, int, int, int, int, int]  # (node, fop, bop, a, b, w, h)
+Getter = Callable[[list[float]], tuple[float, ...]]
+
+
+def _getter(items: list[int]) -> Getter:
+    if len(items) > 1:
+        return itemgetter(*items)
+    return lambda arr: tuple(arr[j] for j in items)
 
 
 class Plan:
     """The op nodes in creation (topological) order, one entry each or one per fused pair:
-    (node, fop, bop, a, b) with node a pair's sum, fop the table's op code or _FMA, bop the
-    code backward dispatches on, a and b the operands (b -1 for a unary op; for a pair, the
-    other addend and the product). A list of tuples: iterating it costs a third less than
-    zipping parallel lists, and fused pairs make the entries fewer than the op nodes.
-    ``nograd``: the consts and literals some entry pushes a gradient to. Extended as the
-    graph grows; the graph drops it on truncation."""
+    (node, fop, bop, a, b, w, h) with node a pair's sum, fop the table's op code or a fused
+    pair's (>= _FMA), bop the code backward dispatches on, a and b the operands (b -1 for a
+    unary op; for a pair, the other addend and the product m, whose operands are w and h).
+    A list of tuples: iterating it costs a third less than zipping parallel lists, and
+    fused pairs make the entries fewer than the op nodes. The operands are the graph's own
+    int objects: the passes touch each index they read (its reference count), and the
+    builder allocated a node's int next to its value's float (a copy of each index in an
+    array of its own made both passes 15-30% slower on a 100k-node DAG, measured).
 
-    __slots__ = ("entries", "nograd", "_listed", "size")
+    ``nograd``: the consts and literals some entry pushes a gradient to. ``sinks``: every
+    leaf some entry pushes to (nograd and the inputs): a non-finite gradient anywhere
+    reaches one of them (module doc of engine.py), so backward checks these alone.
+    ``ends``: the nodes nothing reads (some may have gained a reader since: checked all
+    the same), where forward looks for non-finite values (its doc).
+    Extended as the graph grows; the graph drops it on truncation."""
+
+    __slots__ = ("entries", "nograd", "sinks", "ends", "_listed", "_uses", "_owner",
+                 "_kept", "_getters", "size")
 
     def __init__(self) -> None:
         self.entries: list[Entry] = []
         self.nograd: list[int] = []
-        self._listed = bytearray()  # 1 for the nodes in nograd
+        self.sinks: list[int] = []
+        self.ends: list[int] = []
+        self._listed = bytearray()  # 1 for the nodes in sinks
+        self._uses = bytearray()  # each node's consumer edges so far, 2 for two or more
+        self._owner = array("q")  # the entry that stores (not adds) into a sole operand
+        self._kept = 0  # len(ends) after its last clean-up
+        self._getters: tuple[Getter, Getter] | None = None  # (sinks, checks + ends)
         self.size = 0  # graph nodes covered
 
+    def sinks_of(self, grad: list[float]) -> tuple[float, ...]:
+        """grad's items at the sinks (for one C-level sum)."""
+        return self._get()[0](grad)
+
+    def ends_of(self, value: list[float]) -> tuple[float, ...]:
+        return self._get()[1](value)
+
+    def _get(self) -> tuple[Getter, Getter]:
+        if self._getters is None:  # once per extension
+            self._getters = (_getter(self.sinks), _getter(self.ends))
+        return self._getters
+
     def extend(self, g: Graph) -> None:
-        """Plan the nodes added since the last call: O(new nodes), one pass."""
+        """Plan the nodes added since the last call: O(new nodes), two passes."""
         op, ga, gb = g.op, g.a, g.b
-        listed, nograd, entries = self._listed, self.nograd, self.entries
-        append, inline, one_sided = entries.append, _INLINE, _ONE_SIDED
-        nog = _NO_GRAD
-
-        def pushed(j: int) -> None:  # j takes no gradient but receives pushes
-            if not listed[j]:
-                listed[j] = 1
-                nograd.append(j)
-
-        listed.extend(bytes(len(op) - self.size))
+        n, start = len(op), self.size
+        self._listed.extend(bytes(n - start))
+        self._owner.extend(array("q", [-1]) * (n - start))
+        uses, owner, entries = self._uses, self._owner, self.entries
+        uses.extend(bytes(n - start))
+        demote = []
+        for i in range(start, n):  # count the new consumer edges first
+            if op[i] > LITERAL:
+                for j in (ga[i], gb[i]):
+                    if j >= 0 and uses[j] < 2:
+                        uses[j] += 1
+                        if uses[j] == 2 and j < start and owner[j] >= 0:
+                            demote.append(owner[j])  # an older entry stored into j
+        for e in demote:
+            entries[e] = self._entry(g, entries[e][0], entries[e][1] >= _FMA, e)
+        ends = self.ends
+        if len(ends) > 2 * self._kept:  # drop those read since: amortised O(1) per node
+            self.ends = ends = [j for j in ends if not uses[j]]
+            self._kept = len(ends)
+        ends.extend(i for i in range(start, n) if not uses[i])
+        self._getters = None
         last = entries[-1][0] if entries else -1  # the node of the last entry
-        for i in range(self.size, len(op)):
+        for i in range(start, n):
             o = op[i]
             if o <= LITERAL:
                 continue
             x, y = ga[i], gb[i]
             if (o == _ADD and last == i - 1 and _FUSE and entries[-1][1] == _MUL
                     and (x == last) != (y == last)):
-                # Fuse with the product just before. a + b == b + a in IEEE arithmetic, so
-                # the other addend can always go first.
-                m = last
-                other = y if x == m else x
-                w, h = ga[m], gb[m]
-                nw, nh = nog[op[w]], nog[op[h]]
-                bop = _FMA_W if nh and not nw else _FMA_H if nw and not nh else _FMA
-                entries[-1] = (i, _FMA, bop, other, m, w, h)
-                if nog[op[other]]:
-                    pushed(other)
-                if bop == _FMA:
-                    if nw:
-                        pushed(w)
-                    if nh:
-                        pushed(h)
-                last = i
-                continue
-            if y < 0:
-                bop = inline.get(o, o)
-                if nog[op[x]]:
-                    pushed(x)
+                entries[-1] = self._entry(g, i, True, len(entries) - 1)
             else:
-                nx, ny = nog[op[x]], nog[op[y]]
-                bop = one_sided.get((o, not nx, not ny), 0) if nx != ny else 0
-                if bop < 0:  # only b takes a gradient: b goes first
-                    bop, x, y = -bop, y, x
-                elif bop == 0:  # pushes to both operands, whatever they are
-                    bop = inline.get(o, o)
-                    if nx:
-                        pushed(x)
-                    if ny:
-                        pushed(y)
-            append((i, o, bop, x, y, -1, -1))
+                entries.append(self._entry(g, i, False, len(entries)))
             last = i
-        self.size = len(op)
+        self.size = n
+
+    def _entry(self, g: Graph, i: int, fused: bool, at: int) -> Entry:
+        """The entry of node i (a pair's sum when fused) at index `at`, with the pushes it
+        needs from the graph's structure and the consumer counts so far."""
+        op, ga, gb, nog = g.op, g.a, g.b, _NO_GRAD
+        sole = self._sole
+        push = self._push
+        x, y = ga[i], gb[i]
+        if fused:
+            # a + b == b + a in IEEE arithmetic, so the other addend can always go first.
+            m, other = (x, y) if x == i - 1 else (y, x)  # the graph's ints (class doc)
+            w, h = ga[m], gb[m]
+            nw, nh = nog[op[w]], nog[op[h]]
+            if nh and not nw:
+                bop = _FMA_W1 if sole(w, at) else _FMA_W
+            else:
+                bop = _FMA_H if nw and not nh else _FMA
+            fop = (_FMA_XS if sole(other, at) else _FMA_S) if sole(m, at) else _FMA
+            push(op, other)
+            if bop == _FMA:
+                push(op, w)
+                push(op, h)
+            elif bop == _FMA_H:
+                push(op, h)
+            else:
+                push(op, w)
+            return (i, fop, bop, other, m, w, h)
+        o = op[i]
+        if y < 0:
+            bop = _INLINE.get(o, o)
+            if o == _POWK and g.k[i] == 2.0:
+                bop = _B_SQUARE
+            if bop in _SOLE_OF and sole(x, at):
+                bop = _SOLE_OF[bop]
+            push(op, x)
+            return (i, o, bop, x, -1, -1, -1)
+        nx, ny = nog[op[x]], nog[op[y]]
+        bop = _ONE_SIDED.get((o, not nx, not ny), 0) if nx != ny else 0
+        if bop < 0:  # only b takes a gradient: b goes first
+            bop, x, y = -bop, y, x
+        if bop:  # a one-sided push to x
+            if sole(x, at):
+                bop = _SOLE_OF[bop]
+        else:  # pushes to both operands, whatever they are
+            bop = _INLINE.get(o, o)
+            push(op, y)
+            if bop == _B_ADD or bop == _B_MUL:
+                uses = self._uses
+                if uses[y] == 1 and uses[x] != 1:
+                    x, y = y, x  # the sole one first
+                if sole(x, at):
+                    bop = _SOLE_OF[bop]
+                    if bop == _B_ADD_S and sole(y, at):
+                        bop = _B_ADD_SS
+        push(op, x)
+        return (i, o, bop, x, y, -1, -1)
+
+    def _sole(self, j: int, at: int) -> bool:
+        """Whether entry `at` is j's one consumer edge so far (then it may store into j's
+        gradient rather than add to it); records it, to demote the entry if j gains one."""
+        if _SOLE and self._uses[j] == 1:
+            self._owner[j] = at
+            return True
+        return False
+
+    def _push(self, op: bytearray, j: int) -> None:
+        """An entry pushes to j: list j if it is a leaf (a sink; nograd if a const or
+        literal)."""
+        if not self._listed[j] and op[j] <= LITERAL:
+            self._listed[j] = 1
+            self.sinks.append(j)
+            if _NO_GRAD[op[j]]:
+                self.nograd.append(j)
 
 
 def _node(e: Entry) -> int:
@@ -130,6 +241,6 @@ def _split_pair(plan: Plan, hi: int, stop: int) -> int:
     sum (so it must be done on its own), else -1."""
     if hi < len(plan.entries):
         _, fop, _, _, m, _, _ = plan.entries[hi]
-        if fop == _FMA and m < stop:
+        if fop >= _FMA and m < stop:
             return m
     return -1
