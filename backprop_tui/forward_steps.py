@@ -15,6 +15,7 @@ same in every pass: a later pass recomputes them, as dual numbers do.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from .events import Event, Phase, Step, Warn
 from .graph import Graph
@@ -27,7 +28,7 @@ from .steps import PHASE_NAMES, Steps, listed
 class ForwardSteps(Steps):
     mode = "forward"
 
-    def __init__(self, g: Graph, output: int, fwd: list[int], bwd: list[int],
+    def __init__(self, g: Graph, output: int, fwd: Sequence[int], bwd: Sequence[int],
                  inputs: list[tuple[str, int]], seeds: list[int]) -> None:
         super().__init__(g, output, fwd, bwd, inputs)
         self.seeds = seeds

@@ -130,7 +130,8 @@ class Graph:
                     mark[b[i]] = 1
         return mark
 
-    def step_order(self, output: int, cone: bytearray | None = None) -> tuple[list[int], list[int]]:
+    def step_order(self, output: int,
+                   cone: bytearray | None = None) -> tuple[array[int], array[int]]:
         """(forward, backward): the steps of output's graph, as the textbook's evaluation
         trace (Baydin et al. 2018, Tables 2-3).
 
@@ -142,12 +143,15 @@ class Graph:
         in reverse creation order. Each consumer of a node was created after it, so it has
         pushed by the node's own step: the gradient is final there. Literals and constants
         take no gradient and get no step. `cone`: self.cone(output), if the caller has it.
+        Arrays, not lists: a session keeps both for its life, and a list of ints costs ~40 B
+        an entry (the pointer and the int) against 4.
         """
         if cone is None:
             cone = self.cone(output)
         op = self.op
-        rows = [i for i in compress(range(len(cone)), cone) if op[i] > LITERAL or op[i] == INPUT]
-        return [i for i in rows if op[i] > LITERAL], rows[::-1]
+        rows = array("i", [i for i in compress(range(len(cone)), cone)
+                           if op[i] > LITERAL or op[i] == INPUT])
+        return array("i", [i for i in rows if op[i] > LITERAL]), rows[::-1]
 
     def consumers(self, output: int) -> tuple[list[int], list[int]]:
         """The consumers of each node within output's cone, as CSR arrays (start, items):

@@ -8,6 +8,7 @@ arrays: steps.py)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from .events import Event, Phase, Step, Warn
 from .graph import Graph
@@ -22,7 +23,7 @@ _NAN = math.nan
 class ReverseSteps(Steps):
     mode = "reverse"
 
-    def __init__(self, g: Graph, output: int, fwd: list[int], bwd: list[int],
+    def __init__(self, g: Graph, output: int, fwd: Sequence[int], bwd: Sequence[int],
                  inputs: list[tuple[str, int]]) -> None:
         super().__init__(g, output, fwd, bwd, inputs)
         self.total = len(fwd) + len(bwd)

@@ -18,7 +18,7 @@ may return events to add to the line's (the recorder's warning when the disk fil
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .conditions import Condition
 from .events import Check, CheckRow, Defined, Error, Event, Info, Mode, NewSession, Statement, Warn
@@ -77,8 +77,8 @@ class Session(Breakpoints):
         # f's step order and what depends on it (session_queries.Ordered): built when first
         # read after f changed (_ensure), so a statement costs O(its nodes), not O(graph).
         self._order_stale = False
-        self._o_fwd: list[int] = []  # forward steps' nodes, in order (read-only for views)
-        self._o_bwd: list[int] = []  # backward steps' nodes, in order
+        self._o_fwd: Sequence[int] = ()  # forward steps' nodes, in order (read-only for views)
+        self._o_bwd: Sequence[int] = ()  # backward steps' nodes, in order
         self.pos = 0  # steps taken
         self.last_check: Check | None = None
         # Input values before each :nudge / :descend, newest last: :back at the start of

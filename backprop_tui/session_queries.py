@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 from array import array
+from collections.abc import Sequence
 from itertools import compress
 from typing import Generic, TypeVar
 
@@ -59,8 +60,8 @@ class Queries:
     prog: Program
     output: int | None
     output_chosen: bool
-    fwd: Ordered[list[int]] = Ordered()  # forward steps' nodes, in order (read-only for views)
-    bwd: Ordered[list[int]] = Ordered()  # backward steps' nodes, in order
+    fwd: Ordered[Sequence[int]] = Ordered()  # forward steps' nodes, in order (read-only for views)
+    bwd: Ordered[Sequence[int]] = Ordered()  # backward steps' nodes, in order
     pos: int
     last_check: Check | None
     _fwd_index: Ordered[array] = Ordered()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Sequence
 
 from .events import Event, Mode, Step
 from .graph import Graph
@@ -28,7 +29,7 @@ PHASE_NAMES = 4  # partials a pass's last line names; the rest are counted
 class Steps:
     mode: Mode = "reverse"
 
-    def __init__(self, g: Graph, output: int, fwd: list[int], bwd: list[int],
+    def __init__(self, g: Graph, output: int, fwd: Sequence[int], bwd: Sequence[int],
                  inputs: list[tuple[str, int]]) -> None:
         self.g = g
         self.output = output

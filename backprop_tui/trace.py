@@ -18,6 +18,8 @@ never touched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .dual import dual_pass
 from .gradcheck import reference, scratch
 from .graph import Graph
@@ -104,7 +106,7 @@ def _terms(parts: list[tuple[str, str, str, str, str]]) -> tuple[str, str]:
 
 
 def _tangent_rows(g: Graph, ref: Graph, output: int, seed: int, inputs: list[int],
-                  order: list[int], index: dict[int, int], operands) -> list[TraceRow]:
+                  order: Sequence[int], index: dict[int, int], operands) -> list[TraceRow]:
     s = scratch(ref)
     t = dual_pass(s, output, seed)
     rows = [TraceRow(index[x], x, label(g, x),
@@ -124,7 +126,7 @@ def _tangent_rows(g: Graph, ref: Graph, output: int, seed: int, inputs: list[int
     return rows
 
 
-def _adjoint_rows(g: Graph, ref: Graph, output: int, inputs: list[int], order: list[int],
+def _adjoint_rows(g: Graph, ref: Graph, output: int, inputs: list[int], order: Sequence[int],
                   index: dict[int, int], operands) -> list[TraceRow]:
     last = index.get(output, 0)
     adj = {output: 1.0}

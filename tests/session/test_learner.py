@@ -59,7 +59,7 @@ def test_new_starts_an_empty_session_and_clear_is_its_alias():
         ev = one(s.run_line(word), NewSession)
         assert "empty" in text(ev)
         assert len(s.prog.graph) == 0 and s.prog.bindings == {} and s.output is None
-        assert (s.fwd, s.bwd, s.pos, s.last_check) == ([], [], 0, None)
+        assert (list(s.fwd), list(s.bwd), s.pos, s.last_check) == ([], [], 0, None)
         assert not s.breaks and not s.break_ops and s.listeners == listeners
         err = one(s.run_line(":step"), Error)
         assert "no program yet" in err.message
@@ -300,7 +300,7 @@ def test_seed_steps_follow_the_program_and_backward_is_the_exact_reverse():
     assert labels(s, s.fwd) == ["x²", "3x", "3xy", "x²+3xy", "x²+3xy+1"]
     assert labels(s, s.bwd) == ["x²+3xy+1", "x²+3xy", "3xy", "3x", "x²", "y", "x"]
     ops = [i for i in s.bwd if not s.prog.graph.is_leaf(i)]
-    assert ops == s.fwd[::-1]
+    assert ops == list(s.fwd)[::-1]
     assert not any(s.prog.graph.op[i] == 2 for i in s.bwd)  # no literal gets a step
 
 
@@ -314,8 +314,8 @@ def test_creation_order_is_program_order_and_every_gradient_is_final_at_its_step
     s, _ = run(*lines)
     g = s.prog.graph
     cone = g.cone(s.output)
-    assert s.fwd == [i for i in range(len(cone)) if cone[i] and not g.is_leaf(i)]
-    assert [i for i in s.bwd if not g.is_leaf(i)] == s.fwd[::-1]
+    assert list(s.fwd) == [i for i in range(len(cone)) if cone[i] and not g.is_leaf(i)]
+    assert [i for i in s.bwd if not g.is_leaf(i)] == list(s.fwd)[::-1]
     assert all(g.takes_grad(i) for i in s.bwd)
     for i in s.fwd:  # operands are computed before the operation
         assert all(s.forward_step_of(j) < s.forward_step_of(i) for j in g.operands(i)
@@ -343,7 +343,7 @@ def test_literals_and_constants_have_no_step_and_say_why():
     err = one(s.run_line(":break 1"), Error)
     assert "a breakpoint there would never stop" in err.message
     s, _ = run("3")
-    assert (s.fwd, s.bwd) == ([], [])
+    assert (list(s.fwd), list(s.bwd)) == ([], [])
     assert one(s.run_line(":step"), Info).message == ("nothing to step: f is a constant (it "
                                                       "takes no gradient)")
 

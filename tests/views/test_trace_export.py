@@ -41,7 +41,7 @@ def test_primal_rows_follow_baydins_numbering_and_the_forward_steps():
     t = trace(s)
     assert [(r.index, r.label) for r in t.primal] == [
         (-1, "x"), (0, "y"), (1, "x²"), (2, "3x"), (3, "3xy"), (4, "x²+3xy"), (5, "x²+3xy+1")]
-    assert [r.node for r in t.primal if r.kind == "op"] == s.fwd  # the forward steps' order
+    assert [r.node for r in t.primal if r.kind == "op"] == list(s.fwd)  # the forward steps' order
     assert t.primal[2].formula == "x² = 2² = 4" and t.primal[3].formula == "3x = 3 × 2 = 6"
     assert t.primal[-1].value == 23
     assert t.value == 23 and t.complete and [(i.name, i.grad) for i in t.inputs] == [("x", 13), ("y", 6)]
