@@ -31,47 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .engine_plan import (
-    _ADD,
-    _B,
-    _B_ADD,
-    _B_ADD_A,
-    _B_ADD_AS,
-    _B_ADD_S,
-    _B_ADD_SS,
-    _B_MUL,
-    _B_MUL_A,
-    _B_MUL_AS,
-    _B_MUL_S,
-    _B_RELU,
-    _B_RELU_S,
-    _B_SQUARE,
-    _B_SQUARE_S,
-    _B_SUB,
-    _B_TANH,
-    _B_TANH_S,
-    _B_VALUE,
-    _DERIVS,
-    _FMA,
-    _FMA_H,
-    _FMA_S,
-    _FMA_W,
-    _FMA_W1,
-    _FMA_XS,
-    _FNS,
-    _MATH_ERRORS,
-    _MUL,
-    _NEG,
-    _RELU,
-    _SUB,
-    _TANH,
-    BASE,
-    FUSED,
-    Entry,
-    Plan,
-    _cut,
-    _split_pair,
-)
+from . import engine_plan as ep
+from .engine_plan import FUSED, Entry, Plan
 from .ops import CONST, LITERAL, OPS
 
 if TYPE_CHECKING:
@@ -104,17 +65,18 @@ def forward(g: Graph, plan: Plan, start: int, stop: int) -> list[Warning_]:
     loop as it reads them: every other op passes a non-finite operand on (inf·0 = nan,
     inf − inf = nan), so a non-finite value anywhere reaches one of those. Over a part of
     it, one C-level sum of the range. Only when the answer is yes, a scan names them."""
-    lo, hi = _cut(plan, len(g), start, stop)
-    v, k, fns, ga, gb = g.value, g.k, _FNS, g.a, g.b
+    lo, hi = ep._cut(plan, len(g), start, stop)
+    v, k, fns, ga, gb = g.value, g.k, ep._FNS, g.a, g.b
     entries = plan.entries
-    if lo < hi and entries[lo][1] >= _FMA and entries[lo][4] < start:
+    if lo < hi and entries[lo][1] >= ep._FMA and entries[lo][4] < start:
         # The range starts between a pair's product and its sum: the sum alone.
         i, _, _, x, m, _, _ = entries[lo]
         v[i] = v[x] + v[m]
         lo += 1
     part = entries[lo:hi] if lo > 0 or hi < len(entries) else entries
-    fma, mul, add, sub, neg, relu, tanh = _FMA, _MUL, _ADD, _SUB, _NEG, _RELU, _TANH
-    th = math.tanh
+    fma, mul, add, sub, neg, relu, tanh, powk = (
+        ep._FMA, ep._MUL, ep._ADD, ep._SUB, ep._NEG, ep._RELU, ep._TANH, ep._POWK)
+    th, pw = math.tanh, math.pow
     i = x = y = 0
     seen = 0.0  # the sum of those operands (an overflow of finite ones only costs the scan)
     try:
@@ -140,6 +102,13 @@ def forward(g: Graph, plan: Plan, start: int, stop: int) -> list[Warning_]:
                 v[i] = th(t)
             elif o == sub:
                 v[i] = v[x] - v[y]
+            elif o == powk:  # the table's _pow: math.pow, ±inf where it overflows
+                t = v[x]
+                seen += t
+                try:
+                    v[i] = pw(t, k[i])
+                except OverflowError:
+                    v[i] = fns[o](t, 0.0, k[i])
             elif o == neg:
                 v[i] = -v[x]
             else:
@@ -148,9 +117,9 @@ def forward(g: Graph, plan: Plan, start: int, stop: int) -> list[Warning_]:
                 t, u = v[x], v[y]
                 seen += t + u
                 v[i] = fns[o](t, u, k[i])
-    except _MATH_ERRORS as exc:
+    except ep._MATH_ERRORS as exc:
         raise g.domain_error(i, v[x], v[y] if y >= 0 else 0.0, k[i], exc) from None
-    m = _split_pair(plan, hi, stop)
+    m = ep._split_pair(plan, hi, stop)
     if m >= start:
         v[m] = v[ga[m]] * v[gb[m]]
     if start == 0 and stop >= len(g):  # (v may be a shorter scratch list)
@@ -169,7 +138,7 @@ def backward(g: Graph, plan: Plan, output: int) -> list[Warning_]:
     when every value and gradient is finite; otherwise the cone pass runs.
     """
     n = len(g)
-    _, hi = _cut(plan, n, 0, output + 1)
+    _, hi = ep._cut(plan, n, 0, output + 1)
     grad = _fast_pass(g, plan, output, hi)
     finite = grad is not None
     if grad is None:
@@ -186,7 +155,7 @@ def _start(g: Graph, plan: Plan, output: int, hi: int) -> tuple[list[float], Ite
     in reverse."""
     grad = [0.0] * len(g)
     grad[output] = 1.0
-    if _split_pair(plan, hi, output + 1) == output:
+    if ep._split_pair(plan, hi, output + 1) == output:
         v, w, h, op = g.value, g.a[output], g.b[output], g.op
         if op[w] != CONST and op[w] != LITERAL:
             grad[w] += v[h]
@@ -202,18 +171,20 @@ def _fast_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float] | None
     error, or a push whose local derivative reads values was skipped while some value is
     not finite (one C-level sum, only then: with every value finite, each inlined op's
     local derivative is finite too)."""
-    v, k, derivs = g.value, g.k, _DERIVS
+    v, k, derivs = g.value, g.k, ep._DERIVS
     grad, cols = _start(g, plan, output, hi)
     fma, fma_s, fma_xs, fma_w, fma_w1, table, by_value = (
-        _FMA, _FMA_S, _FMA_XS, _FMA_W, _FMA_W1, _B, _B_VALUE)
+        ep._FMA, ep._FMA_S, ep._FMA_XS, ep._FMA_W, ep._FMA_W1, ep._B, ep._B_VALUE)
     add, add_s, add_ss, add_a, add_as, relu, relu_s, sub = (
-        _B_ADD, _B_ADD_S, _B_ADD_SS, _B_ADD_A, _B_ADD_AS, _B_RELU, _B_RELU_S, _B_SUB)
-    mul, mul_s, mul_a, mul_as, tanh, tanh_s, square, square_s = (
-        _B_MUL, _B_MUL_S, _B_MUL_A, _B_MUL_AS, _B_TANH, _B_TANH_S, _B_SQUARE, _B_SQUARE_S)
+        ep._B_ADD, ep._B_ADD_S, ep._B_ADD_SS, ep._B_ADD_A, ep._B_ADD_AS, ep._B_RELU, ep._B_RELU_S,
+        ep._B_SUB)
+    mul, mul_s, mul_a, mul_as, tanh, tanh_s, square_s = (
+        ep._B_MUL, ep._B_MUL_S, ep._B_MUL_A, ep._B_MUL_AS, ep._B_TANH, ep._B_TANH_S, ep._B_SQUARE_S)
     skipped = False
     try:
-        # Ordered by how common each op is in a loss: dot products, products, sums…
-        # (a code ending in _s stores into a sole operand: engine_plan.py).
+        # Ordered by how common each op is in a loss: dot products, products, sums… A
+        # code ending in _s stores into a sole operand (engine_plan.py). `a[j] = a[j] + d`,
+        # not `a[j] += d`: two bytecodes fewer, the same addition.
         for i, s, o, x, y, w, h in cols:
             gi = grad[i]
             if o >= fma:  # the sum i = x + y (how: s), then the product y = w·h (how: o)
@@ -222,10 +193,10 @@ def _fast_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float] | None
                         grad[x] = gi
                         grad[y] = gm = gi
                     elif s == fma_s:  # of y
-                        grad[x] += gi
+                        grad[x] = grad[x] + gi
                         grad[y] = gm = gi
                     else:
-                        grad[x] += gi
+                        grad[x] = grad[x] + gi
                         gm = grad[y] + gi
                         grad[y] = gm
                 else:
@@ -234,14 +205,14 @@ def _fast_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float] | None
                         skipped = True
                         continue
                 if o == fma:
-                    grad[w] += gm * v[h]
-                    grad[h] += gm * v[w]
+                    grad[w] = grad[w] + gm * v[h]
+                    grad[h] = grad[h] + gm * v[w]
                 elif o == fma_w1:
                     grad[w] = gm * v[h] or 0.0
                 elif o == fma_w:
-                    grad[w] += gm * v[h]
+                    grad[w] = grad[w] + gm * v[h]
                 else:
-                    grad[h] += gm * v[w]
+                    grad[h] = grad[h] + gm * v[w]
             elif not gi:
                 if o < table:
                     # Through the table even for gi = 0: d may be inf (sqrt'(0)), and 0·inf
@@ -252,60 +223,62 @@ def _fast_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float] | None
                         grad[y] += gi * d[1]
                 elif o >= by_value:
                     skipped = True
-            elif o == mul:
-                grad[x] += gi * v[y]
-                grad[y] += gi * v[x]
-            elif o == mul_s:
-                grad[x] = gi * v[y] or 0.0
-                grad[y] += gi * v[x]
-            elif o == mul_a:
-                grad[x] += gi * v[y]
-            elif o == mul_as:
-                grad[x] = gi * v[y] or 0.0
-            elif o == add_ss:
-                grad[x] = gi
-                grad[y] = gi
-            elif o == add:
-                grad[x] += gi
-                grad[y] += gi
-            elif o == add_s:
-                grad[x] = gi
-                grad[y] += gi
-            elif o == relu_s:
-                if v[x] > 0:
-                    grad[x] = gi  # gi·1
-                elif gi - gi:  # gi·0 is nan when gi is not finite; else ±0, which changes nothing
-                    grad[x] = gi * 0.0
-            elif o == relu:
-                if v[x] > 0:
-                    grad[x] += gi
-                elif gi - gi:
-                    grad[x] += gi * 0.0
-            elif o == tanh_s:
-                t = v[i]
-                grad[x] = gi * (1.0 - t * t) or 0.0
-            elif o == tanh:
-                t = v[i]
-                grad[x] += gi * (1.0 - t * t)
-            elif o < table:
+            elif o >= by_value:  # products, tanh, square: rules that read values
+                if o == mul:
+                    grad[x] = grad[x] + gi * v[y]
+                    grad[y] = grad[y] + gi * v[x]
+                elif o == mul_s:
+                    grad[x] = gi * v[y] or 0.0
+                    grad[y] = grad[y] + gi * v[x]
+                elif o == mul_a:
+                    grad[x] = grad[x] + gi * v[y]
+                elif o == mul_as:
+                    grad[x] = gi * v[y] or 0.0
+                elif o == tanh_s:
+                    t = v[i]
+                    grad[x] = gi * (1.0 - t * t) or 0.0
+                elif o == tanh:
+                    t = v[i]
+                    grad[x] = grad[x] + gi * (1.0 - t * t)
+                elif o == square_s:  # powk's rule at k = 2: 2·pow(a, 1) = 2a exactly
+                    grad[x] = gi * (2.0 * v[x]) or 0.0
+                else:  # square
+                    grad[x] = grad[x] + gi * (2.0 * v[x])
+            elif o >= table:  # sums, sub, neg, relu
+                if o == add_ss:
+                    grad[x] = gi
+                    grad[y] = gi
+                elif o == add:
+                    grad[x] = grad[x] + gi
+                    grad[y] = grad[y] + gi
+                elif o == add_s:
+                    grad[x] = gi
+                    grad[y] = grad[y] + gi
+                elif o == relu_s:
+                    if v[x] > 0:
+                        grad[x] = gi  # gi·1
+                    elif gi - gi:  # gi·0: nan when gi is not finite, else ±0 (no change)
+                        grad[x] = gi * 0.0
+                elif o == relu:
+                    if v[x] > 0:
+                        grad[x] = grad[x] + gi
+                    elif gi - gi:
+                        grad[x] = grad[x] + gi * 0.0
+                elif o == add_as:
+                    grad[x] = gi
+                elif o == add_a:
+                    grad[x] = grad[x] + gi
+                elif o == sub:
+                    grad[x] = grad[x] + gi
+                    grad[y] = grad[y] - gi
+                else:  # neg
+                    grad[x] = grad[x] - gi
+            else:
                 d = derivs[o](v[x], v[y], k[i], v[i])
-                grad[x] += gi * d[0]
+                grad[x] = grad[x] + gi * d[0]
                 if y >= 0:
-                    grad[y] += gi * d[1]
-            elif o == square_s:  # powk's rule at k = 2: 2·pow(a, 1) = 2a exactly
-                grad[x] = gi * (2.0 * v[x]) or 0.0
-            elif o == square:
-                grad[x] += gi * (2.0 * v[x])
-            elif o == sub:
-                grad[x] += gi
-                grad[y] -= gi
-            elif o == add_as:
-                grad[x] = gi
-            elif o == add_a:
-                grad[x] += gi
-            else:  # neg
-                grad[x] -= gi
-    except _MATH_ERRORS:
+                    grad[y] = grad[y] + gi * d[1]
+    except ep._MATH_ERRORS:
         return None
     # Before consts and literals are zeroed: a nan may have landed on one.
     if not math.isfinite(sum(plan.sinks_of(grad))):  # (an overflowing sum says no too)
@@ -320,15 +293,15 @@ def _fast_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float] | None
 def _cone_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float]:
     """The exact chain rule over the output's cone: every push added (the sole-consumer
     stores are the fast pass's), zero gradients included."""
-    v, k, derivs, ga, gb = g.value, g.k, _DERIVS, g.a, g.b
+    v, k, derivs, ga, gb = g.value, g.k, ep._DERIVS, g.a, g.b
     grad, cols = _start(g, plan, output, hi)
     cone = bytearray(output + 1)
     cone[output] = 1
-    if _split_pair(plan, hi, output + 1) == output:
+    if ep._split_pair(plan, hi, output + 1) == output:
         cone[ga[output]] = cone[gb[output]] = 1
-    fma, fma_h, table, base = _FMA, _FMA_H, _B, BASE
+    fma, fma_h, table, base = ep._FMA, ep._FMA_H, ep._B, ep.BASE
     add, mul, mul_a, add_a, relu, tanh, sub, square = (
-        _B_ADD, _B_MUL, _B_MUL_A, _B_ADD_A, _B_RELU, _B_TANH, _B_SUB, _B_SQUARE)
+        ep._B_ADD, ep._B_MUL, ep._B_MUL_A, ep._B_ADD_A, ep._B_RELU, ep._B_TANH, ep._B_SUB, ep._B_SQUARE)
     i = output
     try:
         for i, _, o, x, y, w, h in cols:
@@ -381,7 +354,7 @@ def _cone_pass(g: Graph, plan: Plan, output: int, hi: int) -> list[float]:
                 grad[x] += gi
             else:
                 grad[x] -= gi
-    except _MATH_ERRORS as exc:
+    except ep._MATH_ERRORS as exc:
         # The table's derivatives are total on their domains; this is a safety net.
         raise EvalError(i, f"the derivative of {OPS[g.op[i]].name} failed ({exc})") from None
     return grad

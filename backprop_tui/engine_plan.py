@@ -47,8 +47,6 @@ FUSED = _FMA  # fused pairs have forward codes >= FUSED, for tests and tools tha
 _NO_GRAD = bytes(1 if o in (CONST, LITERAL) else 0 for o in range(256))  # by op code
 _INLINE = {_MUL: _B_MUL, _ADD: _B_ADD, _RELU: _B_RELU, _SUB: _B_SUB, _TANH: _B_TANH,
            _NEG: _B_NEG}
-_ONE_SIDED = {(_ADD, True, False): _B_ADD_A, (_ADD, False, True): -_B_ADD_A,
-              (_MUL, True, False): _B_MUL_A, (_MUL, False, True): -_B_MUL_A}  # −: swap a, b
 _SOLE_OF = {_B_ADD: _B_ADD_S, _B_ADD_A: _B_ADD_AS, _B_RELU: _B_RELU_S, _B_MUL: _B_MUL_S,
             _B_MUL_A: _B_MUL_AS, _B_TANH: _B_TANH_S, _B_SQUARE: _B_SQUARE_S}
 # Each code's rule with every push added (the cone pass's): the code it stores for.
@@ -76,8 +74,8 @@ class Plan:
     A list of tuples: iterating it costs a third less than zipping parallel lists, and
     fused pairs make the entries fewer than the op nodes. The operands are the graph's own
     int objects: the passes touch each index they read (its reference count), and the
-    builder allocated a node's int next to its value's float (a copy of each index in an
-    array of its own made both passes 15-30% slower on a 100k-node DAG, measured).
+    builder allocated a node's int next to its value's float (fresh index ints, allocated
+    in order for the plan, made both passes 15-30% slower on a 100k-node DAG, measured).
 
     ``nograd``: the consts and literals some entry pushes a gradient to. ``sinks``: every
     leaf some entry pushes to (nograd and the inputs): a non-finite gradient anywhere
@@ -96,9 +94,9 @@ class Plan:
         self.ends: list[int] = []
         self._listed = bytearray()  # 1 for the nodes in sinks
         self._uses = bytearray()  # each node's consumer edges so far, 2 for two or more
-        self._owner = array("q")  # the entry that stores (not adds) into a sole operand
+        self._owner = array("i")  # the entry that stores (not adds) into a sole operand
         self._kept = 0  # len(ends) after its last clean-up
-        self._getters: tuple[Getter, Getter] | None = None  # (sinks, checks + ends)
+        self._getters: tuple[Getter, Getter] | None = None  # (sinks, ends)
         self.size = 0  # graph nodes covered
 
     def sinks_of(self, grad: list[float]) -> tuple[float, ...]:
@@ -118,17 +116,22 @@ class Plan:
         op, ga, gb = g.op, g.a, g.b
         n, start = len(op), self.size
         self._listed.extend(bytes(n - start))
-        self._owner.extend(array("q", [-1]) * (n - start))
+        self._owner.extend(array("i", [-1]) * (n - start))
         uses, owner, entries = self._uses, self._owner, self.entries
         uses.extend(bytes(n - start))
         demote = []
         for i in range(start, n):  # count the new consumer edges first
             if op[i] > LITERAL:
-                for j in (ga[i], gb[i]):
-                    if j >= 0 and uses[j] < 2:
-                        uses[j] += 1
-                        if uses[j] == 2 and j < start and owner[j] >= 0:
-                            demote.append(owner[j])  # an older entry stored into j
+                j = ga[i]
+                if uses[j] < 2:
+                    uses[j] += 1
+                    if uses[j] == 2 and j < start and owner[j] >= 0:
+                        demote.append(owner[j])  # an older entry stored into j
+                j = gb[i]
+                if j >= 0 and uses[j] < 2:
+                    uses[j] += 1
+                    if uses[j] == 2 and j < start and owner[j] >= 0:
+                        demote.append(owner[j])
         for e in demote:
             entries[e] = self._entry(g, entries[e][0], entries[e][1] >= _FMA, e)
         ends = self.ends
@@ -137,26 +140,30 @@ class Plan:
             self._kept = len(ends)
         ends.extend(i for i in range(start, n) if not uses[i])
         self._getters = None
-        last = entries[-1][0] if entries else -1  # the node of the last entry
+        entry = self._entry
         for i in range(start, n):
             o = op[i]
             if o <= LITERAL:
                 continue
-            x, y = ga[i], gb[i]
-            if (o == _ADD and last == i - 1 and _FUSE and entries[-1][1] == _MUL
-                    and (x == last) != (y == last)):
-                entries[-1] = self._entry(g, i, True, len(entries) - 1)
-            else:
-                entries.append(self._entry(g, i, False, len(entries)))
-            last = i
+            if o == _ADD and _FUSE and entries and entries[-1][0] == i - 1:
+                x, y = ga[i], gb[i]
+                if entries[-1][1] == _MUL and (x == i - 1) != (y == i - 1):
+                    entries[-1] = entry(g, i, True, len(entries) - 1)
+                    continue
+            elif o == _MUL and _FUSE and i + 1 < n and op[i + 1] == _ADD:
+                x, y = ga[i + 1], gb[i + 1]
+                if (x == i) != (y == i):  # the sum just after: planned fused with it
+                    entries.append((i, _MUL, _B_MUL, ga[i], gb[i], -1, -1))
+                    continue
+            entries.append(entry(g, i, False, len(entries)))
         self.size = n
 
     def _entry(self, g: Graph, i: int, fused: bool, at: int) -> Entry:
         """The entry of node i (a pair's sum when fused) at index `at`, with the pushes it
-        needs from the graph's structure and the consumer counts so far."""
-        op, ga, gb, nog = g.op, g.a, g.b, _NO_GRAD
-        sole = self._sole
-        push = self._push
+        needs from the graph's structure and the consumer counts so far. An operand it
+        stores into (sole: one consumer edge so far) records `at` in _owner, to have the
+        entry rebuilt if the operand gains a consumer; a leaf it pushes to is listed."""
+        op, ga, gb, nog, uses, owner = g.op, g.a, g.b, _NO_GRAD, self._uses, self._owner
         x, y = ga[i], gb[i]
         if fused:
             # a + b == b + a in IEEE arithmetic, so the other addend can always go first.
@@ -164,65 +171,51 @@ class Plan:
             w, h = ga[m], gb[m]
             nw, nh = nog[op[w]], nog[op[h]]
             if nh and not nw:
-                bop = _FMA_W1 if sole(w, at) else _FMA_W
+                bop = _FMA_W
+                if _SOLE and uses[w] == 1:
+                    bop, owner[w] = _FMA_W1, at
             else:
                 bop = _FMA_H if nw and not nh else _FMA
-            fop = (_FMA_XS if sole(other, at) else _FMA_S) if sole(m, at) else _FMA
-            push(op, other)
-            if bop == _FMA:
-                push(op, w)
-                push(op, h)
-            elif bop == _FMA_H:
-                push(op, h)
+            fop = _FMA
+            if _SOLE and uses[m] == 1:
+                fop, owner[m] = _FMA_S, at
+                if uses[other] == 1:
+                    fop, owner[other] = _FMA_XS, at
+            pushed: tuple[int, ...] = ((other, w, h) if bop == _FMA else
+                                       (other, h) if bop == _FMA_H else (other, w))
+            entry = (i, fop, bop, other, m, w, h)
+        else:
+            fop = op[i]
+            if y < 0:
+                bop = _INLINE.get(fop, fop)
+                if fop == _POWK and g.k[i] == 2.0:
+                    bop = _B_SQUARE
+                pushed = (x,)
             else:
-                push(op, w)
-            return (i, fop, bop, other, m, w, h)
-        o = op[i]
-        if y < 0:
-            bop = _INLINE.get(o, o)
-            if o == _POWK and g.k[i] == 2.0:
-                bop = _B_SQUARE
-            if bop in _SOLE_OF and sole(x, at):
-                bop = _SOLE_OF[bop]
-            push(op, x)
-            return (i, o, bop, x, -1, -1, -1)
-        nx, ny = nog[op[x]], nog[op[y]]
-        bop = _ONE_SIDED.get((o, not nx, not ny), 0) if nx != ny else 0
-        if bop < 0:  # only b takes a gradient: b goes first
-            bop, x, y = -bop, y, x
-        if bop:  # a one-sided push to x
-            if sole(x, at):
-                bop = _SOLE_OF[bop]
-        else:  # pushes to both operands, whatever they are
-            bop = _INLINE.get(o, o)
-            push(op, y)
-            if bop == _B_ADD or bop == _B_MUL:
-                uses = self._uses
-                if uses[y] == 1 and uses[x] != 1:
-                    x, y = y, x  # the sole one first
-                if sole(x, at):
-                    bop = _SOLE_OF[bop]
-                    if bop == _B_ADD_S and sole(y, at):
-                        bop = _B_ADD_SS
-        push(op, x)
-        return (i, o, bop, x, y, -1, -1)
-
-    def _sole(self, j: int, at: int) -> bool:
-        """Whether entry `at` is j's one consumer edge so far (then it may store into j's
-        gradient rather than add to it); records it, to demote the entry if j gains one."""
-        if _SOLE and self._uses[j] == 1:
-            self._owner[j] = at
-            return True
-        return False
-
-    def _push(self, op: bytearray, j: int) -> None:
-        """An entry pushes to j: list j if it is a leaf (a sink; nograd if a const or
-        literal)."""
-        if not self._listed[j] and op[j] <= LITERAL:
-            self._listed[j] = 1
-            self.sinks.append(j)
-            if _NO_GRAD[op[j]]:
-                self.nograd.append(j)
+                nx, ny = nog[op[x]], nog[op[y]]
+                if nx != ny and (fop == _ADD or fop == _MUL):  # one-sided: to the one that
+                    bop = _B_ADD_A if fop == _ADD else _B_MUL_A  # takes a gradient, first
+                    if nx:
+                        x, y = y, x
+                    pushed = (x,)
+                else:  # pushes to both operands, whatever they are
+                    bop = _INLINE.get(fop, fop)
+                    if (bop == _B_ADD or bop == _B_MUL) and uses[y] == 1 and uses[x] != 1:
+                        x, y = y, x  # the sole one first
+                    pushed = (x, y)
+            if _SOLE and uses[x] == 1 and bop in _SOLE_OF:
+                bop, owner[x] = _SOLE_OF[bop], at
+                if bop == _B_ADD_S and uses[y] == 1:
+                    bop, owner[y] = _B_ADD_SS, at
+            entry = (i, fop, bop, x, y, -1, -1)
+        listed = self._listed
+        for j in pushed:
+            if op[j] <= LITERAL and not listed[j]:  # a leaf: a sink (and nograd unless an input)
+                listed[j] = 1
+                self.sinks.append(j)
+                if nog[op[j]]:
+                    self.nograd.append(j)
+        return entry
 
 
 def _node(e: Entry) -> int:

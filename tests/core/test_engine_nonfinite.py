@@ -10,7 +10,7 @@ import random
 import pytest
 from test_engine_plan import build, chain_rule_by_hand, identical, tree_graph
 
-from backprop_tui.graph import Graph
+from backprop_tui.graph import EvalError, Graph
 from backprop_tui.ops import INPUT, LITERAL, OP_INDEX, OPS
 
 
@@ -29,6 +29,26 @@ def test_the_inlined_square_is_the_tables_powk_bit_for_bit(a, sole):
     assert all(map(identical, g.grad, chain_rule_by_hand(g, out)))
     (d,) = OPS[OP_INDEX["powk"]].deriv(a, 0.0, 2.0, g.value[sq])
     assert identical(g.grad[x], 1.0 * d + (0.0 if sole else 1.0))
+
+
+@pytest.mark.parametrize("k", [2.0, 3.0, -1.0, -2.0, 0.5, 2.5, 0.0, 1.0])
+def test_the_inlined_powk_forward_is_the_tables_fn_bit_for_bit(k):
+    """powk's value is math.pow in the loop and the table's _pow where that overflows
+    (±inf): the table's fn at every value, or the same error."""
+    fn = OPS[OP_INDEX["powk"]].fn
+    for a in (0.0, -0.0, 1.5, -2.5, 1e200, -1e200, 1e-200, math.inf, -math.inf, math.nan):
+        g = Graph()
+        x = g.add(INPUT, value=a)
+        node = g.add(OP_INDEX["powk"], x, -1, k)
+        try:
+            expect = fn(a, 0.0, k)
+        except ValueError:
+            with pytest.raises(EvalError) as err:
+                g.forward()
+            assert err.value.node == node
+            continue
+        g.forward()
+        assert identical(g.value[node], expect), (a, k)
 
 
 def nonfinite_nodes(values: list[float], start: int = 0, stop: int | None = None) -> set[int]:
