@@ -200,7 +200,8 @@ class Runner:
                 finally:
                     self.watch.line_done()
                 newly = self.tally.feed(sl, events)
-                self.report_unexpected(newly)
+                if newly:
+                    self.report_unexpected(newly)
                 self.render(sl, events)
                 self.w.flush()
                 if self.watch.requested:
@@ -226,6 +227,11 @@ class Runner:
                     self.w.line(event_text(ev), "fail")
             return
         stripped = sl.text.strip()
+        if (len(events) == 1 and type(events[0]) is Statement and self.w.console is None
+                and not self._narrating and sl.error is None and stripped[:1] != ":"):
+            # Most lines of a file: the line and its answer, plain, in one write.
+            self.w.out.write(f"› {clip_long(stripped)}\n{_indent(statement_text(events[0]))}\n")
+            return
         if sl.error is not None or not stripped.startswith(_QUIET_ECHO):
             self._end_narration()
             self.w.line(f"› {clip_long(stripped)}", "echo")
