@@ -191,20 +191,22 @@ class Runner:
             if not (self.opts.json or self.opts.quiet):
                 self.w.line(f"── {name} ──", "header")
             shown = name
+            watch, tally, render, flush = self.watch, self.tally, self.render, self.w.flush
             for sl in lines:
-                if sl.file != shown and not (self.opts.json or self.opts.quiet):
-                    self.w.line(f"── {sl.file} ──", "header")
-                shown = sl.file
+                if sl.file != shown:
+                    if not (self.opts.json or self.opts.quiet):
+                        self.w.line(f"── {sl.file} ──", "header")
+                    shown = sl.file
                 try:
                     events = run_line(session, sl)
                 finally:
-                    self.watch.line_done()
-                newly = self.tally.feed(sl, events)
+                    watch.line_done()
+                newly = tally.feed(sl, events)
                 if newly:
                     self.report_unexpected(newly)
-                self.render(sl, events)
-                self.w.flush()
-                if self.watch.requested:
+                render(sl, events)
+                flush()
+                if watch.requested:
                     interrupted = f"{sl.file}:{sl.line}"
                     break
             self.report_unexpected(self.tally.finish())

@@ -166,32 +166,40 @@ class ConeCount:
         g, mark, members = self.g, self.mark, self.members
         op, a, b = g.op, g.a, g.b
         start = len(members)
-        limit = start + self.credit  # members past this: the credit ran out
-        push = members.append
-        stack = [out]
+        left = self.credit - 1  # marks the credit pays for, after out's own
+        stack = [out]  # (methods called, not bound to locals: most walks are a few nodes)
         mark[out] = 1
-        push(out)
+        members.append(out)
         met = out == old
         nodes = ops = inputs = 0  # counted in locals, added to the totals at the end
+        literal, input_ = LITERAL, INPUT
         while stack:
             i = stack.pop()
             nodes += 1
             o = op[i]
-            if o <= LITERAL:
-                if o == INPUT:
+            if o <= literal:
+                if o == input_:
                     inputs += 1
                 continue
             ops += 1
-            for j in (a[i], b[i]):
-                if j < 0:
-                    continue
-                if j == old:
-                    met = True
+            j = a[i]  # an op node's first operand is always a node
+            if not mark[j]:
+                mark[j] = 1
+                members.append(j)
+                stack.append(j)
+                left -= 1
+            elif j == old:
+                met = True
+            j = b[i]
+            if j >= 0:
                 if not mark[j]:
                     mark[j] = 1
-                    push(j)
+                    members.append(j)
                     stack.append(j)
-            if len(members) > limit:
+                    left -= 1
+                elif j == old:
+                    met = True
+            if left < 0:
                 return None  # (the caller unmarks all: the counts go too)
         self.nodes += nodes
         self.ops += ops

@@ -131,11 +131,17 @@ class Session(Breakpoints):
         self._depth += 1
         try:
             if first not in ":/#":  # a statement: most lines of a file
-                if ((first == "h" or first == "q" or first == "e")
-                        and (word := self._word(stripped)) is not None):
+                if first in "hqe" and (word := self._word(stripped)) is not None:
                     events = word
                 else:
-                    events = self._statement(text)
+                    prog = self.prog
+                    nodes = prog.run(text, self.file, self.line)
+                    if prog.defined:
+                        events = self._defined()
+                        if nodes:
+                            events += self.statement_event(text)
+                    else:
+                        events = self.statement_event(text) if nodes else []
             elif first == ":":
                 events = self._command(stripped[1:])
             elif first == "/":  # /TEXT searches, as in less and vim (no statement starts so)
@@ -188,14 +194,14 @@ class Session(Breakpoints):
             return [Info(QUIT_HELP)]
         return None
 
-    def _statement(self, text: str) -> list[Event]:
-        prog = self.prog
-        nodes = prog.run(text, self.file, self.line)
-        if prog.defined:
-            defined: list[Event] = [Defined(f.name, list(f.params), clip(f.text, 80), f.ops,
-                                            f.redefines) for f in prog.defined]
-            return defined + self.statement_event(text) if nodes else defined
-        return self.statement_event(text) if nodes else []
+    def _note_warnings(self) -> list[Event]:
+        # (not a comprehension in statement_event: a closure over g would cost every call)
+        g = self.prog.graph
+        return [Warn(msg, node, label(g, node)) for msg, node, _, _ in self.prog.notes]
+
+    def _defined(self) -> list[Event]:
+        return [Defined(f.name, list(f.params), clip(f.text, 80), f.ops, f.redefines)
+                for f in self.prog.defined]
 
     def statement_event(self, text: str) -> list[Event]:
         """After statements were added to the program: make its output f (stepping
@@ -209,8 +215,7 @@ class Session(Breakpoints):
         g = prog.graph
         # Written for the common line of a file (no notes, no error, a finite value, a
         # bound name): it runs once per statement line.
-        events: list[Event] = ([Warn(msg, node, label(g, node)) for msg, node, _, _ in prog.notes]
-                               if prog.notes else [])
+        events = self._note_warnings() if prog.notes else []
         value = None
         ref = self._ref
         ref.sync()

@@ -140,6 +140,10 @@ class Builder(CallBuilder):
             prog.last_name = None
             return [] if isinstance(s, FunctionDef) else [self._node(s)]  # type: ignore[arg-type]
         prog.last_name = prog.bound_last if stmts and isinstance(stmts[-1], int) else None
+        return self._statement_nodes(stmts)
+
+    def _statement_nodes(self, stmts: list[E | int | FunctionDef]) -> list[int]:
+        # (not inline in program: the comprehension would make self a cell on every call)
         return [s if isinstance(s, int) else self._node(s) for s in stmts
                 if not isinstance(s, FunctionDef)]
 
@@ -199,6 +203,10 @@ def build(prog: Program, text: str, base: int) -> list[int]:
             b.prog = None  # type: ignore[assignment]
             if b.tape is not None or b.head is not None:
                 b.end_definition()  # a definition that failed half-way
-        notes = b.notes
-        prog.notes = [(msg, node, base + a, base + z) for msg, node, a, z in notes] if notes else []
+        prog.notes = _shifted(b.notes, base) if b.notes else []
     return nodes
+
+
+def _shifted(notes: list[tuple[str, int, int, int]], base: int) -> list[tuple[str, int, int, int]]:
+    # (not inline in build: a comprehension there makes base a cell on every call)
+    return [(msg, node, base + a, base + z) for msg, node, a, z in notes]
