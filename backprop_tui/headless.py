@@ -191,19 +191,22 @@ class Runner:
             if not (self.opts.json or self.opts.quiet):
                 self.w.line(f"── {name} ──", "header")
             shown = name
+            watch, tally, render, flush = self.watch, self.tally, self.render, self.w.flush
             for sl in lines:
-                if sl.file != shown and not (self.opts.json or self.opts.quiet):
-                    self.w.line(f"── {sl.file} ──", "header")
-                shown = sl.file
+                if sl.file != shown:
+                    if not (self.opts.json or self.opts.quiet):
+                        self.w.line(f"── {sl.file} ──", "header")
+                    shown = sl.file
                 try:
                     events = run_line(session, sl)
                 finally:
-                    self.watch.line_done()
-                newly = self.tally.feed(sl, events)
-                self.report_unexpected(newly)
-                self.render(sl, events)
-                self.w.flush()
-                if self.watch.requested:
+                    watch.line_done()
+                newly = tally.feed(sl, events)
+                if newly:
+                    self.report_unexpected(newly)
+                render(sl, events)
+                flush()
+                if watch.requested:
                     interrupted = f"{sl.file}:{sl.line}"
                     break
             self.report_unexpected(self.tally.finish())
@@ -226,6 +229,11 @@ class Runner:
                     self.w.line(event_text(ev), "fail")
             return
         stripped = sl.text.strip()
+        if (len(events) == 1 and type(events[0]) is Statement and self.w.console is None
+                and not self._narrating and sl.error is None and stripped[:1] != ":"):
+            # Most lines of a file: the line and its answer, plain, in one write.
+            self.w.out.write(f"› {clip_long(stripped)}\n{_indent(statement_text(events[0]))}\n")
+            return
         if sl.error is not None or not stripped.startswith(_QUIET_ECHO):
             self._end_narration()
             self.w.line(f"› {clip_long(stripped)}", "echo")

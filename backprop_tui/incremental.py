@@ -115,33 +115,27 @@ class ConeCount:
         self.members = array("i")
         self.out = -1  # the output whose cone is marked, -1 for none
         self.nodes = self.ops = self.inputs = 0
-        self.credit = 0
+        self.credit = 0  # earned by every node as the graph grows past len(mark)
         self._need = 0  # credit to save before walking afresh again (after a walk ran out)
-        self._paid_to = 0  # graph size up to which nodes have earned their credit
 
     def update(self, out: int) -> tuple[int, int, int] | None:
         """(nodes, operations, inputs) of out's cone, or None when the credit is short."""
-        n = len(self.g.op)
-        if n < len(self.mark):  # the graph shrank: nothing marked can be trusted
+        mark = self.mark
+        grown = len(self.g.op) - len(mark)
+        if grown > 0:
+            mark.extend(bytes(grown))
+            self.credit += CREDIT * grown
+        elif grown < 0:  # the graph shrank: nothing marked can be trusted
             self._unmark(0)
-            self.mark = bytearray(n)
-            self._paid_to = min(self._paid_to, n)
-        self.mark.extend(bytes(n - len(self.mark)))
-        self.credit += CREDIT * (n - self._paid_to)
-        self._paid_to = n
-        if self.out >= 0:
-            if out == self.out:
+            self.mark = mark = bytearray(len(self.g.op))
+        old = self.out
+        if old >= 0:
+            if out == old:
                 return self.nodes, self.ops, self.inputs
-            old = self.out
-            if not self.mark[out]:
-                k = len(self.members)
-                saved = (self.nodes, self.ops, self.inputs)
-                if self._walk(out, old) is True:
-                    self.out = out
-                    return self.nodes, self.ops, self.inputs
-                self._unmark(k)  # out's cone does not hold the old one: start afresh
-                self.nodes, self.ops, self.inputs = saved
-            self._unmark(0)
+            if not mark[out] and self._walk(out, old) is True:
+                self.out = out
+                return self.nodes, self.ops, self.inputs
+            self._unmark(0)  # out's cone does not hold the old one: start afresh
         if self.credit > self._need:
             budget = self.credit
             if self._walk(out, -1) is not None:
@@ -172,36 +166,41 @@ class ConeCount:
         g, mark, members = self.g, self.mark, self.members
         op, a, b = g.op, g.a, g.b
         start = len(members)
-        limit = start + self.credit  # members past this: the credit ran out
-        push = members.append
-        stack = [out]
+        left = self.credit - 1  # marks the credit pays for, after out's own
+        stack = [out]  # (methods called, not bound to locals: most walks are a few nodes)
         mark[out] = 1
-        push(out)
+        members.append(out)
         met = out == old
         nodes = ops = inputs = 0  # counted in locals, added to the totals at the end
+        literal, input_ = LITERAL, INPUT
         while stack:
             i = stack.pop()
             nodes += 1
             o = op[i]
-            if o <= LITERAL:
-                if o == INPUT:
+            if o <= literal:
+                if o == input_:
                     inputs += 1
                 continue
             ops += 1
-            for j in (a[i], b[i]):
-                if j < 0:
-                    continue
-                if j == old:
-                    met = True
+            j = a[i]  # an op node's first operand is always a node
+            if not mark[j]:
+                mark[j] = 1
+                members.append(j)
+                stack.append(j)
+                left -= 1
+            elif j == old:
+                met = True
+            j = b[i]
+            if j >= 0:
                 if not mark[j]:
                     mark[j] = 1
-                    push(j)
+                    members.append(j)
                     stack.append(j)
-            if len(members) > limit:
-                self.nodes += nodes
-                self.ops += ops
-                self.inputs += inputs
-                return None
+                    left -= 1
+                elif j == old:
+                    met = True
+            if left < 0:
+                return None  # (the caller unmarks all: the counts go too)
         self.nodes += nodes
         self.ops += ops
         self.inputs += inputs

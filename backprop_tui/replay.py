@@ -291,7 +291,7 @@ class Tally:
         """Count one line's events; returns errors that have just become unexpected."""
         newly: list[Error] = []
         is_expect = sl.error is None and sl.text.strip().startswith(":expect")
-        if not is_expect:
+        if not is_expect and self._pending:  # (most lines: nothing pending to settle)
             newly = self._settle()
         for ev in events:
             if isinstance(ev, Expect):

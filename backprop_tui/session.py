@@ -127,18 +127,27 @@ class Session(Breakpoints):
         if file is not None:
             self.file = file
         stripped = text.strip()
+        first = stripped[:1]  # "" for a blank line: `in` below is then true
         self._depth += 1
         try:
-            if stripped.startswith(":"):
+            if first not in ":/#":  # a statement: most lines of a file
+                if first in "hqe" and (word := self._word(stripped)) is not None:
+                    events = word
+                else:
+                    prog = self.prog
+                    nodes = prog.run(text, self.file, self.line)
+                    if prog.defined:
+                        events = self._defined()
+                        if nodes:
+                            events += self.statement_event(text)
+                    else:
+                        events = self.statement_event(text) if nodes else []
+            elif first == ":":
                 events = self._command(stripped[1:])
-            elif stripped.startswith("/"):  # /TEXT searches, as in less and vim (no statement starts so)
+            elif first == "/":  # /TEXT searches, as in less and vim (no statement starts so)
                 events = self._command("find " + stripped[1:])
-            elif not stripped or stripped.startswith("#"):
+            else:  # blank, or a # comment
                 events = []
-            elif (word := self._word(stripped)) is not None:
-                events = word
-            else:
-                events = self._statement(text)
         except CommandError as exc:
             events = [Error(str(exc), file=self.file, at_line=self.line, col=1)]
         except LangError as exc:
@@ -148,13 +157,16 @@ class Session(Breakpoints):
             events = [Error("the input is nested too deeply")]
         finally:
             self._depth -= 1
+        last_error = None
         for ev in events:
             ev.line = self.line
-        errors = [e for e in events if isinstance(e, Error)]
+            if isinstance(ev, Error):
+                last_error = ev
         # ':expect error' looks at the line before it, so expectations don't clear it.
-        if not stripped.startswith(":expect"):
-            self.last_error = errors[-1] if errors else None
-        self.publish(text, events)
+        if first != ":" or not stripped.startswith(":expect"):
+            self.last_error = last_error
+        if self.listeners:
+            self.publish(text, events)
         return events
 
     def publish(self, text: str, events: list[Event]) -> None:
@@ -182,34 +194,38 @@ class Session(Breakpoints):
             return [Info(QUIT_HELP)]
         return None
 
-    def _statement(self, text: str) -> list[Event]:
-        nodes = self.prog.run(text, self.file, self.line)
-        defined: list[Event] = [Defined(f.name, list(f.params), clip(f.text, 80), f.ops,
-                                        f.redefines) for f in self.prog.defined]
-        if not nodes:
-            return defined
-        return defined + self.statement_event(text)
+    def _note_warnings(self) -> list[Event]:
+        # (not a comprehension in statement_event: a closure over g would cost every call)
+        g = self.prog.graph
+        return [Warn(msg, node, label(g, node)) for msg, node, _, _ in self.prog.notes]
+
+    def _defined(self) -> list[Event]:
+        return [Defined(f.name, list(f.params), clip(f.text, 80), f.ops, f.redefines)
+                for f in self.prog.defined]
 
     def statement_event(self, text: str) -> list[Event]:
         """After statements were added to the program: make its output f (stepping
         restarts) and report its value, with a warning when something overflowed. O(the
         statement's nodes): values and cone counts are kept up to date (incremental.py)."""
         self._label_index = None
-        out = self.prog.output
+        prog = self.prog
+        out = prog.output
         assert out is not None
         self.set_output(out)
-        g = self.prog.graph
-        events: list[Event] = [Warn(msg, node, label(g, node)) for msg, node, _, _ in self.prog.notes]
+        g = prog.graph
+        # Written for the common line of a file (no notes, no error, a finite value, a
+        # bound name): it runs once per statement line.
+        events = self._note_warnings() if prog.notes else []
         value = None
         ref = self._ref
         ref.sync()
-        err = ref.error(out)
+        err = ref.error(out) if ref.failed else None
         if err is not None:
             events.append(self.eval_error(err))
         else:
             value = ref.value[out]
             # Overflow to inf (1e308*10) is a warning, not an error: name the first node.
-            bad = ref.nonfinite.get(out)
+            bad = ref.nonfinite.get(out) if ref.nonfinite else None
             if bad is not None:
                 v = ref.value[bad]
                 kind = "nan" if v != v else "overflow to inf"
@@ -219,10 +235,14 @@ class Session(Breakpoints):
             counts = self._cone_size, len(self.fwd), len(self._inputs)
         nodes, ops, inputs = counts
         # The name this statement bound (x2 = 3x): f = x2 must be said, not implied.
-        name = self.prog.last_name or ""
-        ev = Statement(text.strip(), out, label(g, out), value, nodes, inputs, ops, ops + inputs,
-                       name=name, outside=len(g.op) - nodes)
-        return [ev, *events]
+        name = prog.last_name or ""
+        node = g.names.get(out)  # label()'s first answer, without the call
+        ev = Statement(text.strip(), out, label(g, out) if node is None else node, value, nodes,
+                       inputs, ops, ops + inputs, name=name, outside=len(g.op) - nodes)
+        if events:
+            events.insert(0, ev)
+            return events
+        return [ev]
 
     def _command(self, text: str) -> list[Event]:
         if len(text) > MAX_COMMAND_CHARS:
@@ -249,14 +269,17 @@ class Session(Breakpoints):
                 self._undo()
         self.output = out
         self.output_chosen = chosen
-        self.input_undo.clear()
+        if self.input_undo:
+            self.input_undo.clear()
         self.pos = 0
         self._order_stale = True
         self._consumers = None
         self.last_check = None
-        for k in range(self._narration_reset, len(self.narration)):  # each entry once
-            self.narration[k] = (0, self.narration[k][1])
-        self._narration_reset = len(self.narration)
+        narration = self.narration
+        if self._narration_reset < len(narration):
+            for k in range(self._narration_reset, len(narration)):  # each entry once
+                narration[k] = (0, narration[k][1])
+            self._narration_reset = len(narration)
 
     def _ensure(self) -> None:
         """Build f's step order, cone and indexes after f changed, and reset stepping on

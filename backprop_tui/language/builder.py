@@ -127,12 +127,23 @@ class Builder(CallBuilder):
             raise Pending("a const needs a number on the right of '='", e.start, e.end)
         return self.prog.bind(self, name_tok, e, kind if e.node < 0 else None)
 
-    @_rule
-    def program(self, *stmts: E | int | FunctionDef) -> list[int]:
-        # An assignment reduces to its node (an int), an expression to an E: f's name is
-        # the one the last statement bound, if it is an assignment.
+    def program(self, stmts: list[E | int | FunctionDef]) -> list[int]:
+        """The whole text's statements (children as one list: no @_rule unpacking). An
+        assignment reduces to its node (an int), an expression to an E: f's name is the
+        one the last statement bound, if it is an assignment."""
         prog = self.prog
+        if len(stmts) == 1:  # a line of a file
+            s = stmts[0]
+            if s.__class__ is int:
+                prog.last_name = prog.bound_last
+                return [s]
+            prog.last_name = None
+            return [] if isinstance(s, FunctionDef) else [self._node(s)]  # type: ignore[arg-type]
         prog.last_name = prog.bound_last if stmts and isinstance(stmts[-1], int) else None
+        return self._statement_nodes(stmts)
+
+    def _statement_nodes(self, stmts: list[E | int | FunctionDef]) -> list[int]:
+        # (not inline in program: the comprehension would make self a cell on every call)
         return [s if isinstance(s, int) else self._node(s) for s in stmts
                 if not isinstance(s, FunctionDef)]
 
@@ -181,14 +192,21 @@ def _parser() -> Driver:
 def build(prog: Program, text: str, base: int) -> list[int]:
     """Parse text into prog's graph (chunk offset `base`); returns each statement's node.
     Raises Pending or Lark's UnexpectedInput/VisitError; the caller rolls back."""
+    b = _BUILDER
     with _LOCK:
-        _BUILDER.prog, _BUILDER.base, _BUILDER.text = prog, base, text
-        _BUILDER.notes = []
-        _BUILDER.nodes0 = len(prog.graph)
+        b.prog, b.base, b.text = prog, base, text
+        b.notes = []
+        b.nodes0 = len(prog.graph.op)
         try:
-            nodes: list[int] = _parser().parse(text)
+            nodes: list[int] = (_PARSER or _parser()).parse(text)
         finally:
-            _BUILDER.prog = None  # type: ignore[assignment]
-            _BUILDER.end_definition()  # a definition that failed half-way
-        prog.notes = [(msg, node, base + a, base + b) for msg, node, a, b in _BUILDER.notes]
+            b.prog = None  # type: ignore[assignment]
+            if b.tape is not None or b.head is not None:
+                b.end_definition()  # a definition that failed half-way
+        prog.notes = _shifted(b.notes, base) if b.notes else []
     return nodes
+
+
+def _shifted(notes: list[tuple[str, int, int, int]], base: int) -> list[tuple[str, int, int, int]]:
+    # (not inline in build: a comprehension there makes base a cell on every call)
+    return [(msg, node, base + a, base + z) for msg, node, a, z in notes]

@@ -5,7 +5,9 @@ A file runs one statement per line, so the cost of a parse call counts once per 
 Lark.parse builds a frontend call, a start check, a lexer thread, a parse configuration
 and a parser state each time (~10 µs), and its feed_token looks every reduction's callback
 up by hashing a Rule object (a Python-level __hash__ and __eq__). Here the table is
-precomputed per state as plain tuples once per parser.
+precomputed per state as plain tuples once per parser, the contextual lexer's loop runs
+inline (no generator, no property per token), and the lexer and parser state are reset
+and reused from one parse to the next (built without TextSlice's cast and checks).
 
 Only the success path is ours. A token with no action, the end of input and every lexer
 error are handed to lark's own ParserState.feed_token and lexer on the same state, so
@@ -18,11 +20,33 @@ from __future__ import annotations
 from typing import Any
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedInput
-from lark.lexer import LexerThread
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput
+from lark.lexer import LexerState, LexerThread, LineCounter
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
+
+
+class _Text:
+    """What lark's lexer reads of the TextSlice it is given: text, start, end (and the
+    methods LineCounter.feed would call on a slice)."""
+
+    __slots__ = ("text", "start", "end")
+
+    def __init__(self) -> None:
+        self.text, self.start, self.end = "", 0, 0
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def count(self, sub: str) -> int:
+        return self.text.count(sub, self.start, self.end)
+
+    def rindex(self, sub: str) -> int:
+        return self.text.rindex(sub, self.start, self.end)
+
+
+_new_state = LexerState.__new__
 
 
 class Driver:
@@ -49,23 +73,53 @@ class Driver:
             self._actions[state] = acts
         self._token_callbacks = {name: cb for name, cb in callbacks.items()
                                  if isinstance(name, str)}
+        self._state: ParserState | None = None  # reused by parse()
 
     def parse(self, text: str) -> Any:
-        lexer_thread = LexerThread.from_text(self._lexer, text)
-        state = ParserState(self._conf, lexer_thread)
+        """Not reentrant (builder.build holds its lock): the lexer and parser state are
+        reset and reused from one parse to the next, until an error takes them along."""
+        state = self._state
+        if state is None:  # LexerThread.from_text's objects, without its cast and checks
+            self._text, self._line_ctr = _Text(), LineCounter("\n")
+            self._lexer_state = _new_state(LexerState)
+            self._lexer_state.text = self._text  # type: ignore[assignment]  # duck-typed
+            self._lexer_state.line_ctr = self._line_ctr
+            lexer_thread = LexerThread(self._lexer, self._lexer_state)
+            state = self._state = ParserState(self._conf, lexer_thread)
+        lexer_state = self._lexer_state
+        lexer_state.last_token = None
+        self._text.text, self._text.end = text, len(text)
+        line_ctr = self._line_ctr
+        line_ctr.char_pos = line_ctr.line_start_pos = 0
+        line_ctr.line = line_ctr.column = 1
+        state.state_stack = [self._conf.start_state]
+        state.value_stack = []
         try:
-            return self._run(state, lexer_thread)
+            return self._run(state, lexer_state)
         except UnexpectedInput as e:  # as _Parser.parse_from_state does
-            e.interactive_parser = InteractiveParser(self._parser, state, lexer_thread)
+            self._state = None  # the error keeps this state: the next parse makes its own
+            e.interactive_parser = InteractiveParser(self._parser, state, state.lexer)
             raise
 
-    def _run(self, state: ParserState, lexer_thread: LexerThread) -> Any:
+    def _run(self, state: ParserState, lexer_state: LexerState) -> Any:
         actions = self._actions
         token_callbacks = self._token_callbacks
+        lexers = self._lexer.lexers  # the contextual lexer's, by parser state
         state_stack = state.state_stack
         value_stack = state.value_stack
         token: Token | None = None
-        for token in self._lexer.lex(lexer_thread.state, state):
+        while True:
+            # ContextualLexer.lex's loop, without a generator and a property per token
+            try:
+                token = lexers[state_stack[-1]].next_token(lexer_state, state)
+            except EOFError:
+                break
+            except UnexpectedCharacters:
+                # Lark's own loop on the same state: it runs the same lexer to the same error,
+                # then asks its root lexer for the better message.
+                for _ in self._lexer.lex(lexer_state, state):
+                    break
+                raise AssertionError("lark lexed a token it could not lex") from None
             ttype = token.type
             while True:
                 act = actions[state_stack[-1]].get(ttype)
@@ -86,12 +140,12 @@ class Driver:
                     s = []
                 value_stack.append(cb(s))
                 state_stack.append(actions[state_stack[-1]][origin])
-        end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
         end_state = self._conf.end_state
         while True:
             act = actions[state_stack[-1]].get("$END")
-            if act is None or act.__class__ is int:
-                return state.feed_token(end, True)  # lark raises (no action, or a shift)
+            if act is None or act.__class__ is int:  # lark raises (no action, or a shift)
+                end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
+                return state.feed_token(end, True)
             size, cb, origin = act
             if size:
                 s = value_stack[-size:]

@@ -128,7 +128,7 @@ class NodeBuilder(Transformer):
                 node = prog.graph.add(CONST, value=CONSTANTS[name], start=self.base + start,
                                       end=self.base + end)
                 prog.graph.names[node] = name
-                prog.builtin[name] = node
+                prog.builtin = {**prog.builtin, name: node}  # copy on write (Program.run)
         if node is not None:
             return E(node if tape is None else tape.global_slot(node), start, end)
         message = prog.unknown_name_message(name)

@@ -24,14 +24,14 @@ class Program:
         self.graph = Graph()
         self.bindings: dict[str, int] = {}
         self.consts: set[str] = set()
-        self.builtin: dict[str, int] = {}
+        self.builtin: dict[str, int] = {}  # pi, e… as first used; copy on write (run)
         self.output: int | None = None
         self.last_name: str | None = None  # the name the last statement bound (x2 = 3x)
         self.bound_last: str | None = None  # the name bound last during a parse
         # Warnings about how the last run read its text (x^2y is (x^2)·y): (message, node,
         # start, end) with offsets into the graph's source.
         self.notes: list[tuple[str, int, int, int]] = []
-        self.functions: dict[str, FunctionDef] = {}
+        self.functions: dict[str, FunctionDef] = {}  # copy on write (run)
         self.defined: list[FunctionDef] = []  # what the last run() defined
         self._journal: list[tuple[str, int | None, bool]] = []  # this run's bindings (run)
 
@@ -56,24 +56,21 @@ class Program:
     # -- building --
     def run(self, text: str, file: str = "<input>", first_line: int = 1) -> list[int]:
         """Parse text and add its statements; returns each statement's node."""
-        if text.count("(") > MAX_NESTING and (pos := too_deep(text)) >= 0:
-            raise self._at(f"parentheses are nested more than {MAX_NESTING:,} deep (the limit)",
-                           text, file, first_line, pos, 1)
-        if len(text) > MAX_SOURCE_CHARS:
-            raise LangError(f"the input is {len(text):,} characters long; the limit is "
-                            f"{MAX_SOURCE_CHARS:,} per file or line", file, first_line, 1)
-        if len(text) > MAX_TOKENS and (tokens := len(ROUGH_TOKEN.findall(text))) > MAX_TOKENS:
-            raise LangError(f"the input has about {tokens:,} tokens; the limit is {MAX_TOKENS:,} "
-                            "per file or line", file, first_line, 1)
+        if len(text) > MAX_NESTING:  # below every limit: a line of a file skips the checks
+            self._check_size(text, file, first_line)
         g = self.graph
-        n0 = len(g)
+        n0 = len(g.op)
         self.notes = []
         # Bindings and consts are rolled back from a journal of this run's changes, O(the
-        # run): copying them per statement made a file quadratic in its lines.
-        saved = (dict(self.builtin), self.output, self.last_name, dict(self.functions))
-        self._journal = []
+        # run): copying them per statement made a file quadratic in its lines. builtin and
+        # functions are replaced, never changed in place (copy on write: a run that adds one
+        # copies them), so the dicts kept here are as they were.
+        saved = (self.builtin, self.output, self.last_name, self.functions)
+        if self._journal:
+            self._journal = []
         base = g.source.add(text, file, first_line)
-        self.defined = []
+        if self.defined:
+            self.defined = []
         try:
             nodes = builder.build(self, text, base)
         except (Pending, UnexpectedInput, VisitError, RecursionError) as exc:
@@ -96,10 +93,22 @@ class Program:
             self.output = nodes[-1]
         return nodes
 
+    def _check_size(self, text: str, file: str, first_line: int) -> None:
+        """The limits on one run's text (MAX_NESTING < MAX_TOKENS < MAX_SOURCE_CHARS)."""
+        if text.count("(") > MAX_NESTING and (pos := too_deep(text)) >= 0:
+            raise self._at(f"parentheses are nested more than {MAX_NESTING:,} deep (the limit)",
+                           text, file, first_line, pos, 1)
+        if len(text) > MAX_SOURCE_CHARS:
+            raise LangError(f"the input is {len(text):,} characters long; the limit is "
+                            f"{MAX_SOURCE_CHARS:,} per file or line", file, first_line, 1)
+        if len(text) > MAX_TOKENS and (tokens := len(ROUGH_TOKEN.findall(text))) > MAX_TOKENS:
+            raise LangError(f"the input has about {tokens:,} tokens; the limit is {MAX_TOKENS:,} "
+                            "per file or line", file, first_line, 1)
+
     def define(self, f: FunctionDef) -> None:
         """Store a definition (a later one of the same name replaces it for later calls)."""
         f.redefines = f.name in self.functions
-        self.functions[f.name] = f
+        self.functions = {**self.functions, f.name: f}  # copy on write (run's rollback)
         self.defined.append(f)
 
     def bind(self, b: Builder, name_tok: Tok, e: E, kind: str | None) -> int:

@@ -81,3 +81,17 @@ def test_driver_matches_lark_parse(text: str) -> None:
 ])
 def test_driver_matches_lark_parse_examples(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _outcome(text, False, monkeypatch) == _outcome(text, True, monkeypatch)
+
+
+def test_an_error_keeps_its_parser_state_when_the_driver_parses_again():
+    # The driver reuses its lexer and parser state from one parse to the next; an error
+    # takes them along (its interactive parser), so the next parse must build new ones.
+    prog = Program()
+    prog.run("x = 2")
+    with pytest.raises(UnexpectedInput) as caught:
+        builder.build(prog, "x + * 2", 0)
+    state = caught.value.interactive_parser.parser_state
+    stack, accepts = list(state.state_stack), caught.value.interactive_parser.accepts()
+    assert builder.build(Program(), "y = 3; y*y + 1", 0)  # a parse after the error
+    assert state.state_stack == stack and caught.value.interactive_parser.accepts() == accepts
+    assert builder.build(Program(), "z = 1; z + 2", 0)  # and the one after that reuses

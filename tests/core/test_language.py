@@ -494,3 +494,15 @@ def test_errors_name_the_file_and_line():
     with pytest.raises(LangError) as info:
         Program().run("x = 2\n\nx +", file="model.bp")
     assert info.value.where == "model.bp:3:4"  # just past the end, where more was expected
+
+
+def test_the_size_limits_nest_as_program_run_assumes():
+    # Program.run checks the limits only for a text longer than MAX_NESTING: a shorter one
+    # has at most that many '(' and is under the token and character limits too.
+    from backprop_tui.language import MAX_NESTING, MAX_SOURCE_CHARS, MAX_TOKENS
+
+    assert MAX_NESTING <= MAX_TOKENS <= MAX_SOURCE_CHARS
+    deep = "(" * (MAX_NESTING + 1) + "1" + ")" * (MAX_NESTING + 1)
+    with pytest.raises(LangError, match=f"nested more than {MAX_NESTING:,} deep"):
+        Program().run(deep)
+    assert Program().run("(" * 1000 + "1" + ")" * 1000)  # under the limit: parsed

@@ -175,3 +175,42 @@ def test_a_failed_line_rolls_back_its_bindings_and_consts_from_the_journal():
     assert ev.value == 3.0 and ev.inputs == 2
     (ev,) = s.run_line("k: const = 3; k*x")  # k can be declared now
     assert ev.value == 3.0
+
+
+def test_a_failed_line_leaves_the_builtin_constants_and_functions_as_they_were():
+    # Program.run keeps builtin and functions by reference (copy on write), not copies.
+    s = Session()
+    s.run_line("x = 1")
+    builtin, functions = s.prog.builtin, s.prog.functions
+    (err,) = s.run_line("y = pi*x; g(a) = a^2; g(y) + q")  # pi made, g defined, then q fails
+    assert isinstance(err, Error)
+    assert s.prog.builtin is builtin and s.prog.builtin == {}
+    assert s.prog.functions is functions and s.prog.functions == {}
+    assert builtin == {} and functions == {}  # the kept dicts were not changed in place
+    (ev,) = s.run_line("pi*x")  # pi is made again, inside the graph as it is now
+    assert ev.value == math.pi and s.prog.builtin["pi"] < len(s.prog.graph)
+    events = s.run_line("g(a) = a^2; g(3)")
+    assert events[-1].value == 9.0 and list(s.prog.functions) == ["g"]
+    (err,) = s.run_line("g(a) = a^3; h = 2; q")  # a redefinition rolled back
+    assert isinstance(err, Error)
+    assert s.run_line("g(2)")[0].value == 4.0
+
+
+@pytest.mark.parametrize("line", ["h = 2", "exit2 = 1", "quitting = 3", "e2 = 4", "e"])
+def test_statements_beginning_like_help_or_quit_are_statements(line):
+    s = Session()
+    (ev,) = s.run_line(line)
+    assert isinstance(ev, Statement) and ev.source == line
+
+
+def test_blank_comment_search_and_command_lines_run_as_before():
+    s = Session()
+    s.run_line("x = 2; y = x*x")
+    assert s.run_line("") == [] and s.run_line("   ") == [] and s.run_line("# x + 1") == []
+    assert s.last_error is None
+    (err,) = s.run_line(":nosuchcommand")
+    assert isinstance(err, Error) and err.line == 5 and s.last_error is err
+    s.run_line(":expect error")  # does not clear the error it looks at
+    assert s.last_error is err
+    s.run_line("/x")  # a search is a command: not a statement
+    assert s.output == 1 and s.last_error is None
